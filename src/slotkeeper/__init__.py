@@ -1,0 +1,63 @@
+"""slotkeeper: an appointment-booking service that never overbooks."""
+import logging
+from datetime import datetime
+from typing import Callable
+
+from flask import Flask
+
+from slotkeeper.api.docs import ASSETS_URL, register_docs_assets
+from slotkeeper.api.errors import Api, register_error_handlers
+from slotkeeper.config import Settings, load_settings
+from slotkeeper.context import EXTENSION, AppState, utc_now
+from slotkeeper.database.connection import connect
+
+API_DESCRIPTION = """Book seats of time slots without ever overbooking.
+
+* **Services** are what gets booked, **slots** are time windows of a service with seats,
+  **appointments** claim seats of a slot: `hold` (PENDING until `expiresAt`, then `confirm`)
+  or `book` (BOOKED at once).
+* Date-times are ISO 8601 with an offset; input without one is a 422. Output is UTC.
+* Errors: `{"code", "status", "message"}`, plus `errors` for validation (422) and a stable
+  `reason` for conflicts (409). A malformed id in a path is a 404.
+* Lists are paginated: `page` (from 1), `page_size` (default 20, max 100); the
+  `X-Pagination` header holds the totals.
+"""
+
+
+def create_app(settings: Settings | None = None,
+               clock: Callable[[], datetime] = utc_now) -> Flask:
+    """The application, connected to the database `settings` names (the environment's by default)."""
+    settings = settings or load_settings()
+    logging.basicConfig(level=settings.log_level)
+    app = Flask(__name__)
+    app.config.update(_openapi_config())
+    engine = connect(settings)
+    app.extensions[EXTENSION] = AppState(settings=settings, engine=engine, clock=clock)
+    _register_api(app)
+    if settings.expiry_job_enabled:
+        from slotkeeper.jobs.expiry_job import start_expiry_job
+        start_expiry_job(app)
+    from slotkeeper.cli import register_commands
+    register_commands(app)
+    return app
+
+
+def _register_api(app: Flask) -> None:
+    from slotkeeper.api.appointments.routes import blp as appointments
+    from slotkeeper.api.operations.routes import blp as operations
+    from slotkeeper.api.services.routes import blp as services
+    from slotkeeper.api.slots.routes import blp as slots
+
+    api = Api(app, spec_kwargs={"info": {"description": API_DESCRIPTION}})
+    for blueprint in (services, slots, appointments, operations):
+        api.register_blueprint(blueprint)
+    register_docs_assets(app)
+    register_error_handlers(app)
+
+
+def _openapi_config() -> dict:
+    return {
+        "API_TITLE": "slotkeeper", "API_VERSION": "1", "OPENAPI_VERSION": "3.0.3",
+        "OPENAPI_URL_PREFIX": "/", "OPENAPI_JSON_PATH": "openapi.json",
+        "OPENAPI_SWAGGER_UI_PATH": "/api-docs", "OPENAPI_SWAGGER_UI_URL": ASSETS_URL,
+    }

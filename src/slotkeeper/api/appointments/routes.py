@@ -1,0 +1,108 @@
+from flask.views import MethodView
+
+from slotkeeper.api.appointments.schemas import (AppointmentCreateSchema,
+                                                 AppointmentQueryArgsSchema, AppointmentSchema,
+                                                 IdempotencyHeaderSchema, RescheduleSchema)
+from slotkeeper.api.blueprint import Blueprint, page_items, page_request
+from slotkeeper.api.schemas import ConflictSchema, ErrorSchema
+from slotkeeper.context import current_repos, now, settings
+from slotkeeper.service_layer import booking, history, lifecycle, reschedule
+from slotkeeper.service_layer.booking import BookingRequest
+
+blp = Blueprint("appointments", __name__, url_prefix="/api/v1/appointments",
+                description="Appointments: a customer's claim on seats of a slot. PENDING holds "
+                            "expire at expiresAt unless confirmed; BOOKED and PENDING can be "
+                            "cancelled, and the seats go back at once.")
+
+REFUSALS = ("SLOT_UNAVAILABLE (fewer seats free than asked), SLOT_IN_PAST, DUPLICATE_BOOKING "
+            "(this userId already holds or booked this slot), SERVICE_INACTIVE, "
+            "IDEMPOTENCY_IN_PROGRESS")
+
+
+def _take(kind, data, headers):
+    request = BookingRequest(**data)
+    key = headers.get("idempotency_key")
+    if kind == "hold":
+        ttl = settings().hold_ttl
+        return booking.hold_seats(current_repos(), request, now(), ttl, idempotency_key=key)
+    return booking.book_seats(current_repos(), request, now(), idempotency_key=key)
+
+
+@blp.route("/book")
+class Bookings(MethodView):
+    @blp.arguments(AppointmentCreateSchema)
+    @blp.arguments(IdempotencyHeaderSchema, location="headers")
+    @blp.response(201, AppointmentSchema)
+    @blp.alt_response(404, schema=ErrorSchema, description="Unknown slot")
+    @blp.alt_response(409, schema=ConflictSchema, description=REFUSALS)
+    def post(self, data, headers):
+        """Book seats now (BOOKED)"""
+        return _take("book", data, headers)
+
+
+@blp.route("/hold")
+class Holds(MethodView):
+    @blp.arguments(AppointmentCreateSchema)
+    @blp.arguments(IdempotencyHeaderSchema, location="headers")
+    @blp.response(201, AppointmentSchema)
+    @blp.alt_response(404, schema=ErrorSchema, description="Unknown slot")
+    @blp.alt_response(409, schema=ConflictSchema, description=REFUSALS)
+    def post(self, data, headers):
+        """Hold seats until expiresAt (PENDING); confirm before then"""
+        return _take("hold", data, headers)
+
+
+@blp.route("")
+class Appointments(MethodView):
+    @blp.arguments(AppointmentQueryArgsSchema, location="query")
+    @blp.response(200, AppointmentSchema(many=True))
+    @blp.paginate()
+    def get(self, args, pagination_parameters):
+        """Appointment history, newest first"""
+        page = history.list_appointments(current_repos(), page_request(pagination_parameters),
+                                         **args)
+        return page_items(page, pagination_parameters)
+
+
+@blp.route("/<appointment_id>")
+class AppointmentById(MethodView):
+    @blp.response(200, AppointmentSchema)
+    @blp.alt_response(404, schema=ErrorSchema, description="Unknown appointment")
+    def get(self, appointment_id):
+        """Read an appointment with its service and slot"""
+        return history.get_appointment(current_repos(), appointment_id)
+
+
+@blp.route("/<appointment_id>/confirm")
+class Confirmation(MethodView):
+    @blp.response(200, AppointmentSchema)
+    @blp.alt_response(404, schema=ErrorSchema, description="Unknown appointment")
+    @blp.alt_response(409, schema=ConflictSchema,
+                      description="HOLD_EXPIRED, or INVALID_TRANSITION when cancelled")
+    def post(self, appointment_id):
+        """Confirm a hold (PENDING to BOOKED); confirming a booking changes nothing"""
+        return lifecycle.confirm_appointment(current_repos(), appointment_id, now())
+
+
+@blp.route("/<appointment_id>/cancel")
+class Cancellation(MethodView):
+    @blp.response(200, AppointmentSchema)
+    @blp.alt_response(404, schema=ErrorSchema, description="Unknown appointment")
+    @blp.alt_response(409, schema=ConflictSchema, description="INVALID_TRANSITION when expired")
+    def patch(self, appointment_id):
+        """Cancel a hold or booking; its seats go back at once. Cancelling twice changes nothing"""
+        return lifecycle.cancel_appointment(current_repos(), appointment_id, now())
+
+
+@blp.route("/<appointment_id>/reschedule")
+class Rescheduling(MethodView):
+    @blp.arguments(RescheduleSchema)
+    @blp.response(200, AppointmentSchema)
+    @blp.alt_response(404, schema=ErrorSchema, description="Unknown appointment or slot")
+    @blp.alt_response(409, schema=ConflictSchema,
+                      description=REFUSALS + "; HOLD_EXPIRED; INVALID_TRANSITION. The old seats "
+                                  "stay untouched on refusal")
+    def post(self, data, appointment_id):
+        """Move a hold or booking to another slot of the same service"""
+        return reschedule.reschedule_appointment(current_repos(), appointment_id,
+                                                 data["slot_id"], now())

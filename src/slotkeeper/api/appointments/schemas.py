@@ -1,0 +1,57 @@
+from marshmallow import EXCLUDE, Schema, fields, validate
+
+from slotkeeper.api.fields import ObjectIdString, UtcDateTime, strict_int
+from slotkeeper.api.services.schemas import ServiceSchema
+from slotkeeper.api.slots.schemas import MAX_CAPACITY, SlotSchema
+from slotkeeper.domain.status import Status
+
+
+class AppointmentCreateSchema(Schema):
+    slot_id = ObjectIdString(data_key="slotId", required=True)
+    user_id = fields.String(data_key="userId", required=True, validate=validate.Length(1, 200),
+                            metadata={"example": "patient-42"})
+    user_name = fields.String(data_key="userName", allow_none=True,
+                              validate=validate.Length(max=200), metadata={"example": "Grace Hopper"})
+    user_email = fields.Email(data_key="userEmail", allow_none=True,
+                              validate=validate.Length(max=254),
+                              metadata={"example": "grace@example.com"})
+    seats = strict_int(1, MAX_CAPACITY, load_default=1, metadata={"example": 1})
+
+
+class RescheduleSchema(Schema):
+    slot_id = ObjectIdString(data_key="slotId", required=True)
+
+
+class IdempotencyHeaderSchema(Schema):
+    class Meta:
+        unknown = EXCLUDE  # every other header
+
+    idempotency_key = fields.String(data_key="Idempotency-Key", validate=validate.Length(1, 255),
+                                    metadata={"description": "Repeats with the same key and userId "
+                                              "within 24 h return the original appointment"})
+
+
+class AppointmentSchema(Schema):
+    id = ObjectIdString(dump_only=True)
+    slot_id = ObjectIdString(data_key="slotId")
+    service_id = ObjectIdString(data_key="serviceId")
+    user_id = fields.String(data_key="userId")
+    user_name = fields.String(data_key="userName", allow_none=True)
+    user_email = fields.String(data_key="userEmail", allow_none=True)
+    seats = fields.Integer()
+    status = fields.String(validate=validate.OneOf([s.value for s in Status]))
+    expires_at = UtcDateTime(data_key="expiresAt", allow_none=True,
+                             metadata={"description": "Set while PENDING"})
+    created_at = UtcDateTime(data_key="createdAt")
+    updated_at = UtcDateTime(data_key="updatedAt")
+    cancelled_at = UtcDateTime(data_key="cancelledAt", allow_none=True)
+    service = fields.Nested(ServiceSchema, allow_none=True)
+    slot = fields.Nested(SlotSchema, allow_none=True,
+                         metadata={"description": "null once the slot has been deleted"})
+
+
+class AppointmentQueryArgsSchema(Schema):
+    user_id = fields.String(data_key="userId", validate=validate.Length(1, 200))
+    status = fields.String(validate=validate.OneOf([s.value for s in Status]))
+    service_id = ObjectIdString(data_key="serviceId")
+    slot_id = ObjectIdString(data_key="slotId")

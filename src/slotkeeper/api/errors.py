@@ -1,0 +1,56 @@
+"""Every error response in one shape: flask-smorest's {code, status, message, errors?}.
+
+Domain errors become HTTP here and only here; conflicts add a stable `reason`.
+"""
+import logging
+
+import flask_smorest
+from flask import Flask
+from pymongo.errors import ConnectionFailure
+from werkzeug.http import HTTP_STATUS_CODES
+
+from slotkeeper.domain.errors import Conflict, DatabaseUnavailable, DomainError, Invalid, NotFound
+
+log = logging.getLogger(__name__)
+STATUS_BY_ERROR = [(NotFound, 404), (Conflict, 409), (Invalid, 422), (DatabaseUnavailable, 503)]
+
+
+class Api(flask_smorest.Api):
+    """flask-smorest's Api, with a `message` in every error (werkzeug's description if none)."""
+
+    def handle_http_exception(self, error):
+        data = getattr(error, "data", None) or {}
+        if "message" not in data:
+            error.data = {**data, "message": error.description}
+        return super().handle_http_exception(error)
+
+
+def error_body(code: int, message: str, **extra) -> dict:
+    return {"code": code, "status": HTTP_STATUS_CODES[code], "message": message, **extra}
+
+
+def handle_domain_error(err: DomainError):
+    code = next(code for cls, code in STATUS_BY_ERROR if isinstance(err, cls))
+    extra = {}
+    if getattr(err, "reason", None):
+        extra["reason"] = err.reason
+    if isinstance(err, Invalid):
+        extra["errors"] = {err.location: {err.field: [str(err)]}}
+    return error_body(code, str(err), **extra), code
+
+
+def handle_database_down(err: ConnectionFailure):
+    log.warning("database unavailable: %s", err)
+    return error_body(503, "The database is unavailable; try again shortly"), 503
+
+
+def handle_unexpected(err: Exception):
+    log.exception("unhandled error")
+    return error_body(500, "Internal server error"), 500
+
+
+def register_error_handlers(app: Flask) -> None:
+    # flask-smorest already renders HTTPException (400, 404, 405, 415, 422 ...) in this shape
+    app.register_error_handler(DomainError, handle_domain_error)
+    app.register_error_handler(ConnectionFailure, handle_database_down)
+    app.register_error_handler(Exception, handle_unexpected)

@@ -1,0 +1,53 @@
+from flask.views import MethodView
+
+from slotkeeper.api.blueprint import Blueprint, page_items, page_request
+from slotkeeper.api.schemas import ConflictSchema, ErrorSchema
+from slotkeeper.api.services.schemas import (ServiceCreateSchema, ServiceQueryArgsSchema,
+                                             ServiceSchema, ServiceUpdateSchema)
+from slotkeeper.context import current_repos, now
+from slotkeeper.service_layer import catalog
+
+blp = Blueprint("services", __name__, url_prefix="/api/v1/services",
+                description="Services: whatever gets booked (a doctor, a salon chair, a hall). "
+                            "Archived services stay readable but take no new slots or appointments.")
+
+
+@blp.route("")
+class Services(MethodView):
+    @blp.arguments(ServiceQueryArgsSchema, location="query")
+    @blp.response(200, ServiceSchema(many=True))
+    @blp.paginate()
+    def get(self, args, pagination_parameters):
+        """List services, sorted by name"""
+        page = catalog.list_services(current_repos(), page_request(pagination_parameters), **args)
+        return page_items(page, pagination_parameters)
+
+    @blp.arguments(ServiceCreateSchema)
+    @blp.response(201, ServiceSchema)
+    def post(self, data):
+        """Create a service"""
+        return catalog.create_service(current_repos(), data, now())
+
+
+@blp.route("/<service_id>")
+class ServiceById(MethodView):
+    @blp.response(200, ServiceSchema)
+    @blp.alt_response(404, schema=ErrorSchema, description="Unknown service")
+    def get(self, service_id):
+        """Read a service"""
+        return catalog.get_service(current_repos(), service_id)
+
+    @blp.arguments(ServiceUpdateSchema)
+    @blp.response(200, ServiceSchema)
+    @blp.alt_response(404, schema=ErrorSchema, description="Unknown service")
+    def patch(self, data, service_id):
+        """Change some fields of a service; {"active": true} restores an archived one"""
+        return catalog.update_service(current_repos(), service_id, data, now())
+
+    @blp.response(204)
+    @blp.alt_response(404, schema=ErrorSchema, description="Unknown service")
+    @blp.alt_response(409, schema=ConflictSchema,
+                      description="HAS_ACTIVE_APPOINTMENTS: held or booked seats on future slots")
+    def delete(self, service_id):
+        """Archive a service: it stays readable and takes no new slots or appointments"""
+        catalog.archive_service(current_repos(), service_id, now())

@@ -1,0 +1,61 @@
+from decimal import Decimal
+from zoneinfo import available_timezones
+
+from marshmallow import Schema, ValidationError, fields, validate
+
+from slotkeeper.api.fields import ObjectIdString, UtcDateTime
+
+TIMEZONES = frozenset(available_timezones())
+MAX_PRICE = 1_000_000_000
+
+
+def two_decimals(value: float) -> None:
+    if Decimal(str(value)).as_tuple().exponent < -2:
+        raise ValidationError("At most 2 decimals.")
+
+
+def known_timezone(value: str) -> None:
+    if value not in TIMEZONES:
+        raise ValidationError("Unknown IANA time zone.")
+
+
+class ServiceFieldsSchema(Schema):
+    name = fields.String(validate=validate.Length(1, 200), metadata={"example": "Dr. Ada Lovelace"})
+    description = fields.String(allow_none=True, validate=validate.Length(max=2000))
+    address = fields.String(allow_none=True, validate=validate.Length(max=500))
+    category = fields.String(allow_none=True, validate=validate.Length(max=100),
+                             metadata={"example": "Cardiology"})
+    price = fields.Float(allow_nan=False, validate=[validate.Range(0, MAX_PRICE), two_decimals],
+                         metadata={"example": 80.0})
+    currency = fields.String(validate=validate.Regexp(r"^[A-Z]{3}$", error="Not an ISO 4217 code."),
+                             metadata={"example": "USD"})
+    timezone = fields.String(validate=known_timezone, metadata={"example": "Europe/Berlin"})
+    active = fields.Boolean()
+
+
+class ServiceCreateSchema(ServiceFieldsSchema):
+    name = fields.String(required=True, validate=validate.Length(1, 200),
+                         metadata={"example": "Dr. Ada Lovelace"})
+    price = fields.Float(load_default=0, allow_nan=False,
+                         validate=[validate.Range(0, MAX_PRICE), two_decimals])
+    currency = fields.String(load_default="USD",
+                             validate=validate.Regexp(r"^[A-Z]{3}$", error="Not an ISO 4217 code."))
+    timezone = fields.String(load_default="UTC", validate=known_timezone)
+    active = fields.Boolean(load_default=True)
+
+
+class ServiceUpdateSchema(ServiceFieldsSchema):
+    """Any writable field; absent fields stay as they are."""
+
+
+class ServiceSchema(ServiceFieldsSchema):
+    id = ObjectIdString(dump_only=True)
+    created_at = UtcDateTime(data_key="createdAt", dump_only=True)
+    updated_at = UtcDateTime(data_key="updatedAt", dump_only=True)
+
+
+class ServiceQueryArgsSchema(Schema):
+    category = fields.String(validate=validate.Length(max=100))
+    active = fields.Boolean()
+    q = fields.String(validate=validate.Length(max=200),
+                      metadata={"description": "Case-insensitive substring of the name"})

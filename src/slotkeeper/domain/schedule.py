@@ -1,0 +1,113 @@
+"""Slot-generation planner: turns a daily local-time window into UTC (start, end) pairs."""
+from __future__ import annotations
+
+from collections.abc import Iterator
+from dataclasses import dataclass
+from datetime import date, datetime, time, timedelta, timezone
+from zoneinfo import ZoneInfo
+
+MAX_SLOTS_PER_CALL = 5000
+
+Slot = tuple[datetime, datetime]
+
+
+class TooManySlots(ValueError):
+    """A plan would produce more slots than the caller allows."""
+
+
+@dataclass(frozen=True)
+class SlotPlan:
+    """What to generate: a local wall-clock window repeated on chosen weekdays of a date range."""
+
+    from_date: date
+    to_date: date
+    day_start: time
+    day_end: time
+    duration: timedelta
+    gap: timedelta
+    weekdays: frozenset[int]
+    timezone: str
+
+    def __post_init__(self) -> None:
+        # Range checks belong to the API; these two only keep the stepping loop finite and non-overlapping.
+        if self.duration <= timedelta(0) or self.gap < timedelta(0):
+            raise ValueError("duration must be positive and gap non-negative")
+
+
+def plan_slots(plan: SlotPlan, limit: int | None = None) -> list[Slot]:
+    """(start, end) pairs in UTC, sorted by start; raises TooManySlots past `limit`."""
+    tz = ZoneInfo(plan.timezone)
+    slots: list[Slot] = []
+    for day in _matching_days(plan):
+        for slot in _day_slots(plan, day, tz):
+            if slots and slot[0] < slots[-1][1]:
+                continue  # an offset change made this day reach back into the previous one
+            if limit is not None and len(slots) >= limit:
+                raise TooManySlots(f"plan yields more than {limit} slots")
+            slots.append(slot)
+    return slots
+
+
+def count_upper_bound(plan: SlotPlan) -> int:
+    """Cheap upper bound of len(plan_slots(plan)), computed without building any slot."""
+    tz = ZoneInfo(plan.timezone)
+    return sum(_fits(_longest_window(plan, day, tz), plan) + 1 for day in _matching_days(plan))
+
+
+def _matching_days(plan: SlotPlan) -> Iterator[date]:
+    """Local dates in the inclusive range whose ISO weekday was chosen."""
+    day = plan.from_date
+    while day <= plan.to_date:
+        if day.isoweekday() in plan.weekdays:
+            yield day
+        day += timedelta(days=1)
+
+
+def _day_slots(plan: SlotPlan, day: date, tz: ZoneInfo) -> Iterator[Slot]:
+    """One day's slots, stepped in absolute time so DST never changes a slot's real length."""
+    last_end = datetime.combine(day, plan.day_end)
+    start = _to_utc(datetime.combine(day, plan.day_start), tz)
+    while True:
+        end = start + plan.duration
+        # Naive comparison on purpose: day_end is a wall-clock bound, whichever fold the end is in.
+        if end.astimezone(tz).replace(tzinfo=None) > last_end:
+            return
+        yield start, end
+        start = end + plan.gap
+
+
+def _to_utc(local: datetime, tz: ZoneInfo) -> datetime:
+    """UTC instant of naive local time: first occurrence if ambiguous, end of the gap if missing."""
+    first = local.replace(tzinfo=tz, fold=0).astimezone(timezone.utc)
+    if first.astimezone(tz).replace(tzinfo=None) == local:
+        return first
+    # Inside a gap fold=1 lands before the transition and fold=0 after it.
+    before = local.replace(tzinfo=tz, fold=1).astimezone(timezone.utc)
+    return _transition_between(before, first, tz)
+
+
+def _transition_between(before: datetime, after: datetime, tz: ZoneInfo) -> datetime:
+    """The instant in (before, after] where the UTC offset switches to after's (tz data is whole seconds)."""
+    target = after.astimezone(tz).utcoffset()
+    lo, hi = int(before.timestamp()) - 1, int(after.timestamp()) + 1
+    while hi - lo > 1:
+        mid = (lo + hi) // 2
+        if datetime.fromtimestamp(mid, timezone.utc).astimezone(tz).utcoffset() == target:
+            hi = mid
+        else:
+            lo = mid
+    return datetime.fromtimestamp(hi, timezone.utc)
+
+
+def _longest_window(plan: SlotPlan, day: date, tz: ZoneInfo) -> timedelta:
+    """Most absolute time the day's slots can span; longer than the wall-clock window on fall-back days."""
+    end = datetime.combine(day, plan.day_end)
+    latest_end = max(end.replace(tzinfo=tz, fold=fold).astimezone(timezone.utc) for fold in (0, 1))
+    return latest_end - _to_utc(datetime.combine(day, plan.day_start), tz)
+
+
+def _fits(window: timedelta, plan: SlotPlan) -> int:
+    """How many slots, laid back to back with gaps, fit in `window` of absolute time."""
+    if window < plan.duration:
+        return 0
+    return (window - plan.duration) // (plan.duration + plan.gap) + 1

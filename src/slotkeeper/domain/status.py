@@ -1,0 +1,35 @@
+"""Appointment and slot statuses, and the transitions the appointment lifecycle allows."""
+from enum import Enum
+
+from slotkeeper.domain.errors import InvalidTransition
+
+
+class Status(str, Enum):
+    PENDING = "PENDING"
+    BOOKED = "BOOKED"
+    CANCELLED = "CANCELLED"
+    EXPIRED = "EXPIRED"
+
+
+class SlotStatus(str, Enum):
+    AVAILABLE = "AVAILABLE"
+    LOCKED = "LOCKED"
+    BOOKED = "BOOKED"
+
+
+LIVE = frozenset({Status.PENDING, Status.BOOKED})
+FINAL = frozenset({Status.CANCELLED, Status.EXPIRED})
+
+NEXT = {
+    Status.PENDING: {Status.BOOKED, Status.CANCELLED, Status.EXPIRED},
+    Status.BOOKED: {Status.CANCELLED},
+}
+
+
+def can_transition(current: Status, target: Status) -> bool:
+    return target in NEXT.get(current, set())
+
+
+def check_transition(current: Status, target: Status) -> None:
+    if not can_transition(current, target):
+        raise InvalidTransition(f"cannot go from {current.value} to {target.value}")

@@ -1,0 +1,7 @@
+"""MongoEngine documents. Field names are stored in camelCase, as the API speaks."""
+from slotkeeper.models.appointment import Appointment
+from slotkeeper.models.idempotency import IdempotencyRecord
+from slotkeeper.models.service import Service
+from slotkeeper.models.slot import Slot
+
+__all__ = ["Appointment", "IdempotencyRecord", "Service", "Slot"]

@@ -1,0 +1,21 @@
+from mongoengine import DateTimeField, Document, ObjectIdField, StringField
+
+KEY_LIFETIME_SECONDS = 24 * 3600
+
+
+class IdempotencyRecord(Document):
+    """One Idempotency-Key of one user: the request it answered and the appointment it made."""
+
+    user_id = StringField(db_field="userId", required=True)
+    key = StringField(required=True)
+    fingerprint = StringField(required=True)
+    appointment_id = ObjectIdField(db_field="appointmentId", required=True)
+    created_at = DateTimeField(db_field="createdAt", required=True)
+
+    meta = {
+        "collection": "idempotency_keys",
+        "indexes": [
+            {"fields": ["user_id", "key"], "unique": True},
+            {"fields": ["created_at"], "expireAfterSeconds": KEY_LIFETIME_SECONDS},
+        ],
+    }

@@ -1,0 +1,18 @@
+from mongoengine import BooleanField, DateTimeField, Document, FloatField, StringField
+
+
+class Service(Document):
+    """Whatever gets booked: a doctor, a salon chair, a cinema hall."""
+
+    name = StringField(required=True, max_length=200)
+    description = StringField(max_length=2000)
+    address = StringField(max_length=500)
+    category = StringField(max_length=100)
+    price = FloatField(default=0)
+    currency = StringField(default="USD")
+    timezone = StringField(default="UTC")
+    active = BooleanField(default=True)
+    created_at = DateTimeField(db_field="createdAt")
+    updated_at = DateTimeField(db_field="updatedAt")
+
+    meta = {"collection": "services", "indexes": ["name", "category"]}

@@ -1,0 +1,34 @@
+from mongoengine import DateTimeField, DictField, Document, IntField, ObjectIdField, StringField
+
+
+class Slot(Document):
+    """A time window of a service with a number of seats.
+
+    `entries` is the seat ledger (appointment key -> allocation) and `holders` maps a user key
+    to the appointment holding seats for it; both change only in the same atomic update as
+    the counts (see repositories/slot_ledger.py). `due` is a lower bound of the earliest
+    `checkAt` of the entries, so the sweep finds slots needing attention through an index.
+    """
+
+    service_id = ObjectIdField(db_field="serviceId", required=True)
+    start_time = DateTimeField(db_field="startTime", required=True)
+    end_time = DateTimeField(db_field="endTime", required=True)
+    capacity = IntField(default=1, min_value=1)
+    booked_seats = IntField(db_field="bookedSeats", default=0)
+    held_seats = IntField(db_field="heldSeats", default=0)
+    status = StringField(default="AVAILABLE")
+    entries = DictField()
+    holders = DictField()
+    due = DateTimeField()
+    rev = IntField(default=0)
+    created_at = DateTimeField(db_field="createdAt")
+    updated_at = DateTimeField(db_field="updatedAt")
+
+    meta = {
+        "collection": "slots",
+        "indexes": [
+            {"fields": ["service_id", "start_time"], "unique": True},
+            "start_time",
+            {"fields": ["due"], "sparse": True},
+        ],
+    }

@@ -1,0 +1,21 @@
+"""MongoEngine repositories: the only modules that query documents."""
+from dataclasses import dataclass, field
+
+from slotkeeper.repositories.appointment_repository import MongoAppointmentRepository
+from slotkeeper.repositories.idempotency_repository import MongoIdempotencyRepository
+from slotkeeper.repositories.page import Page, PageRequest
+from slotkeeper.repositories.seat_ledger import MongoSeatLedger
+from slotkeeper.repositories.service_repository import MongoServiceRepository
+from slotkeeper.repositories.slot_repository import MongoSlotRepository
+
+
+@dataclass
+class Repositories:
+    services: MongoServiceRepository = field(default_factory=MongoServiceRepository)
+    slots: MongoSlotRepository = field(default_factory=MongoSlotRepository)
+    ledger: MongoSeatLedger = field(default_factory=MongoSeatLedger)
+    appointments: MongoAppointmentRepository = field(default_factory=MongoAppointmentRepository)
+    idempotency: MongoIdempotencyRepository = field(default_factory=MongoIdempotencyRepository)
+
+
+__all__ = ["Page", "PageRequest", "Repositories"]

@@ -1,0 +1,93 @@
+from bson import ObjectId
+from mongoengine import DoesNotExist, NotUniqueError
+from pymongo.errors import BulkWriteError
+
+from slotkeeper.domain.errors import NotFound, SlotExists
+from slotkeeper.models import Slot
+from slotkeeper.repositories.ids import object_id
+from slotkeeper.repositories.page import Page, PageRequest, fetch_page
+
+LEDGER_FIELDS = ("entries", "holders")
+DUPLICATE_KEY = 11000
+
+
+class MongoSlotRepository:
+    """Slots as catalogue items; seat changes go through MongoSeatLedger only."""
+
+    def _objects(self):
+        return Slot.objects.exclude(*LEDGER_FIELDS)
+
+    def get(self, slot_id) -> Slot:
+        try:
+            return self._objects().get(id=object_id(slot_id, "slot"))
+        except DoesNotExist:
+            raise NotFound(f"slot {slot_id} not found") from None
+
+    def get_many(self, ids) -> dict:
+        return {s.id: s for s in self._objects().filter(id__in=list(set(ids)))}
+
+    def add(self, fields: dict) -> Slot:
+        try:
+            return Slot(**fields).save(force_insert=True)
+        except NotUniqueError:
+            raise SlotExists("the service already has a slot at that startTime") from None
+
+    def add_many(self, rows: list[dict]) -> list[Slot]:
+        """Insert what is new; rows whose (service, startTime) exists are skipped."""
+        if not rows:
+            return []
+        docs = [Slot(id=ObjectId(), **row) for row in rows]
+        try:
+            Slot._get_collection().insert_many([d.to_mongo() for d in docs], ordered=False)
+            failed = set()
+        except BulkWriteError as err:
+            if any(e["code"] != DUPLICATE_KEY for e in err.details["writeErrors"]):
+                raise
+            failed = {e["index"] for e in err.details["writeErrors"]}
+        return [d for i, d in enumerate(docs) if i not in failed]
+
+    def start_times(self, service_id, start, end) -> set:
+        query = Slot.objects(service_id=service_id, start_time__gte=start, start_time__lte=end)
+        return {s.start_time for s in query.only("start_time")}
+
+    def list_page(self, page: PageRequest, **filters) -> Page:
+        return fetch_page(self._objects().filter(__raw__=slot_query(**filters))
+                          .order_by("start_time", "id"), page)
+
+    def future_with_seats_taken(self, service_id, now) -> list[str]:
+        """Ids of the service's future slots on which some seats are held or booked."""
+        query = {"serviceId": service_id, "startTime": {"$gt": now},
+                 "$or": [{"bookedSeats": {"$gt": 0}}, {"heldSeats": {"$gt": 0}}]}
+        return [str(s.id) for s in Slot.objects(__raw__=query).only("id")]
+
+    def delete_if_idle(self, slot_id) -> bool:
+        """Delete the slot only while no seat of it is held or booked (one atomic operation)."""
+        result = Slot._get_collection().delete_one(
+            {"_id": object_id(slot_id, "slot"), "bookedSeats": 0, "heldSeats": 0})
+        return result.deleted_count == 1
+
+
+def slot_query(service_id=None, status=None, start_from=None, start_to=None,
+               available=None, now=None) -> dict:
+    query: dict = {}
+    if service_id is not None:
+        query["serviceId"] = object_id(service_id, "service")
+    if status is not None:
+        query["status"] = status
+    start = {}
+    if start_from is not None:
+        start["$gte"] = start_from
+    if start_to is not None:
+        start["$lt"] = start_to
+    if available is not None:
+        query.update(availability_query(available, now, start))
+    if start:
+        query.setdefault("startTime", {}).update(start)
+    return query
+
+
+def availability_query(available: bool, now, start: dict) -> dict:
+    free = {"$gt": [{"$subtract": ["$capacity", {"$add": ["$bookedSeats", "$heldSeats"]}]}, 0]}
+    if available:
+        return {"$expr": free, "startTime": {"$gt": now}}
+    return {"$or": [{"$expr": {"$not": [free]}}, {"startTime": {"$lte": now}}]}

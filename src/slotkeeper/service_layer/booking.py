@@ -1,0 +1,90 @@
+"""Use cases of the appointment lifecycle: hold, book, confirm, cancel, reschedule."""
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+
+from mongoengine import NotUniqueError
+
+from slotkeeper.domain.errors import Invalid, ServiceInactive, SlotInPast
+from slotkeeper.domain.ledger import Allocation, holder_key
+from slotkeeper.domain.status import Status
+from slotkeeper.repositories import Repositories
+from slotkeeper.service_layer.history import Populated, populate_one
+from slotkeeper.service_layer.idempotency import run_once
+from slotkeeper.service_layer.reconcile import reclaim_stale_holds
+
+# How long a request may take between its slot write and its appointment write before the
+# sweep treats the slot's entry as left behind by a dead process.
+WRITE_GRACE = timedelta(seconds=60)
+
+
+@dataclass(frozen=True)
+class BookingRequest:
+    slot_id: str
+    user_id: str
+    seats: int = 1
+    user_name: str | None = None
+    user_email: str | None = None
+
+
+def hold_seats(repos: Repositories, request: BookingRequest, now: datetime, ttl: timedelta,
+               idempotency_key: str | None = None) -> Populated:
+    """Hold seats on a slot until now + ttl (PENDING)."""
+    def hold(appointment_id=None):
+        entry = _allocation(repos, request, Status.PENDING, appointment_id, until=now + ttl)
+        return _take_seats(repos, request, entry, now)
+    return populate_one(repos, _once(repos, idempotency_key, "hold", request, now, hold))
+
+
+def book_seats(repos: Repositories, request: BookingRequest, now: datetime,
+               idempotency_key: str | None = None) -> Populated:
+    """Book seats on a slot at once (BOOKED)."""
+    def book(appointment_id=None):
+        entry = _allocation(repos, request, Status.BOOKED, appointment_id,
+                            check_at=now + WRITE_GRACE)
+        return _take_seats(repos, request, entry, now)
+    return populate_one(repos, _once(repos, idempotency_key, "book", request, now, book))
+
+
+def _once(repos, key, kind, request, now, create):
+    return create() if key is None else run_once(repos, key, kind, request, now, create)
+
+
+def _allocation(repos, request, state, appointment_id, until=None, check_at=None) -> Allocation:
+    return Allocation(appointment_id or repos.appointments.new_id(), holder_key(request.user_id),
+                      request.seats, state, until=until, check_at=check_at or until)
+
+
+def _take_seats(repos: Repositories, request: BookingRequest, entry: Allocation, now: datetime):
+    slot = repos.slots.get(request.slot_id)
+    check_bookable(repos, slot, entry.seats, now)
+    take_seats_on(repos, slot.id, entry, now)
+    fields = dict(id=entry.appointment_id, slot_id=slot.id, service_id=slot.service_id,
+                  user_id=request.user_id, user_name=request.user_name,
+                  user_email=request.user_email, seats=entry.seats, status=entry.state.value,
+                  expires_at=entry.until, created_at=now, updated_at=now)
+    try:
+        return repos.appointments.add(fields)
+    except NotUniqueError:  # a resumed idempotent request already wrote it
+        return repos.appointments.get(entry.appointment_id)
+
+
+def check_bookable(repos: Repositories, slot, seats: int, now: datetime) -> None:
+    if seats > slot.capacity:
+        raise Invalid(f"the slot has {slot.capacity} seat(s) in all", field="seats")
+    if slot.start_time <= now:
+        raise SlotInPast("the slot has already started")
+    if not repos.services.get(slot.service_id).active:
+        raise ServiceInactive("the service is archived and takes no new appointments")
+
+
+def take_seats_on(repos: Repositories, slot_id, entry: Allocation, now: datetime) -> None:
+    """Allocate on the slot's ledger; stale holds never block: reclaim them, then try once more."""
+    if repos.ledger.allocate(slot_id, entry, now):
+        return
+    if reclaim_stale_holds(repos, slot_id, now) and repos.ledger.allocate(slot_id, entry, now):
+        return
+    ledger = repos.ledger.read(slot_id)
+    if ledger is None:
+        repos.slots.get(slot_id)  # raises NotFound
+    if ledger.entry(entry.appointment_id) is None:  # else: a resumed request already holds them
+        raise ledger.refusal(entry.holder, entry.seats)

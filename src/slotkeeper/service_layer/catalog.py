@@ -1,0 +1,98 @@
+"""Use cases of the catalogue: services and their slots."""
+from datetime import datetime
+
+from slotkeeper.domain.errors import HasActiveAppointments, Invalid, ServiceInactive
+from slotkeeper.domain.schedule import MAX_SLOTS_PER_CALL, SlotPlan, TooManySlots, plan_slots
+from slotkeeper.repositories import Page, PageRequest, Repositories
+from slotkeeper.service_layer.reconcile import reclaim_stale_holds
+
+
+def create_service(repos: Repositories, fields: dict, now: datetime):
+    """Create a bookable service."""
+    return repos.services.add({**fields, "created_at": now, "updated_at": now})
+
+
+def get_service(repos: Repositories, service_id: str):
+    """Read one service."""
+    return repos.services.get(service_id)
+
+
+def list_services(repos: Repositories, page: PageRequest, **filters) -> Page:
+    """Services sorted by name, filtered by category, active and a name substring."""
+    return repos.services.list_page(page, **filters)
+
+
+def update_service(repos: Repositories, service_id: str, fields: dict, now: datetime):
+    """Change some fields of a service."""
+    service = repos.services.get(service_id)
+    return repos.services.update(service, {**fields, "updated_at": now})
+
+
+def archive_service(repos: Repositories, service_id: str, now: datetime) -> None:
+    """Archive a service unless seats of its future slots are held or booked."""
+    service = repos.services.get(service_id)
+    # closing first means no new appointment can start while we look for live ones
+    closed_here = repos.services.set_active(service.id, False, now)
+    if _has_live_seats(repos, service.id, now):
+        if closed_here:
+            repos.services.set_active(service.id, True, now)
+        raise HasActiveAppointments("the service has held or booked seats on future slots")
+
+
+def _has_live_seats(repos: Repositories, service_id, now: datetime) -> bool:
+    busy = repos.slots.future_with_seats_taken(service_id, now)
+    for slot_id in busy:
+        reclaim_stale_holds(repos, slot_id, now)
+    return bool(busy) and bool(repos.slots.future_with_seats_taken(service_id, now))
+
+
+def _open_service(repos: Repositories, service_id: str):
+    service = repos.services.get(service_id)
+    if not service.active:
+        raise ServiceInactive("the service is archived and takes no new slots")
+    return service
+
+
+def create_slot(repos: Repositories, fields: dict, now: datetime):
+    """Create one slot; a service has at most one slot per start time."""
+    service = _open_service(repos, fields["service_id"])
+    return repos.slots.add({**fields, "service_id": service.id, "created_at": now,
+                            "updated_at": now})
+
+
+def generate_slots(repos: Repositories, service_id: str, plan: dict, capacity: int,
+                   now: datetime) -> tuple[list, int]:
+    """Lay slots over a date range in the service's time zone; (created, skipped)."""
+    service = _open_service(repos, service_id)
+    try:
+        windows = plan_slots(SlotPlan(timezone=service.timezone, **plan), limit=MAX_SLOTS_PER_CALL)
+    except TooManySlots:
+        raise Invalid(f"more than {MAX_SLOTS_PER_CALL} slots in one call") from None
+    if not windows:
+        return [], 0
+    existing = repos.slots.start_times(service.id, windows[0][0], windows[-1][0])
+    rows = [{"service_id": service.id, "start_time": start, "end_time": end, "capacity": capacity,
+             "created_at": now, "updated_at": now}
+            for start, end in windows if start not in existing]
+    created = repos.slots.add_many(rows)
+    return created, len(windows) - len(created)
+
+
+def get_slot(repos: Repositories, slot_id: str):
+    """Read one slot."""
+    return repos.slots.get(slot_id)
+
+
+def list_slots(repos: Repositories, page: PageRequest, now: datetime, **filters) -> Page:
+    """Slots sorted by start time, filtered by service, status, time range and availability."""
+    return repos.slots.list_page(page, now=now, **filters)
+
+
+def delete_slot(repos: Repositories, slot_id: str, now: datetime) -> None:
+    """Delete a slot on which no seat is held or booked (expired holds do not count)."""
+    repos.slots.get(slot_id)
+    if repos.slots.delete_if_idle(slot_id):
+        return
+    if reclaim_stale_holds(repos, slot_id, now) and repos.slots.delete_if_idle(slot_id):
+        return
+    raise HasActiveAppointments("seats of this slot are held or booked")

@@ -18,7 +18,7 @@ def connect(settings: Settings) -> str:
                             uuidRepresentation="standard")
     else:
         from slotkeeper.database.embedded import SerializedMongoClient
-        mongoengine.connect(db=settings.mongodb_db, tz_aware=True,
+        mongoengine.connect(db=settings.mongodb_db, tz_aware=True, uuidRepresentation="standard",
                             mongo_client_class=SerializedMongoClient)
     return settings.engine
 

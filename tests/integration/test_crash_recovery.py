@@ -1,0 +1,145 @@
+"""A process may die between any two database writes: the sweep must restore the invariants.
+
+Each use case runs against the real repositories wrapped so that the n-th write raises
+instead of happening, for every n the use case has; then one sweep runs and the contract's
+invariants must hold, with no seat leaked and nothing done twice by a second sweep.
+"""
+from dataclasses import replace
+from datetime import timedelta
+
+import pytest
+
+from slotkeeper.service_layer import booking, lifecycle, reschedule
+from slotkeeper.service_layer.booking import BookingRequest
+from slotkeeper.service_layer.expiry import sweep
+from tests.invariants import assert_all_invariants
+
+TTL = timedelta(minutes=2)
+WRITES = {
+    "ledger": {"allocate", "confirm", "release", "settle", "reset_due"},
+    "appointments": {"add", "transition", "move", "finish_move"},
+    "idempotency": {"claim", "forget"},
+}
+
+
+class Crash(Exception):
+    """The process died here."""
+
+
+class CrashAfter:
+    """Forwards to a repository, but the write after the first `allowed` ones raises Crash."""
+
+    def __init__(self, target, writes: set[str], budget: dict):
+        self._target, self._writes, self._budget = target, writes, budget
+
+    def __getattr__(self, name):
+        attribute = getattr(self._target, name)
+        if name not in self._writes:
+            return attribute
+
+        def write(*args, **kwargs):
+            if self._budget["left"] == 0:
+                raise Crash(name)
+            self._budget["left"] -= 1
+            self._budget["done"] += 1
+            return attribute(*args, **kwargs)
+        return write
+
+
+def crashing(repos, allowed: int):
+    budget = {"left": allowed, "done": 0}
+    wrapped = {name: CrashAfter(getattr(repos, name), writes, budget)
+               for name, writes in WRITES.items()}
+    return replace(repos, **wrapped), budget
+
+
+def _hold(repos, now, slot, user="u1", seats=1):
+    return booking.hold_seats(repos, BookingRequest(slot["id"], user, seats), now, TTL)
+
+
+def _book(repos, now, slot, user="u1", seats=1):
+    return booking.book_seats(repos, BookingRequest(slot["id"], user, seats), now)
+
+
+def scenario_hold(repos, api, now):
+    slot = api.slot(capacity=3)
+    return lambda r: _hold(r, now, slot, seats=2)
+
+
+def scenario_book(repos, api, now):
+    slot = api.slot(capacity=3)
+    return lambda r: _book(r, now, slot, seats=2)
+
+
+def scenario_book_with_key(repos, api, now):
+    slot = api.slot(capacity=3)
+    request = BookingRequest(slot["id"], "u1", 1)
+    return lambda r: booking.book_seats(r, request, now, idempotency_key="key-1")
+
+
+def scenario_confirm(repos, api, now):
+    held = _hold(repos, now, api.slot(capacity=2), seats=2)
+    return lambda r: lifecycle.confirm_appointment(r, str(held.id), now)
+
+
+def scenario_cancel_booking(repos, api, now):
+    booked = _book(repos, now, api.slot(capacity=2))
+    return lambda r: lifecycle.cancel_appointment(r, str(booked.id), now)
+
+
+def scenario_cancel_hold(repos, api, now):
+    held = _hold(repos, now, api.slot(capacity=2))
+    return lambda r: lifecycle.cancel_appointment(r, str(held.id), now)
+
+
+def _reschedule(repos, api, now, take):
+    service = api.service()
+    old, new = api.slot(service["id"]), api.slot(service["id"], start=now + timedelta(days=2))
+    appointment = take(repos, now, old, seats=1)
+    return lambda r: reschedule.reschedule_appointment(r, str(appointment.id), new["id"], now)
+
+
+def scenario_reschedule_booking(repos, api, now):
+    return _reschedule(repos, api, now, _book)
+
+
+def scenario_reschedule_hold(repos, api, now):
+    return _reschedule(repos, api, now, _hold)
+
+
+def scenario_expiry(repos, api, now):
+    slot = api.slot(capacity=2)
+    _hold(repos, now, slot, "u1")
+    _hold(repos, now, slot, "u2")
+    return lambda r: sweep(r, now + TTL + timedelta(seconds=1))
+
+
+SCENARIOS = [scenario_hold, scenario_book, scenario_book_with_key, scenario_confirm,
+             scenario_cancel_booking, scenario_cancel_hold, scenario_reschedule_booking,
+             scenario_reschedule_hold, scenario_expiry]
+
+
+def writes_of(scenario, repos, api, clock) -> int:
+    operation = scenario(repos, api, clock.now)
+    wrapped, budget = crashing(repos, allowed=10**6)
+    operation(wrapped)
+    return budget["done"]
+
+
+@pytest.mark.parametrize("scenario", SCENARIOS, ids=lambda s: s.__name__[len("scenario_"):])
+def test_a_crash_between_any_two_writes_is_repaired_by_the_sweep(scenario, app, api, repos, clock):
+    from slotkeeper.database.connection import drop_all
+
+    total = writes_of(scenario, repos, api, clock)
+    assert total >= 2, "a use case with one write cannot be torn"
+    for allowed in range(total):
+        drop_all()
+        operation = scenario(repos, api, clock.now)
+        wrapped, _ = crashing(repos, allowed)
+        with pytest.raises(Crash):
+            operation(wrapped)
+        later = clock.now + timedelta(minutes=10)
+        sweep(repos, later)
+        assert_all_invariants()
+        assert sweep(repos, later).expired == 0, "a second sweep found seats to return"
+        assert_all_invariants()

@@ -1,0 +1,161 @@
+"""The appointment lifecycle against a plain model, driven by hypothesis' state machine."""
+from dataclasses import dataclass
+from datetime import timedelta
+
+from hypothesis import settings, strategies as st
+from hypothesis.stateful import Bundle, RuleBasedStateMachine, invariant, rule
+
+from slotkeeper import create_app
+from slotkeeper.context import current_repos
+from slotkeeper.database.connection import drop_all
+from slotkeeper.domain.errors import (DuplicateBooking, HoldExpired, Invalid, InvalidTransition,
+                                      SlotUnavailable)
+from slotkeeper.service_layer import booking, catalog, lifecycle, reschedule
+from slotkeeper.service_layer.booking import BookingRequest
+from slotkeeper.service_layer.expiry import sweep
+from tests.conftest import NOW, FakeClock, test_settings
+from tests.invariants import assert_all_invariants
+
+TTL = timedelta(seconds=100)
+USERS = st.sampled_from(["ann", "bob", "cid"])
+SEATS = st.integers(1, 3)
+
+
+@dataclass
+class Modelled:
+    slot: int
+    user: str
+    seats: int
+    status: str
+    expires_at: object = None
+
+
+class LifecycleMachine(RuleBasedStateMachine):
+    appointments = Bundle("appointments")
+
+    def __init__(self):
+        super().__init__()
+        self.clock = FakeClock(NOW)
+        self.app = create_app(test_settings(), clock=self.clock)
+        self.context = self.app.app_context()
+        self.context.push()
+        drop_all()
+        self.repos = current_repos()
+        service = catalog.create_service(self.repos, {"name": "s"}, NOW)
+        self.capacity = [2, 3]
+        self.slot_ids = [str(catalog.create_slot(self.repos, {
+            "service_id": str(service.id), "start_time": NOW + timedelta(days=d + 1),
+            "end_time": NOW + timedelta(days=d + 1, hours=1), "capacity": c}, NOW).id)
+            for d, c in enumerate(self.capacity)]
+        self.model: dict[str, Modelled] = {}
+
+    def teardown(self):
+        self.context.pop()
+
+    # the model's rules
+
+    def _effective(self, m: Modelled) -> str:
+        expired = m.status == "PENDING" and m.expires_at <= self.clock.now
+        return "EXPIRED" if expired else m.status
+
+    def _taken(self, slot: int) -> int:
+        return sum(m.seats for m in self.model.values()
+                   if m.slot == slot and self._effective(m) in ("PENDING", "BOOKED"))
+
+    def _expected_refusal(self, slot: int, user: str, seats: int, ignore: str | None = None):
+        if seats > self.capacity[slot]:
+            return Invalid
+        if any(m.slot == slot and m.user == user and self._effective(m) in ("PENDING", "BOOKED")
+               for key, m in self.model.items() if key != ignore):
+            return DuplicateBooking
+        if self.capacity[slot] - self._taken(slot) < seats:
+            return SlotUnavailable
+        return None
+
+    def _attempt(self, expected, call):
+        try:
+            result = call()
+        except Exception as err:  # compared with the model right below
+            assert expected is not None and isinstance(err, expected), (expected, err)
+            return None
+        assert expected is None, f"expected {expected.__name__}, got success"
+        return result
+
+    # the rules
+
+    @rule(target=appointments, slot=st.integers(0, 1), user=USERS, seats=SEATS,
+          kind=st.sampled_from(["hold", "book"]))
+    def take(self, slot, user, seats, kind):
+        expected = self._expected_refusal(slot, user, seats)
+        request = BookingRequest(self.slot_ids[slot], user, seats)
+        now = self.clock.now
+        if kind == "hold":
+            made = self._attempt(expected, lambda: booking.hold_seats(self.repos, request, now, TTL))
+        else:
+            made = self._attempt(expected, lambda: booking.book_seats(self.repos, request, now))
+        if made is None:
+            return "none"
+        self.model[str(made.id)] = Modelled(slot, user, seats, made.status, made.expires_at)
+        return str(made.id)
+
+    @rule(appointment=appointments)
+    def confirm(self, appointment):
+        if appointment == "none":
+            return
+        m = self.model[appointment]
+        expected = {"BOOKED": None, "PENDING": None, "CANCELLED": InvalidTransition,
+                    "EXPIRED": HoldExpired}[self._effective(m)]
+        if self._attempt(expected, lambda: lifecycle.confirm_appointment(
+                self.repos, appointment, self.clock.now)) is not None:
+            m.status = "BOOKED"
+
+    @rule(appointment=appointments)
+    def cancel(self, appointment):
+        if appointment == "none":
+            return
+        m = self.model[appointment]
+        expected = InvalidTransition if self._effective(m) == "EXPIRED" else None
+        if self._attempt(expected, lambda: lifecycle.cancel_appointment(
+                self.repos, appointment, self.clock.now)) is not None:
+            m.status = "CANCELLED"
+
+    @rule(appointment=appointments, slot=st.integers(0, 1))
+    def move(self, appointment, slot):
+        if appointment == "none":
+            return
+        m = self.model[appointment]
+        state = self._effective(m)
+        if state in ("CANCELLED", "EXPIRED"):
+            expected = InvalidTransition if state == "CANCELLED" else HoldExpired
+        elif slot == m.slot:
+            expected = None
+        else:
+            expected = self._expected_refusal(slot, m.user, m.seats, ignore=appointment)
+        if self._attempt(expected, lambda: reschedule.reschedule_appointment(
+                self.repos, appointment, self.slot_ids[slot], self.clock.now)) is not None:
+            m.slot = slot
+
+    @rule(seconds=st.integers(1, 150))
+    def wait(self, seconds):
+        self.clock.advance(seconds=seconds)
+
+    @rule()
+    def run_sweep(self):
+        sweep(self.repos, self.clock.now)
+        for m in self.model.values():
+            m.status = self._effective(m)
+
+    @invariant()
+    def books_match_the_model(self):
+        assert_all_invariants()
+        for key, m in self.model.items():
+            stored = self.repos.appointments.get(key)
+            assert stored.slot_id is not None and str(stored.slot_id) == self.slot_ids[m.slot]
+            stored_state = "EXPIRED" if (stored.status == "PENDING"
+                                         and stored.expires_at <= self.clock.now) else stored.status
+            assert stored_state == self._effective(m), (key, stored.status, m)
+
+
+LifecycleMachine.TestCase.settings = settings(max_examples=40, stateful_step_count=25,
+                                              deadline=None)
+test_lifecycle_follows_the_model = LifecycleMachine.TestCase

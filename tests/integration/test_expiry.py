@@ -4,6 +4,7 @@ from datetime import timedelta
 import pytest
 
 from slotkeeper import create_app
+from slotkeeper.database.connection import drop_all
 from slotkeeper.jobs.expiry_job import JOB_ID
 from slotkeeper.models import Appointment
 from slotkeeper.service_layer.expiry import sweep
@@ -120,10 +121,12 @@ def test_a_rescheduled_hold_expires_on_its_new_slot(api, repos, clock):
 
 @pytest.fixture
 def scheduled_app(clock):
-    app = create_app(test_settings(expiry_job_enabled=True, expiry_sweep_seconds=1),
-                     clock=clock)
+    settings = test_settings(expiry_sweep_seconds=1).with_overrides(expiry_job_enabled=True)
+    app = create_app(settings, clock=clock)
+    with app.app_context():
+        drop_all()
     yield app
-    app.apscheduler.shutdown(wait=False)
+    app.apscheduler.shutdown()  # waits for a run in progress, so none outlives the test
 
 
 def test_no_job_is_scheduled_when_the_expiry_job_is_disabled(app):

@@ -18,6 +18,18 @@ class ObjectIdString(fields.String):
         return None if value is None else str(value)
 
 
+class Text(fields.String):
+    """A string MongoDB can store: a JSON escape like "\\ud800" decodes to a lone surrogate."""
+
+    def _deserialize(self, value, attr, data, **kwargs):
+        text = super()._deserialize(value, attr, data, **kwargs)
+        try:
+            text.encode("utf-8")
+        except UnicodeEncodeError:
+            raise ValidationError("Not valid Unicode text.") from None
+        return text
+
+
 class UtcDateTime(fields.AwareDateTime):
     """ISO 8601 with an offset in, UTC out; stored with MongoDB's millisecond precision."""
 

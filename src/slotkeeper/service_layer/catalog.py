@@ -23,8 +23,12 @@ def list_services(repos: Repositories, page: PageRequest, **filters) -> Page:
 
 
 def update_service(repos: Repositories, service_id: str, fields: dict, now: datetime):
-    """Change some fields of a service."""
+    """Change some fields of a service; setting active to false is archiving, with its rule."""
     service = repos.services.get(service_id)
+    if fields.get("active") is False and service.active:
+        archive_service(repos, service_id, now)
+        fields = {name: value for name, value in fields.items() if name != "active"}
+        service = repos.services.get(service_id)
     return repos.services.update(service, {**fields, "updated_at": now})
 
 
@@ -34,8 +38,8 @@ def archive_service(repos: Repositories, service_id: str, now: datetime) -> None
     # closing first means no new appointment can start while we look for live ones
     closed_here = repos.services.set_active(service.id, False, now)
     if _has_live_seats(repos, service.id, now):
-        if closed_here:
-            repos.services.set_active(service.id, True, now)
+        if closed_here:  # a refusal leaves no trace, not even in updatedAt
+            repos.services.set_active(service.id, True, service.updated_at)
         raise HasActiveAppointments("the service has held or booked seats on future slots")
 
 
@@ -64,10 +68,7 @@ def generate_slots(repos: Repositories, service_id: str, plan: dict, capacity: i
                    now: datetime) -> tuple[list, int]:
     """Lay slots over a date range in the service's time zone; (created, skipped)."""
     service = _open_service(repos, service_id)
-    try:
-        windows = plan_slots(SlotPlan(timezone=service.timezone, **plan), limit=MAX_SLOTS_PER_CALL)
-    except TooManySlots:
-        raise Invalid(f"more than {MAX_SLOTS_PER_CALL} slots in one call") from None
+    windows = _plan(service.timezone, plan)
     if not windows:
         return [], 0
     existing = repos.slots.start_times(service.id, windows[0][0], windows[-1][0])
@@ -76,6 +77,15 @@ def generate_slots(repos: Repositories, service_id: str, plan: dict, capacity: i
             for start, end in windows if start not in existing]
     created = repos.slots.add_many(rows)
     return created, len(windows) - len(created)
+
+
+def _plan(timezone: str, plan: dict) -> list:
+    try:
+        return plan_slots(SlotPlan(timezone=timezone, **plan), limit=MAX_SLOTS_PER_CALL)
+    except TooManySlots:
+        raise Invalid(f"more than {MAX_SLOTS_PER_CALL} slots in one call") from None
+    except OverflowError:  # local dates at the very ends of the calendar have no UTC instant
+        raise Invalid("the dates are out of range in the service's time zone", "fromDate") from None
 
 
 def get_slot(repos: Repositories, slot_id: str):

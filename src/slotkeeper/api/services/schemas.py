@@ -3,7 +3,7 @@ from zoneinfo import available_timezones
 
 from marshmallow import Schema, ValidationError, fields, validate
 
-from slotkeeper.api.fields import ObjectIdString, UtcDateTime
+from slotkeeper.api.fields import ObjectIdString, Text, UtcDateTime
 
 TIMEZONES = frozenset(available_timezones())
 MAX_PRICE = 1_000_000_000
@@ -20,11 +20,11 @@ def known_timezone(value: str) -> None:
 
 
 class ServiceFieldsSchema(Schema):
-    name = fields.String(validate=validate.Length(1, 200), metadata={"example": "Dr. Ada Lovelace"})
-    description = fields.String(allow_none=True, validate=validate.Length(max=2000))
-    address = fields.String(allow_none=True, validate=validate.Length(max=500))
-    category = fields.String(allow_none=True, validate=validate.Length(max=100),
-                             metadata={"example": "Cardiology"})
+    name = Text(validate=validate.Length(1, 200), metadata={"example": "Dr. Ada Lovelace"})
+    description = Text(allow_none=True, validate=validate.Length(max=2000))
+    address = Text(allow_none=True, validate=validate.Length(max=500))
+    category = Text(allow_none=True, validate=validate.Length(max=100),
+                    metadata={"example": "Cardiology"})
     price = fields.Float(allow_nan=False, validate=[validate.Range(0, MAX_PRICE), two_decimals],
                          metadata={"example": 80.0})
     currency = fields.String(validate=validate.Regexp(r"^[A-Z]{3}$", error="Not an ISO 4217 code."),
@@ -34,8 +34,8 @@ class ServiceFieldsSchema(Schema):
 
 
 class ServiceCreateSchema(ServiceFieldsSchema):
-    name = fields.String(required=True, validate=validate.Length(1, 200),
-                         metadata={"example": "Dr. Ada Lovelace"})
+    name = Text(required=True, validate=validate.Length(1, 200),
+                metadata={"example": "Dr. Ada Lovelace"})
     price = fields.Float(load_default=0, allow_nan=False,
                          validate=[validate.Range(0, MAX_PRICE), two_decimals])
     currency = fields.String(load_default="USD",
@@ -55,7 +55,7 @@ class ServiceSchema(ServiceFieldsSchema):
 
 
 class ServiceQueryArgsSchema(Schema):
-    category = fields.String(validate=validate.Length(max=100))
+    category = Text(validate=validate.Length(max=100))
     active = fields.Boolean()
-    q = fields.String(validate=validate.Length(max=200),
-                      metadata={"description": "Case-insensitive substring of the name"})
+    q = Text(validate=validate.Length(max=200),
+             metadata={"description": "Case-insensitive substring of the name"})

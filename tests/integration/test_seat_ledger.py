@@ -1,0 +1,129 @@
+"""The slot ledger's atomic operations, on the configured engine."""
+from datetime import timedelta
+
+from bson import ObjectId
+
+from slotkeeper.domain.ledger import Allocation, holder_key
+from slotkeeper.domain.status import Status
+from slotkeeper.models import Slot
+from tests.conftest import NOW
+
+LATER = NOW + timedelta(minutes=2)
+
+
+def new_slot(capacity: int) -> str:
+    slot = Slot(service_id=ObjectId(), start_time=NOW + timedelta(days=1),
+                end_time=NOW + timedelta(days=1, hours=1), capacity=capacity).save()
+    return str(slot.id)
+
+
+def entry(user="ann", seats=1, state=Status.PENDING, until=LATER) -> Allocation:
+    return Allocation(str(ObjectId()), holder_key(user), seats, state, until=until,
+                      check_at=until)
+
+
+def stored(slot_id) -> Slot:
+    return Slot.objects.get(id=slot_id)
+
+
+def test_allocation_takes_seats_and_derives_status_in_one_update(repos):
+    slot_id = new_slot(3)
+    assert repos.ledger.allocate(slot_id, entry("ann", 2), NOW)
+    assert (stored(slot_id).held_seats, stored(slot_id).status) == (2, "AVAILABLE")
+    assert repos.ledger.allocate(slot_id, entry("bob", 1, Status.BOOKED, until=None), NOW)
+    slot = stored(slot_id)
+    assert (slot.held_seats, slot.booked_seats, slot.status) == (2, 1, "LOCKED")
+
+
+def test_allocation_is_refused_when_fewer_seats_are_free(repos):
+    slot_id = new_slot(2)
+    assert repos.ledger.allocate(slot_id, entry("ann", 1), NOW)
+    assert not repos.ledger.allocate(slot_id, entry("bob", 2), NOW)
+    assert stored(slot_id).held_seats == 1
+
+
+def test_allocation_is_refused_to_a_user_who_already_holds_seats(repos):
+    slot_id = new_slot(5)
+    assert repos.ledger.allocate(slot_id, entry("ann"), NOW)
+    assert not repos.ledger.allocate(slot_id, entry("ann"), NOW)
+    assert stored(slot_id).held_seats == 1
+
+
+def test_the_same_appointment_cannot_be_allocated_twice(repos):
+    slot_id, first = new_slot(5), entry("ann")
+    assert repos.ledger.allocate(slot_id, first, NOW)
+    again = Allocation(first.appointment_id, holder_key("bob"), 1, Status.PENDING, LATER, LATER)
+    assert not repos.ledger.allocate(slot_id, again, NOW)
+
+
+def test_confirm_turns_an_unexpired_hold_into_a_booking_once(repos):
+    slot_id, held = new_slot(1), entry("ann")
+    repos.ledger.allocate(slot_id, held, NOW)
+    assert repos.ledger.confirm(slot_id, held, NOW, LATER)
+    assert not repos.ledger.confirm(slot_id, held, NOW, LATER)
+    slot = stored(slot_id)
+    assert (slot.held_seats, slot.booked_seats, slot.status) == (0, 1, "BOOKED")
+
+
+def test_confirm_refuses_a_hold_past_its_deadline(repos):
+    slot_id, held = new_slot(1), entry("ann", until=LATER)
+    repos.ledger.allocate(slot_id, held, NOW)
+    assert not repos.ledger.confirm(slot_id, held, LATER, LATER)
+    assert stored(slot_id).held_seats == 1
+
+
+def test_release_returns_seats_exactly_once_and_frees_the_user(repos):
+    slot_id, held = new_slot(2), entry("ann", seats=2)
+    repos.ledger.allocate(slot_id, held, NOW)
+    assert repos.ledger.release(slot_id, held, Status.CANCELLED, NOW)
+    assert not repos.ledger.release(slot_id, held, Status.CANCELLED, NOW)
+    slot = stored(slot_id)
+    assert (slot.held_seats, slot.status) == (0, "AVAILABLE")
+    assert repos.ledger.allocate(slot_id, entry("ann"), NOW)
+
+
+def test_expiry_releases_only_holds_whose_deadline_has_passed(repos):
+    slot_id, held = new_slot(1), entry("ann", until=LATER)
+    repos.ledger.allocate(slot_id, held, NOW)
+    assert not repos.ledger.release(slot_id, held, Status.EXPIRED, NOW)
+    assert repos.ledger.release(slot_id, held, Status.EXPIRED, LATER)
+    assert stored(slot_id).held_seats == 0
+
+
+def test_the_tombstone_of_a_release_stays_until_settled(repos):
+    slot_id, held = new_slot(1), entry("ann")
+    repos.ledger.allocate(slot_id, held, NOW)
+    repos.ledger.release(slot_id, held, Status.CANCELLED, NOW)
+    ledger = repos.ledger.read(slot_id)
+    assert ledger.entry(held.appointment_id).state is Status.CANCELLED
+    tombstone = ledger.entry(held.appointment_id)
+    assert repos.ledger.settle(slot_id, tombstone)
+    assert repos.ledger.read(slot_id).entry(held.appointment_id) is None
+
+
+def test_due_slots_are_found_until_their_due_time_is_reset(repos):
+    slot_id, held = new_slot(1), entry("ann", until=LATER)
+    repos.ledger.allocate(slot_id, held, NOW)
+    assert repos.ledger.slots_due(NOW, 10) == []
+    assert [str(s) for s in repos.ledger.slots_due(LATER, 10)] == [slot_id]
+    ledger = repos.ledger.read(slot_id)
+    assert repos.ledger.reset_due(slot_id, None, ledger.rev)
+    assert repos.ledger.slots_due(LATER, 10) == []
+
+
+def test_resetting_the_due_time_is_refused_after_a_concurrent_change(repos):
+    slot_id = new_slot(3)
+    repos.ledger.allocate(slot_id, entry("ann"), NOW)
+    seen = repos.ledger.read(slot_id).rev
+    repos.ledger.allocate(slot_id, entry("bob"), NOW)
+    assert not repos.ledger.reset_due(slot_id, None, seen)
+
+
+def test_a_hall_of_ten_thousand_seats_books_every_seat_and_no_more(repos):
+    slot_id = new_slot(10000)
+    big = entry("crowd", seats=9990, state=Status.BOOKED, until=None)
+    assert repos.ledger.allocate(slot_id, big, NOW)
+    taken = sum(repos.ledger.allocate(slot_id, entry(f"user-{i}"), NOW) for i in range(12))
+    assert taken == 10
+    slot = stored(slot_id)
+    assert (slot.booked_seats + slot.held_seats, slot.status) == (10000, "LOCKED")

@@ -1,0 +1,85 @@
+from datetime import datetime, timedelta, timezone
+
+import pytest
+
+from slotkeeper.domain.errors import DuplicateBooking, InvalidTransition, SlotUnavailable
+from slotkeeper.domain.ledger import Allocation, Ledger, entry_key, holder_key
+from slotkeeper.domain.rules import free_seats, slot_status
+from slotkeeper.domain.status import Status, can_transition, check_transition
+
+NOON = datetime(2030, 5, 1, 12, tzinfo=timezone.utc)
+
+
+@pytest.mark.parametrize("capacity, booked, held, status", [
+    (1, 0, 0, "AVAILABLE"), (1, 0, 1, "LOCKED"), (1, 1, 0, "BOOKED"),
+    (80, 0, 79, "AVAILABLE"), (80, 40, 40, "LOCKED"), (80, 79, 1, "LOCKED"), (80, 80, 0, "BOOKED"),
+])
+def test_slot_status_follows_the_seat_counts(capacity, booked, held, status):
+    assert slot_status(capacity, booked, held).value == status
+
+
+def test_free_seats_are_capacity_minus_booked_and_held():
+    assert free_seats(10, 3, 4) == 3
+
+
+@pytest.mark.parametrize("current, target", [
+    (Status.PENDING, Status.BOOKED), (Status.PENDING, Status.CANCELLED),
+    (Status.PENDING, Status.EXPIRED), (Status.BOOKED, Status.CANCELLED)])
+def test_the_lifecycle_allows_its_transitions(current, target):
+    assert can_transition(current, target)
+    check_transition(current, target)
+
+
+@pytest.mark.parametrize("current", [Status.CANCELLED, Status.EXPIRED])
+def test_nothing_leaves_cancelled_or_expired(current):
+    for target in Status:
+        with pytest.raises(InvalidTransition):
+            check_transition(current, target)
+
+
+def test_a_booking_cannot_go_back_to_pending_or_expire():
+    assert not can_transition(Status.BOOKED, Status.PENDING)
+    assert not can_transition(Status.BOOKED, Status.EXPIRED)
+
+
+def hold(appointment_id, holder="u", seats=1, until=NOON, check_at=None):
+    return Allocation(appointment_id, holder, seats, Status.PENDING, until, check_at or until)
+
+
+def test_holder_and_entry_keys_are_safe_field_names_for_any_user_id():
+    for user in ["a.b", "$where", "ü", "x" * 200, ""]:
+        key = holder_key(user)
+        assert key.startswith("u") and key[1:].isalnum() and "." not in key and "$" not in key
+    assert holder_key("ann") != holder_key("Ann")
+    assert entry_key("6650f0c2a1b2c3d4e5f60718") == "a6650f0c2a1b2c3d4e5f60718"
+
+
+def test_a_hold_is_stale_once_its_deadline_has_passed():
+    entry = hold("1", until=NOON)
+    assert not entry.is_stale(NOON - timedelta(seconds=1))
+    assert entry.is_stale(NOON)
+    booked = Allocation("2", "u", 1, Status.BOOKED)
+    assert not booked.is_stale(NOON + timedelta(days=1))
+
+
+def test_the_ledger_lists_stale_holds_and_due_entries():
+    ledger = Ledger("s", 5, 1, 2, {
+        "1": hold("1", until=NOON - timedelta(minutes=1)),
+        "2": hold("2", until=NOON + timedelta(minutes=1)),
+        "3": Allocation("3", "v", 1, Status.BOOKED, check_at=NOON - timedelta(seconds=5)),
+        "4": Allocation("4", "w", 1, Status.CANCELLED, check_at=None)})
+    assert [e.appointment_id for e in ledger.stale_holds(NOON)] == ["1"]
+    assert sorted(e.appointment_id for e in ledger.due(NOON)) == ["1", "3"]
+    assert ledger.next_check() == NOON - timedelta(minutes=1)
+    assert ledger.free == 2
+
+
+def test_a_refusal_names_a_duplicate_before_a_full_slot():
+    ledger = Ledger("s", 1, 0, 1, {"1": hold("1", holder="ann")})
+    assert isinstance(ledger.refusal("ann", 1), DuplicateBooking)
+    assert isinstance(ledger.refusal("bob", 1), SlotUnavailable)
+
+
+def test_a_released_entry_does_not_make_its_user_a_duplicate():
+    ledger = Ledger("s", 1, 0, 0, {"1": Allocation("1", "ann", 1, Status.CANCELLED)})
+    assert ledger.live_entry_of("ann") is None

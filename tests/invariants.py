@@ -1,19 +1,26 @@
 """The contract's invariants, checked from the database after any sequence of requests."""
+from slotkeeper.domain.ledger import entry_key, holder_key
 from slotkeeper.domain.rules import slot_status
 from slotkeeper.models import Appointment, Slot
+
+LIVE = ("PENDING", "BOOKED")
 
 
 def assert_slot_invariants(slot_id) -> None:
     slot = Slot.objects.get(id=slot_id)
-    appointments = Appointment.objects(slot_id=slot.id)
-    booked = sum(a.seats for a in appointments if a.status == "BOOKED")
-    held = sum(a.seats for a in appointments if a.status == "PENDING")
+    appointments = list(Appointment.objects(slot_id=slot.id))
+    live = [a for a in appointments if a.status in LIVE]
+    booked = sum(a.seats for a in live if a.status == "BOOKED")
+    held = sum(a.seats for a in live if a.status == "PENDING")
     assert 0 <= slot.booked_seats + slot.held_seats <= slot.capacity
     assert (slot.booked_seats, slot.held_seats) == (booked, held)
     assert slot.status == slot_status(slot.capacity, slot.booked_seats, slot.held_seats).value
-    live = {key[1:]: e for key, e in slot.entries.items() if e["state"] in ("PENDING", "BOOKED")}
-    assert {str(a.id): a.status for a in appointments if a.status in ("PENDING", "BOOKED")} == \
-        {key: e["state"] for key, e in live.items()}
+    # the ledger: every live appointment, and nothing else, has its user's holder pointer
+    pointers = {holder: key for holder, key in slot.holders.items() if key}
+    assert pointers == {holder_key(a.user_id): entry_key(str(a.id)) for a in live}
+    for key, entry in slot.entries.items():
+        if entry["state"] in LIVE:  # an entry in flight says what its appointment is
+            assert any(entry_key(str(a.id)) == key and a.status == entry["state"] for a in live)
 
 
 def assert_all_invariants() -> None:

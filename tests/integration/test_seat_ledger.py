@@ -127,3 +127,25 @@ def test_a_hall_of_ten_thousand_seats_books_every_seat_and_no_more(repos):
     assert taken == 10
     slot = stored(slot_id)
     assert (slot.booked_seats + slot.held_seats, slot.status) == (10000, "LOCKED")
+
+
+def test_a_settled_booking_is_released_exactly_once_through_its_holder_pointer(repos):
+    slot_id, booked = new_slot(2), entry("ann", seats=2, state=Status.BOOKED, until=None)
+    repos.ledger.allocate(slot_id, booked, NOW)
+    assert repos.ledger.settle(slot_id, booked)
+    assert stored(slot_id).entries == {} and stored(slot_id).booked_seats == 2
+    assert repos.ledger.release(slot_id, booked, Status.CANCELLED, NOW)
+    assert not repos.ledger.release(slot_id, booked, Status.CANCELLED, NOW)
+    slot = stored(slot_id)
+    assert (slot.booked_seats, slot.status) == (0, "AVAILABLE")
+
+
+def test_settled_bookings_leave_the_ledger_as_small_as_the_work_in_flight(repos):
+    slot_id = new_slot(10000)
+    for i in range(200):
+        booked = entry(f"user-{i}", state=Status.BOOKED, until=None)
+        repos.ledger.allocate(slot_id, booked, NOW)
+        repos.ledger.settle(slot_id, booked)
+    repos.ledger.allocate(slot_id, entry("holder"), NOW)
+    slot = stored(slot_id)
+    assert (slot.booked_seats, slot.held_seats, len(slot.entries)) == (200, 1, 1)

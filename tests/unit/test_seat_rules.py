@@ -75,11 +75,19 @@ def test_the_ledger_lists_stale_holds_and_due_entries():
 
 
 def test_a_refusal_names_a_duplicate_before_a_full_slot():
-    ledger = Ledger("s", 1, 0, 1, {"1": hold("1", holder="ann")})
+    ledger = Ledger("s", 1, 0, 1, {"1": hold("1", holder="ann")}, holders={"ann": "a1"})
     assert isinstance(ledger.refusal("ann", 1), DuplicateBooking)
     assert isinstance(ledger.refusal("bob", 1), SlotUnavailable)
 
 
+def test_a_settled_booking_is_known_by_its_holder_pointer_alone():
+    ledger = Ledger("s", 2, 1, 0, {}, holders={"ann": "a1"})
+    assert ledger.allocated("1", "ann") and not ledger.allocated("2", "bob")
+    settled = ledger.settled_booking("1", "ann", seats=1)
+    assert (settled.state, settled.seats) == (Status.BOOKED, 1)
+    assert ledger.settled_booking("1", "bob", seats=1) is None
+
+
 def test_a_released_entry_does_not_make_its_user_a_duplicate():
     ledger = Ledger("s", 1, 0, 0, {"1": Allocation("1", "ann", 1, Status.CANCELLED)})
-    assert ledger.live_entry_of("ann") is None
+    assert not ledger.holds_seats("ann") and not ledger.allocated("1", "ann")

@@ -49,9 +49,12 @@ class MongoSeatLedger:
         query = {"_id": object_id(slot_id, "slot"), **conditions}
         return self.collection.update_one(query, pipeline).modified_count == 1
 
-    def read(self, slot_id) -> Ledger | None:
-        doc = self.collection.find_one({"_id": object_id(slot_id, "slot")},
-                                       {"capacity": 1, "bookedSeats": 1, "heldSeats": 1, "entries": 1, "rev": 1})
+    def read(self, slot_id, holder: str | None = None) -> Ledger | None:
+        """The slot's counts and entries, and where `holder` points if one is named."""
+        fields = {"capacity": 1, "bookedSeats": 1, "heldSeats": 1, "entries": 1, "rev": 1}
+        if holder:
+            fields[f"holders.{holder}"] = 1
+        doc = self.collection.find_one({"_id": object_id(slot_id, "slot")}, fields)
         return None if doc is None else to_ledger(doc)
 
     def allocate(self, slot_id, a: Allocation, now: datetime) -> bool:
@@ -74,23 +77,27 @@ class MongoSeatLedger:
         return self._update(slot_id, conditions, _set_stage(now, changes))
 
     def release(self, slot_id, a: Allocation, to: Status, now: datetime) -> bool:
-        """Give back the seats of the live entry `a` (in the state `a.state`, as read) and leave
-        a tombstone in state `to` that the sweep may check at once."""
-        key = entry_key(a.appointment_id)
-        conditions = {f"entries.{key}.state": a.state.value, f"entries.{key}.seats": a.seats}
+        """Give back the seats of the live allocation `a` (in the state `a.state`, as read) and
+        leave a tombstone in state `to`. A settled booking has no entry any more: the user's
+        holder pointer, cleared here, is what guarantees its seats come back only once."""
+        key, holder = entry_key(a.appointment_id), f"holders.{a.holder}"
+        current = {f"entries.{key}.state": a.state.value, f"entries.{key}.seats": a.seats}
         if a.state is Status.PENDING:  # an expiry needs the hold to be over, a cancel the opposite
-            conditions[f"entries.{key}.until"] = {"$lte" if to is Status.EXPIRED else "$gt": now}
-        holder = f"holders.{a.holder}"
-        changes = {**_counts({COUNTER[a.state]: -a.seats}),
-                   f"entries.{key}.state": to.value, f"entries.{key}.checkAt": now,
+            current[f"entries.{key}.until"] = {"$lte" if to is Status.EXPIRED else "$gt": now}
+            conditions = current
+        else:
+            conditions = {"$or": [current, {f"entries.{key}": {"$exists": False}, holder: key}]}
+        tombstone = _entry_doc(Allocation(a.appointment_id, a.holder, a.seats, to, check_at=now))
+        changes = {**_counts({COUNTER[a.state]: -a.seats}), f"entries.{key}": tombstone,
                    holder: {"$cond": [{"$eq": [f"${holder}", key]}, None, f"${holder}"]}, **_due(now)}
         return self._update(slot_id, conditions, _set_stage(now, changes))
 
     def settle(self, slot_id, a: Allocation) -> bool:
-        """Forget a settled entry: drop a tombstone, or clear a live entry's checkAt."""
+        """Drop an entry the appointment now agrees with: a booking (its seats stay counted and
+        its holder pointer stays) or a tombstone. A hold keeps its entry, only its check goes."""
         key = entry_key(a.appointment_id)
         query = {"_id": object_id(slot_id, "slot"), f"entries.{key}.state": a.state.value}
-        if a.live:
+        if a.state is Status.PENDING:
             update = {"$set": {f"entries.{key}.checkAt": None}, "$inc": {"rev": 1}}
         else:
             update = {"$unset": {f"entries.{key}": ""}, "$inc": {"rev": 1}}
@@ -112,5 +119,6 @@ def to_ledger(doc: dict) -> Ledger:
     for key, e in (doc.get("entries") or {}).items():
         entries[key[1:]] = Allocation(key[1:], e["holder"], e["seats"], Status(e["state"]),
                                       e.get("until"), e.get("checkAt"))
+    holders = {k: v for k, v in (doc.get("holders") or {}).items() if v}
     return Ledger(str(doc["_id"]), doc["capacity"], doc.get("bookedSeats", 0),
-                  doc.get("heldSeats", 0), entries, doc.get("rev", 0))
+                  doc.get("heldSeats", 0), entries, doc.get("rev", 0), holders)

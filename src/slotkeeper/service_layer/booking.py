@@ -63,9 +63,12 @@ def _take_seats(repos: Repositories, request: BookingRequest, entry: Allocation,
                   user_email=request.user_email, seats=entry.seats, status=entry.state.value,
                   expires_at=entry.until, created_at=now, updated_at=now)
     try:
-        return repos.appointments.add(fields)
+        appointment = repos.appointments.add(fields)
     except NotUniqueError:  # a resumed idempotent request already wrote it
         return repos.appointments.get(entry.appointment_id)
+    if entry.state is Status.BOOKED:  # the appointment agrees now: keep the ledger small
+        repos.ledger.settle(slot.id, entry)
+    return appointment
 
 
 def check_bookable(repos: Repositories, slot, seats: int, now: datetime) -> None:
@@ -83,8 +86,8 @@ def take_seats_on(repos: Repositories, slot_id, entry: Allocation, now: datetime
         return
     if reclaim_stale_holds(repos, slot_id, now) and repos.ledger.allocate(slot_id, entry, now):
         return
-    ledger = repos.ledger.read(slot_id)
+    ledger = repos.ledger.read(slot_id, holder=entry.holder)
     if ledger is None:
         repos.slots.get(slot_id)  # raises NotFound
-    if ledger.entry(entry.appointment_id) is None:  # else: a resumed request already holds them
+    if not ledger.allocated(entry.appointment_id, entry.holder):  # else: a resumed request did
         raise ledger.refusal(entry.holder, entry.seats)

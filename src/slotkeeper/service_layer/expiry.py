@@ -40,7 +40,7 @@ def check_due_slots(repos: Repositories, now: datetime) -> tuple[int, int]:
 def finish_moves(repos: Repositories, now: datetime) -> int:
     moving = repos.appointments.moving(BATCH)
     for appointment in moving:
-        free_old_slot(repos, appointment.id, appointment.moved_from, now)
+        free_old_slot(repos, appointment, appointment.moved_from, now)
     return len(moving)
 
 

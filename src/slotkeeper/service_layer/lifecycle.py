@@ -24,9 +24,11 @@ def confirm_appointment(repos: Repositories, appointment_id: str, now: datetime)
         if appointment.status == Status.EXPIRED.value or appointment.expires_at <= now:
             reconcile_appointment(repos, appointment, now)
             raise HoldExpired("the hold has expired; its seats are free again")
-        if repos.ledger.confirm(appointment.slot_id, entry_of(appointment), now, now + WRITE_GRACE):
-            repos.appointments.transition(appointment.id, appointment.slot_id, {Status.PENDING},
-                                          Status.BOOKED, now)
+        held = entry_of(appointment)
+        if repos.ledger.confirm(appointment.slot_id, held, now, now + WRITE_GRACE):
+            if repos.appointments.transition(appointment.id, appointment.slot_id,
+                                             {Status.PENDING}, Status.BOOKED, now):
+                repos.ledger.settle(appointment.slot_id, _as(held, Status.BOOKED))
         else:
             reconcile_appointment(repos, appointment, now)
     appointment = repos.appointments.get(appointment_id)
@@ -48,7 +50,7 @@ def cancel_appointment(repos: Repositories, appointment_id: str, now: datetime):
         if repos.ledger.release(appointment.slot_id, entry, Status.CANCELLED, now):
             repos.appointments.transition(appointment.id, appointment.slot_id, set(LIVE),
                                           Status.CANCELLED, now, cancelledAt=now)
-            repos.ledger.settle(appointment.slot_id, _tombstone(entry, Status.CANCELLED))
+            repos.ledger.settle(appointment.slot_id, _as(entry, Status.CANCELLED))
         else:
             reconcile_appointment(repos, appointment, now)
     appointment = repos.appointments.get(appointment_id)
@@ -67,5 +69,5 @@ def entry_of(appointment) -> Allocation:
                       Status(appointment.status), until=appointment.expires_at)
 
 
-def _tombstone(entry: Allocation, state: Status) -> Allocation:
+def _as(entry: Allocation, state: Status) -> Allocation:
     return Allocation(entry.appointment_id, entry.holder, entry.seats, state)

@@ -8,7 +8,7 @@ a conditional write, so running them twice, or in two processes at once, changes
 from dataclasses import replace
 from datetime import datetime
 
-from slotkeeper.domain.ledger import Allocation, Ledger
+from slotkeeper.domain.ledger import Allocation, Ledger, holder_key
 from slotkeeper.domain.status import FINAL, LIVE, Status
 from slotkeeper.repositories import Repositories
 
@@ -35,11 +35,13 @@ def reconcile_entry(repos: Repositories, ledger: Ledger, entry: Allocation, now:
 
 
 def _sync_live(repos, slot_id, entry: Allocation, appointment, now) -> None:
-    if Status(appointment.status) in LIVE and appointment.status != entry.state.value:
+    agrees = appointment.status == entry.state.value
+    if not agrees and Status(appointment.status) in LIVE:
         extra = {"expiresAt": entry.until} if entry.state is Status.PENDING else {}
-        repos.appointments.transition(appointment.id, slot_id, {Status(appointment.status)},
-                                      entry.state, now, **extra)
-    if entry.is_due(now):
+        agrees = repos.appointments.transition(appointment.id, slot_id,
+                                               {Status(appointment.status)}, entry.state, now,
+                                               **extra)
+    if agrees and (entry.state is Status.BOOKED or entry.is_due(now)):
         repos.ledger.settle(slot_id, entry)
 
 
@@ -50,10 +52,12 @@ def _follow(repos, slot_id, appointment, state: Status, now) -> None:
 
 def reconcile_appointment(repos: Repositories, appointment, now: datetime) -> bool:
     """Settle an appointment from its slot's entry; one with no entry holds no seats."""
-    ledger = repos.ledger.read(appointment.slot_id)
+    ledger = repos.ledger.read(appointment.slot_id, holder=holder_key(appointment.user_id))
     entry = ledger.entry(str(appointment.id)) if ledger else None
     if entry is not None:
         return reconcile_entry(repos, ledger, entry, now)
+    if ledger and ledger.allocated(str(appointment.id), holder_key(appointment.user_id)):
+        return False  # a settled booking: nothing in flight
     if appointment.status == Status.PENDING.value and appointment.expires_at <= now:
         repos.appointments.transition(appointment.id, appointment.slot_id, {Status.PENDING},
                                       Status.EXPIRED, now)

@@ -3,19 +3,20 @@ from dataclasses import replace
 from datetime import datetime
 
 from slotkeeper.domain.errors import HoldExpired, Invalid, InvalidTransition
-from slotkeeper.domain.ledger import Allocation
+from slotkeeper.domain.ledger import Allocation, holder_key
 from slotkeeper.domain.status import Status
 from slotkeeper.repositories import Repositories
 from slotkeeper.service_layer.history import populate_one
 from slotkeeper.service_layer.booking import WRITE_GRACE, check_bookable, take_seats_on
 from slotkeeper.service_layer.lifecycle import entry_of
+from slotkeeper.service_layer.reconcile import reconcile_appointment
 
 
 def reschedule_appointment(repos: Repositories, appointment_id: str, slot_id: str,
                            now: datetime):
     """Move a hold or booking to a slot of the same service, keeping its seats and status."""
     appointment = repos.appointments.get(appointment_id)
-    _refuse_unless_live(appointment, now)
+    _refuse_unless_live(repos, appointment, now)
     slot = repos.slots.get(slot_id)
     if slot.id == appointment.slot_id:
         return populate_one(repos, appointment)
@@ -27,18 +28,21 @@ def reschedule_appointment(repos: Repositories, appointment_id: str, slot_id: st
     if not repos.appointments.move(appointment.id, appointment.slot_id, slot.id, entry.state, now):
         give_back(repos, slot.id, entry, now)
         raise InvalidTransition("the appointment changed while it was being rescheduled")
-    free_old_slot(repos, appointment.id, appointment.slot_id, now)
+    if entry.state is Status.BOOKED:  # the appointment points here now: settle the entry
+        repos.ledger.settle(slot.id, entry)
+    free_old_slot(repos, appointment, appointment.slot_id, now)
     return populate_one(repos, repos.appointments.get(appointment_id))
 
 
-def _refuse_unless_live(appointment, now: datetime) -> None:
+def _refuse_unless_live(repos: Repositories, appointment, now: datetime) -> None:
     if appointment.status == Status.BOOKED.value:
         return
     if appointment.status == Status.PENDING.value and appointment.expires_at > now:
         return
     if appointment.status == Status.CANCELLED.value:
         raise InvalidTransition("a cancelled appointment cannot be rescheduled")
-    raise HoldExpired("the hold has expired")
+    reconcile_appointment(repos, appointment, now)  # as confirm does: the refusal is the truth
+    raise HoldExpired("the hold has expired; its seats are free again")
 
 
 def _new_entry(old: Allocation, now: datetime) -> Allocation:
@@ -58,11 +62,14 @@ def give_back(repos: Repositories, slot_id, entry: Allocation, now: datetime) ->
     return released
 
 
-def free_old_slot(repos: Repositories, appointment_id, old_slot_id, now: datetime) -> None:
+def free_old_slot(repos: Repositories, appointment, old_slot_id, now: datetime) -> None:
     """Free the seats a moved appointment left on its old slot, whatever state they are in."""
+    holder, key = holder_key(appointment.user_id), str(appointment.id)
     for _ in range(3):  # the entry may change state under us (a late confirm): read again
-        ledger = repos.ledger.read(old_slot_id)
-        entry = ledger.entry(str(appointment_id)) if ledger else None
+        ledger = repos.ledger.read(old_slot_id, holder=holder)
+        if ledger is None:
+            break
+        entry = ledger.entry(key) or ledger.settled_booking(key, holder, appointment.seats)
         if entry is None or not entry.live or give_back(repos, old_slot_id, entry, now):
             break
-    repos.appointments.finish_move(appointment_id)
+    repos.appointments.finish_move(appointment.id)

@@ -1,5 +1,5 @@
 """Examples of the slot planner: plain days, gaps, weekdays, day_end, DST in Berlin and New York."""
-from datetime import date, datetime, time, timedelta, timezone
+from datetime import UTC, date, datetime, time, timedelta
 
 import pytest
 
@@ -27,7 +27,7 @@ def make_plan(**changes) -> SlotPlan:
 
 
 def utc(day: date, hour: int, minute: int = 0) -> datetime:
-    return datetime.combine(day, time(hour, minute), tzinfo=timezone.utc)
+    return datetime.combine(day, time(hour, minute), tzinfo=UTC)
 
 
 def starts(slots) -> list[datetime]:
@@ -42,7 +42,7 @@ def test_a_weekday_window_is_filled_back_to_back():
         (utc(MONDAY, 10), utc(MONDAY, 11)),
         (utc(MONDAY, 11), utc(MONDAY, 12)),
     ]
-    assert all(s.tzinfo is timezone.utc and e.tzinfo is timezone.utc for s, e in slots)
+    assert all(s.tzinfo is UTC and e.tzinfo is UTC for s, e in slots)
 
 
 def test_gap_separates_slots():
@@ -64,7 +64,8 @@ def test_weekends_are_skipped_by_default_weekdays():
 
 
 def test_only_the_chosen_weekdays_get_slots():
-    week = make_plan(to_date=MONDAY + timedelta(days=6), day_end=time(10), weekdays=frozenset({3, 7}))
+    week = make_plan(to_date=MONDAY + timedelta(days=6), day_end=time(10),
+                     weekdays=frozenset({3, 7}))
 
     assert [s.isoweekday() for s in starts(plan_slots(week))] == [3, 7]
 
@@ -72,7 +73,9 @@ def test_only_the_chosen_weekdays_get_slots():
 def test_both_ends_of_the_date_range_are_included():
     plan = make_plan(to_date=MONDAY + timedelta(days=2), day_end=time(10), weekdays=EVERY_DAY)
 
-    assert [s.date() for s in starts(plan_slots(plan))] == [MONDAY + timedelta(days=n) for n in range(3)]
+    days = [s.date() for s in starts(plan_slots(plan))]
+
+    assert days == [MONDAY + timedelta(days=n) for n in range(3)]
 
 
 def test_slots_end_by_day_end():
@@ -136,7 +139,8 @@ def test_an_ambiguous_day_start_uses_its_first_occurrence():
                      timezone="America/New_York")
 
     # 01:30 EDT = 05:30Z; the next slots run through the repeated hour up to 02:00 EST = 07:00Z.
-    assert starts(plan_slots(plan)) == [utc(NY_FALL_BACK, 5, 30), utc(NY_FALL_BACK, 6), utc(NY_FALL_BACK, 6, 30)]
+    assert starts(plan_slots(plan)) == [
+        utc(NY_FALL_BACK, 5, 30), utc(NY_FALL_BACK, 6), utc(NY_FALL_BACK, 6, 30)]
 
 
 def test_too_many_slots_raises():
@@ -155,10 +159,12 @@ def test_too_many_slots_raises():
 
 @pytest.mark.parametrize("plan", [
     make_plan(),
-    make_plan(to_date=MONDAY + timedelta(days=13), duration=timedelta(minutes=7), gap=timedelta(minutes=3)),
+    make_plan(to_date=MONDAY + timedelta(days=13), duration=timedelta(minutes=7),
+              gap=timedelta(minutes=3)),
     make_plan(from_date=NY_FALL_BACK, to_date=NY_FALL_BACK, day_start=time(0), day_end=time(6),
               duration=timedelta(minutes=5), weekdays=EVERY_DAY, timezone="America/New_York"),
-    make_plan(from_date=date(2030, 4, 7), to_date=date(2030, 4, 7), day_start=time(0), day_end=time(4),
+    make_plan(from_date=date(2030, 4, 7), to_date=date(2030, 4, 7), day_start=time(0),
+              day_end=time(4),
               duration=timedelta(minutes=5), weekdays=EVERY_DAY, timezone="Australia/Lord_Howe"),
     make_plan(from_date=NY_SPRING_FORWARD, to_date=NY_SPRING_FORWARD, day_start=time(0),
               day_end=time(6), weekdays=EVERY_DAY, timezone="America/New_York"),

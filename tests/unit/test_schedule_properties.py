@@ -1,6 +1,6 @@
-"""Properties of the slot planner over random zones, ranges, windows, durations, gaps and weekdays."""
+"""Slot planner properties over random zones, ranges, windows, durations, gaps and weekdays."""
 from collections import defaultdict
-from datetime import date, datetime, time, timedelta, timezone
+from datetime import UTC, date, datetime, time, timedelta
 from zoneinfo import ZoneInfo
 
 from hypothesis import given, settings
@@ -79,7 +79,8 @@ def expected_count(plan: SlotPlan) -> int:
 
 
 def matching_days(plan: SlotPlan) -> list[date]:
-    days = [plan.from_date + timedelta(days=n) for n in range((plan.to_date - plan.from_date).days + 1)]
+    span = (plan.to_date - plan.from_date).days + 1
+    days = [plan.from_date + timedelta(days=n) for n in range(span)]
     return [d for d in days if d.isoweekday() in plan.weekdays]
 
 
@@ -88,8 +89,8 @@ def matching_days(plan: SlotPlan) -> list[date]:
 def test_slots_are_utc_sorted_and_never_overlap(plan):
     slots = plan_slots(plan)
 
-    assert all(s.tzinfo is timezone.utc and e.tzinfo is timezone.utc for s, e in slots)
-    assert all(earlier[1] <= later[0] for earlier, later in zip(slots, slots[1:]))
+    assert all(s.tzinfo is UTC and e.tzinfo is UTC for s, e in slots)
+    assert all(earlier[1] <= later[0] for earlier, later in zip(slots, slots[1:], strict=False))
 
 
 @settings(max_examples=60, deadline=None)
@@ -101,8 +102,9 @@ def test_every_slot_really_lasts_the_duration(plan):
 @settings(max_examples=60, deadline=None)
 @given(plans())
 def test_slots_of_a_day_step_by_duration_plus_gap_in_absolute_time(plan):
+    step = plan.duration + plan.gap
     for slots in by_local_day(plan_slots(plan), ZoneInfo(plan.timezone)).values():
-        assert all(b[0] - a[0] == plan.duration + plan.gap for a, b in zip(slots, slots[1:]))
+        assert all(b[0] - a[0] == step for a, b in zip(slots, slots[1:], strict=False))
 
 
 @settings(max_examples=60, deadline=None)
@@ -110,7 +112,8 @@ def test_slots_of_a_day_step_by_duration_plus_gap_in_absolute_time(plan):
 def test_slots_stay_inside_the_local_window_of_their_own_date(plan):
     tz = ZoneInfo(plan.timezone)
     for day, slots in by_local_day(plan_slots(plan), tz).items():
-        day_start, day_end = datetime.combine(day, plan.day_start), datetime.combine(day, plan.day_end)
+        day_start = datetime.combine(day, plan.day_start)
+        day_end = datetime.combine(day, plan.day_end)
         first = slots[0][0]
         # The day begins at the earliest instant whose wall clock reads day_start or later:
         # the first occurrence if repeated, the end of the gap if it does not exist.
@@ -119,8 +122,8 @@ def test_slots_stay_inside_the_local_window_of_their_own_date(plan):
         for start, end in slots:
             assert wall(end, tz) <= day_end
             # A fall-back may turn the wall clock back, but never by more than the offset it lost.
-            lost = max(first.astimezone(tz).utcoffset() - start.astimezone(tz).utcoffset(), timedelta(0))
-            assert wall(start, tz) + lost >= day_start
+            lost = first.astimezone(tz).utcoffset() - start.astimezone(tz).utcoffset()
+            assert wall(start, tz) + max(lost, timedelta(0)) >= day_start
 
 
 @settings(max_examples=60, deadline=None)

@@ -3,7 +3,7 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 from dataclasses import dataclass
-from datetime import date, datetime, time, timedelta, timezone
+from datetime import UTC, date, datetime, time, timedelta
 from zoneinfo import ZoneInfo
 
 MAX_SLOTS_PER_CALL = 5000
@@ -29,7 +29,7 @@ class SlotPlan:
     timezone: str
 
     def __post_init__(self) -> None:
-        # Range checks belong to the API; these two only keep the stepping loop finite and non-overlapping.
+        # Ranges are the API's job; these two only keep the stepping loop finite and overlap-free.
         if self.duration <= timedelta(0) or self.gap < timedelta(0):
             raise ValueError("duration must be positive and gap non-negative")
 
@@ -78,31 +78,31 @@ def _day_slots(plan: SlotPlan, day: date, tz: ZoneInfo) -> Iterator[Slot]:
 
 def _to_utc(local: datetime, tz: ZoneInfo) -> datetime:
     """UTC instant of naive local time: first occurrence if ambiguous, end of the gap if missing."""
-    first = local.replace(tzinfo=tz, fold=0).astimezone(timezone.utc)
+    first = local.replace(tzinfo=tz, fold=0).astimezone(UTC)
     if first.astimezone(tz).replace(tzinfo=None) == local:
         return first
     # Inside a gap fold=1 lands before the transition and fold=0 after it.
-    before = local.replace(tzinfo=tz, fold=1).astimezone(timezone.utc)
+    before = local.replace(tzinfo=tz, fold=1).astimezone(UTC)
     return _transition_between(before, first, tz)
 
 
 def _transition_between(before: datetime, after: datetime, tz: ZoneInfo) -> datetime:
-    """The instant in (before, after] where the UTC offset switches to after's (tz data is whole seconds)."""
+    """The whole second in (before, after] where the UTC offset switches to after's."""
     target = after.astimezone(tz).utcoffset()
     lo, hi = int(before.timestamp()) - 1, int(after.timestamp()) + 1
     while hi - lo > 1:
         mid = (lo + hi) // 2
-        if datetime.fromtimestamp(mid, timezone.utc).astimezone(tz).utcoffset() == target:
+        if datetime.fromtimestamp(mid, UTC).astimezone(tz).utcoffset() == target:
             hi = mid
         else:
             lo = mid
-    return datetime.fromtimestamp(hi, timezone.utc)
+    return datetime.fromtimestamp(hi, UTC)
 
 
 def _longest_window(plan: SlotPlan, day: date, tz: ZoneInfo) -> timedelta:
-    """Most absolute time the day's slots can span; longer than the wall-clock window on fall-back days."""
+    """Most absolute time the day's slots can span; a fall-back makes it exceed the wall window."""
     end = datetime.combine(day, plan.day_end)
-    latest_end = max(end.replace(tzinfo=tz, fold=fold).astimezone(timezone.utc) for fold in (0, 1))
+    latest_end = max(end.replace(tzinfo=tz, fold=fold).astimezone(UTC) for fold in (0, 1))
     return latest_end - _to_utc(datetime.combine(day, plan.day_start), tz)
 
 

@@ -232,11 +232,23 @@ def test_the_same_user_may_book_again_after_cancelling(api, first):
     assert again.status_code == 201 and again.json["id"] != appointment["id"]
 
 
-def test_the_same_user_may_hold_again_after_the_hold_expired(api, clock):
+@pytest.mark.parametrize("second", ["hold", "book"])
+def test_the_same_user_may_take_seats_again_after_the_hold_expired(api, app, clock, second):
     slot = api.slot(capacity=2)
-    api.hold(slot["id"], user="alice")
+    first = api.hold(slot["id"], user="alice").json
     clock.advance(seconds=120)
-    assert api.hold(slot["id"], user="alice").status_code == 201
+    assert getattr(api, second)(slot["id"], user="alice").status_code == 201
+    assert api.client.get(f"/api/v1/appointments/{first['id']}").json["status"] == "EXPIRED"
+    with app.app_context():
+        assert_slot_invariants(slot["id"])
+
+
+@pytest.mark.parametrize("user", ["a.b", "$where", "x" * 200, "ünï cödé", "user@example.com"])
+def test_any_user_id_of_1_to_200_characters_is_kept_as_given(api, user):
+    slot = api.slot(capacity=2)
+    response = api.book(slot["id"], user=user)
+    assert response.status_code == 201 and response.json["userId"] == user
+    assert api.book(slot["id"], user=user).json["reason"] == "DUPLICATE_BOOKING"
 
 
 def test_an_expired_hold_never_blocks_another_user(api, app, clock):

@@ -150,3 +150,14 @@ def test_a_slots_appointments_are_listed_oldest_first(client, history):
     response = client.get(f"/api/v1/slots/{history['morning']['id']}/appointments")
     assert ids(response) == [history["a1"]["id"], history["b1"]["id"]]
     assert response.json[0]["service"]["id"] == history["dentist"]["id"]
+
+
+def test_an_appointment_of_a_deleted_slot_still_reads_with_slot_null(api, client):
+    slot = api.slot()
+    booking = api.book(slot["id"]).json
+    client.patch(f"{LIST}/{booking['id']}/cancel")
+    assert client.delete(f"/api/v1/slots/{slot['id']}").status_code == 204
+    body = client.get(f"{LIST}/{booking['id']}").json
+    assert (body["status"], body["slot"]) == ("CANCELLED", None)
+    assert body["service"]["id"] == slot["serviceId"]
+    assert client.get(LIST).json[0]["slot"] is None

@@ -3,6 +3,8 @@ from datetime import timedelta
 
 import pytest
 
+from slotkeeper.service_layer.booking import BookingRequest
+from slotkeeper.service_layer.idempotency import fingerprint
 from tests.conftest import NOW
 from tests.invariants import assert_slot_invariants
 
@@ -168,3 +170,22 @@ def test_after_24_hours_a_key_may_carry_a_different_body(api, clock):
     clock.advance(hours=24, seconds=1)
     assert api.hold(slot["id"], user="u1", seats=2, **key("k-1")).json["reason"] == \
         "DUPLICATE_BOOKING"  # judged as a new request, not as a mismatch
+
+
+def test_a_repeat_while_the_first_is_unfinished_is_409_and_a_late_one_finishes_it(api, repos,
+                                                                                  clock):
+    slot = api.slot(capacity=2)
+    # the first request claimed the key, then its process died before taking any seat
+    request = BookingRequest(slot_id=slot["id"], user_id="u1", seats=1)
+    record, _ = repos.idempotency.claim("u1", "k-1", fingerprint("hold", request),
+                                        repos.appointments.new_id(), clock.now)
+    clock.advance(seconds=59)
+    busy = api.hold(slot["id"], **key("k-1"))
+    assert (busy.status_code, busy.json["reason"]) == (409, "IDEMPOTENCY_IN_PROGRESS")
+    assert taken(api, slot["id"]) == 0
+    clock.advance(seconds=1)
+    resumed = api.hold(slot["id"], **key("k-1"))
+    assert resumed.status_code == 201
+    assert resumed.json["id"] == str(record.appointment_id)  # never two appointments per key
+    assert api.hold(slot["id"], **key("k-1")).json["id"] == resumed.json["id"]
+    assert taken(api, slot["id"]) == 1

@@ -215,10 +215,14 @@ def test_rescheduling_a_cancelled_appointment_is_409_invalid_transition(api, two
     assert seats(api, new["id"]) == (0, 0, 3)
 
 
-def test_rescheduling_an_expired_hold_is_409_hold_expired(api, app, clock, two_slots):
+def test_rescheduling_an_expired_hold_is_409_hold_expired_and_frees_its_seats(api, app, clock,
+                                                                           two_slots):
     old, new = two_slots
     hold = api.hold(old["id"]).json
     clock.advance(seconds=120)
     refused(reschedule(api, hold["id"], new["id"]), 409, "HOLD_EXPIRED")
-    assert read(api, hold["id"])["slotId"] == old["id"]
-    assert seats(api, new["id"]) == (0, 0, 3)
+    after = read(api, hold["id"])
+    assert (after["slotId"], after["status"]) == (old["id"], "EXPIRED")
+    assert seats(api, old["id"]) == seats(api, new["id"]) == (0, 0, 3)
+    with app.app_context():
+        assert_all_invariants()

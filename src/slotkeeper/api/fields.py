@@ -1,6 +1,6 @@
 """Field types shared by the resources' schemas."""
 import re
-from datetime import timezone
+from datetime import UTC
 
 from marshmallow import ValidationError, fields, validate
 
@@ -40,7 +40,7 @@ class UtcDateTime(fields.AwareDateTime):
     def _deserialize(self, value, attr, data, **kwargs):
         parsed = super()._deserialize(value, attr, data, **kwargs)
         try:
-            utc = parsed.astimezone(timezone.utc)
+            utc = parsed.astimezone(UTC)
         except (OverflowError, ValueError):
             raise ValidationError("Date-time out of range.") from None
         return utc.replace(microsecond=utc.microsecond // 1000 * 1000)
@@ -48,7 +48,7 @@ class UtcDateTime(fields.AwareDateTime):
     def _serialize(self, value, attr, obj, **kwargs):
         if value is None:
             return None
-        return super()._serialize(value.astimezone(timezone.utc), attr, obj, **kwargs)
+        return super()._serialize(value.astimezone(UTC), attr, obj, **kwargs)
 
 
 def strict_int(low: int, high: int | None = None, **kwargs) -> fields.Integer:

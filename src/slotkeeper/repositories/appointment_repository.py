@@ -62,17 +62,25 @@ class MongoAppointmentRepository:
             query = query.filter(slot_id=object_id(slot_id, "slot"))
         return list(query.limit(limit))
 
-    def active_on_slot(self, slot_id) -> bool:
-        return Appointment.objects(slot_id=object_id(slot_id, "slot"),
-                                   status__in=[Status.PENDING.value, Status.BOOKED.value]).count() > 0
-
-    def list_page(self, page: PageRequest, newest_first=True, **filters) -> Page:
+    def list_page(self, page: PageRequest, now: datetime, newest_first=True, **filters) -> Page:
         query = {FILTER_FIELDS[k]: v for k, v in filters.items() if v is not None}
         for key in ("serviceId", "slotId"):
             if key in query:
                 query[key] = object_id(query[key], key)
+        if "status" in query:
+            query.update(status_query(query.pop("status"), now))
         order = ("-created_at", "-id") if newest_first else ("created_at", "id")
         return fetch_page(Appointment.objects(__raw__=query).order_by(*order), page)
 
     def _update(self, query: dict, update: dict) -> bool:
         return Appointment._get_collection().update_one(query, update).modified_count == 1
+
+
+def status_query(status: str, now: datetime) -> dict:
+    """A hold past its deadline counts as EXPIRED even before the sweep has written it."""
+    if status == Status.PENDING.value:
+        return {"status": status, "expiresAt": {"$gt": now}}
+    if status == Status.EXPIRED.value:
+        return {"$or": [{"status": status},
+                        {"status": Status.PENDING.value, "expiresAt": {"$lte": now}}]}
+    return {"status": status}

@@ -87,7 +87,8 @@ def slot_query(service_id=None, status=None, start_from=None, start_to=None,
 
 
 def availability_query(available: bool, now, start: dict) -> dict:
-    free = {"$gt": [{"$subtract": ["$capacity", {"$add": ["$bookedSeats", "$heldSeats"]}]}, 0]}
+    free_seats = {"$subtract": ["$capacity", {"$add": ["$bookedSeats", "$heldSeats"]}]}
     if available:
-        return {"$expr": free, "startTime": {"$gt": now}}
-    return {"$or": [{"$expr": {"$not": [free]}}, {"startTime": {"$lte": now}}]}
+        return {"$expr": {"$gt": [free_seats, 0]}, "startTime": {"$gt": now}}
+    # $lte rather than $not of $gt: the embedded engine (mongomock) gets $not in $expr wrong
+    return {"$or": [{"$expr": {"$lte": [free_seats, 0]}}, {"startTime": {"$lte": now}}]}

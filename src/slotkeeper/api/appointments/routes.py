@@ -17,6 +17,9 @@ blp = Blueprint("appointments", __name__, url_prefix="/api/v1/appointments",
 REFUSALS = ("SLOT_UNAVAILABLE (fewer seats free than asked), SLOT_IN_PAST, DUPLICATE_BOOKING "
             "(this userId already holds or booked this slot), SERVICE_INACTIVE, "
             "IDEMPOTENCY_IN_PROGRESS")
+NOT_JSON = "The body is not JSON"
+INVALID_TAKE = ("Validation failed (errors names each field; seats above the slot's capacity), "
+                "or IDEMPOTENCY_MISMATCH: the key was used with a different body")
 
 
 def _take(kind, data, headers):
@@ -33,8 +36,10 @@ class Bookings(MethodView):
     @blp.arguments(AppointmentCreateSchema)
     @blp.arguments(IdempotencyHeaderSchema, location="headers")
     @blp.response(201, AppointmentSchema)
+    @blp.alt_response(400, schema=ErrorSchema, description=NOT_JSON)
     @blp.alt_response(404, schema=ErrorSchema, description="Unknown slot")
     @blp.alt_response(409, schema=ConflictSchema, description=REFUSALS)
+    @blp.alt_response(422, schema=ConflictSchema, description=INVALID_TAKE)
     def post(self, data, headers):
         """Book seats now (BOOKED)"""
         return _take("book", data, headers)
@@ -45,8 +50,10 @@ class Holds(MethodView):
     @blp.arguments(AppointmentCreateSchema)
     @blp.arguments(IdempotencyHeaderSchema, location="headers")
     @blp.response(201, AppointmentSchema)
+    @blp.alt_response(400, schema=ErrorSchema, description=NOT_JSON)
     @blp.alt_response(404, schema=ErrorSchema, description="Unknown slot")
     @blp.alt_response(409, schema=ConflictSchema, description=REFUSALS)
+    @blp.alt_response(422, schema=ConflictSchema, description=INVALID_TAKE)
     def post(self, data, headers):
         """Hold seats until expiresAt (PENDING); confirm before then"""
         return _take("hold", data, headers)
@@ -60,7 +67,7 @@ class Appointments(MethodView):
     def get(self, args, pagination_parameters):
         """Appointment history, newest first"""
         page = history.list_appointments(current_repos(), page_request(pagination_parameters),
-                                         **args)
+                                         now(), **args)
         return page_items(page, pagination_parameters)
 
 
@@ -70,7 +77,7 @@ class AppointmentById(MethodView):
     @blp.alt_response(404, schema=ErrorSchema, description="Unknown appointment")
     def get(self, appointment_id):
         """Read an appointment with its service and slot"""
-        return history.get_appointment(current_repos(), appointment_id)
+        return history.get_appointment(current_repos(), appointment_id, now())
 
 
 @blp.route("/<appointment_id>/confirm")
@@ -98,6 +105,7 @@ class Cancellation(MethodView):
 class Rescheduling(MethodView):
     @blp.arguments(RescheduleSchema)
     @blp.response(200, AppointmentSchema)
+    @blp.alt_response(400, schema=ErrorSchema, description=NOT_JSON)
     @blp.alt_response(404, schema=ErrorSchema, description="Unknown appointment or slot")
     @blp.alt_response(409, schema=ConflictSchema,
                       description=REFUSALS + "; HOLD_EXPIRED; INVALID_TRANSITION. The old seats "

@@ -9,7 +9,8 @@ from slotkeeper.service_layer import catalog
 
 blp = Blueprint("services", __name__, url_prefix="/api/v1/services",
                 description="Services: whatever gets booked (a doctor, a salon chair, a hall). "
-                            "Archived services stay readable but take no new slots or appointments.")
+                            "Archived services stay readable but take no new slots or "
+                            "appointments.")
 
 
 @blp.route("")
@@ -24,6 +25,7 @@ class Services(MethodView):
 
     @blp.arguments(ServiceCreateSchema)
     @blp.response(201, ServiceSchema)
+    @blp.alt_response(400, schema=ErrorSchema, description="The body is not JSON")
     def post(self, data):
         """Create a service"""
         return catalog.create_service(current_repos(), data, now())
@@ -39,7 +41,11 @@ class ServiceById(MethodView):
 
     @blp.arguments(ServiceUpdateSchema)
     @blp.response(200, ServiceSchema)
+    @blp.alt_response(400, schema=ErrorSchema, description="The body is not JSON")
     @blp.alt_response(404, schema=ErrorSchema, description="Unknown service")
+    @blp.alt_response(409, schema=ConflictSchema,
+                      description='HAS_ACTIVE_APPOINTMENTS: {"active": false} archives, '
+                                  "under the same rule as DELETE")
     def patch(self, data, service_id):
         """Change some fields of a service; {"active": true} restores an archived one"""
         return catalog.update_service(current_repos(), service_id, data, now())

@@ -27,6 +27,7 @@ class Slots(MethodView):
 
     @blp.arguments(SlotCreateSchema)
     @blp.response(201, SlotSchema)
+    @blp.alt_response(400, schema=ErrorSchema, description="The body is not JSON")
     @blp.alt_response(404, schema=ErrorSchema, description="Unknown service")
     @blp.alt_response(409, schema=ConflictSchema,
                       description="SLOT_EXISTS at that startTime, or SERVICE_INACTIVE")
@@ -39,6 +40,7 @@ class Slots(MethodView):
 class SlotGeneration(MethodView):
     @blp.arguments(SlotGenerateSchema)
     @blp.response(201, GeneratedSlotsSchema)
+    @blp.alt_response(400, schema=ErrorSchema, description="The body is not JSON")
     @blp.alt_response(404, schema=ErrorSchema, description="Unknown service")
     @blp.alt_response(409, schema=ConflictSchema, description="SERVICE_INACTIVE")
     def post(self, data):
@@ -80,5 +82,5 @@ class SlotAppointments(MethodView):
     def get(self, slot_id, pagination_parameters):
         """The slot's appointments, any status, oldest first"""
         page = history.slot_appointments(current_repos(), slot_id,
-                                         page_request(pagination_parameters))
+                                         page_request(pagination_parameters), now())
         return page_items(page, pagination_parameters)

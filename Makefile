@@ -4,7 +4,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 
-.PHONY: run test lint clean
+.PHONY: run serve migrate test lint clean
 
 $(STAMP): requirements.txt setup.cfg pyproject.toml
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
@@ -15,11 +15,17 @@ $(STAMP): requirements.txt setup.cfg pyproject.toml
 run: $(STAMP)  ## the service on HOST:PORT (default 127.0.0.1:8000), embedded engine, demo data
 	$(BIN)/python -m slotkeeper run
 
+serve: $(STAMP)  ## production server: gunicorn, settings from the environment (run `make migrate` first)
+	$(BIN)/gunicorn -c gunicorn.conf.py wsgi:app
+
+migrate: $(STAMP)  ## apply pending migrations to MONGODB_URI (safe to run twice or in parallel)
+	$(BIN)/slotkeeper migrate
+
 test: $(STAMP)  ## the whole suite (MONGODB_URI=... runs it against a real MongoDB)
 	$(BIN)/python -m pytest
 
 lint: $(STAMP)
-	$(BIN)/ruff check src tests migrations wsgi.py
+	$(BIN)/ruff check src tests migrations wsgi.py gunicorn.conf.py
 
 clean:
 	rm -rf $(VENV) .pytest_cache .ruff_cache .hypothesis build src/*.egg-info

@@ -31,7 +31,7 @@ class FakeClock:
 
 def test_settings(**overrides) -> Settings:
     return Settings(mongodb_uri=os.environ.get("MONGODB_URI") or None,
-                    mongodb_db="slotkeeper_test", expiry_job_enabled=False,
+                    mongodb_db="slotkeeper_test", expiry_job_enabled=False, migrate_on_start=True,
                     log_level="WARNING", **overrides)
 
 

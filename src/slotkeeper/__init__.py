@@ -1,10 +1,10 @@
 """slotkeeper: an appointment-booking service that never overbooks."""
-import logging
+from collections.abc import Callable
 from datetime import datetime
-from typing import Callable
 
 from flask import Flask
 
+from slotkeeper import observability
 from slotkeeper.api.docs import ASSETS_URL, register_docs_assets
 from slotkeeper.api.errors import Api, register_error_handlers
 from slotkeeper.config import Settings, load_settings
@@ -21,16 +21,20 @@ API_DESCRIPTION = """Book seats of time slots without ever overbooking.
   `reason` for conflicts (409). A malformed id in a path is a 404.
 * Lists are paginated: `page` (from 1), `page_size` (default 20, max 100); the
   `X-Pagination` header holds the totals.
+* When the database does not answer in time, any endpoint answers 503 in the same error
+  shape; the request may be retried.
+* Every response carries `X-Request-ID`: the one the request sent (when it is at most 200
+  letters, digits and `._:;=/+@-`), else a new one; the service's logs carry it too.
 """
 
 
 def create_app(settings: Settings | None = None,
                clock: Callable[[], datetime] = utc_now) -> Flask:
-    """The application, connected to the database `settings` names (the environment's by default)."""
+    """The application, connected to the database `settings` names (default: the environment's)."""
     settings = settings or load_settings()
-    logging.basicConfig(level=settings.log_level)
     app = Flask(__name__)
     app.config.update(_openapi_config())
+    observability.install(app, settings)
     engine = connect(settings)
     app.extensions[EXTENSION] = AppState(settings=settings, engine=engine, clock=clock)
     _register_api(app)

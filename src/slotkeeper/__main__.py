@@ -1,18 +1,23 @@
-"""`python -m slotkeeper run`: the development server on HOST:PORT with demo data."""
+"""`slotkeeper run|seed|sweep|migrate` (also `python -m slotkeeper ...`).
+
+`run` is the development server on HOST:PORT with demo data; the others are the commands of
+cli.py, the same as `flask --app wsgi <command>`. Production serves with gunicorn (see
+gunicorn.conf.py and `make serve`).
+"""
 import sys
 
-from slotkeeper.config import ConfigError, load_settings
+from slotkeeper.config import ConfigError, Settings, load_settings
+
+USAGE = """usage: slotkeeper COMMAND [OPTIONS]
+
+  run       development server on HOST:PORT (demo data on the embedded engine)
+  migrate   apply pending database migrations (--status lists them)
+  seed      load the demo services and slots
+  sweep     run the expiry sweep once
+"""
 
 
-def main(argv: list[str]) -> int:
-    if argv[:1] != ["run"]:
-        print("usage: python -m slotkeeper run", file=sys.stderr)
-        return 2
-    try:
-        settings = load_settings()
-    except ConfigError as err:
-        print(f"slotkeeper: {err}", file=sys.stderr)
-        return 2
+def run(settings: Settings) -> int:
     from slotkeeper import create_app
     from slotkeeper.context import current_repos, now
     from slotkeeper.service_layer.demo import seed_demo
@@ -24,6 +29,32 @@ def main(argv: list[str]) -> int:
     print(f"slotkeeper on http://{settings.host}:{settings.port}/api-docs ({settings.engine})")
     app.run(host=settings.host, port=settings.port, threaded=True, use_reloader=False)
     return 0
+
+
+def command(settings: Settings, argv: list[str]) -> int:
+    """One of cli.py's commands, in an app that starts no expiry job."""
+    from slotkeeper import create_app
+
+    app = create_app(settings.with_overrides(expiry_job_enabled=False))
+    with app.app_context():
+        try:
+            app.cli.main(args=argv, prog_name="slotkeeper", standalone_mode=True)
+        except SystemExit as done:
+            return done.code if isinstance(done.code, int) else (0 if done.code is None else 1)
+    return 0
+
+
+def main(argv: list[str]) -> int:
+    if not argv or argv[0] in {"-h", "--help", "help"}:
+        print(USAGE, file=sys.stdout if argv else sys.stderr, end="")
+        return 0 if argv else 2
+    from slotkeeper.database.migrations import MigrationError
+    try:
+        settings = load_settings()
+        return run(settings) if argv[0] == "run" else command(settings, argv)
+    except (ConfigError, MigrationError) as err:
+        print(f"slotkeeper: {err}", file=sys.stderr)
+        return 2
 
 
 def entry_point() -> None:

@@ -1,8 +1,9 @@
 """Settings: the only module that reads the environment (and a .env file when present)."""
 import os
-from datetime import timedelta
+from collections.abc import Mapping
 from dataclasses import dataclass, fields, replace
-from typing import Mapping
+from datetime import timedelta
+from urllib.parse import unquote, urlsplit
 
 
 class ConfigError(ValueError):
@@ -14,12 +15,22 @@ class Settings:
     mongodb_uri: str | None = None
     mongodb_db: str = "slotkeeper"
     mongodb_timeout_ms: int = 5000
+    migrate_on_start: bool = False
+    migrations_dir: str | None = None
     host: str = "127.0.0.1"
     port: int = 8000
+    web_concurrency: int = 1
+    web_threads: int = 8
+    web_timeout: int = 30
+    web_graceful_timeout: int = 20
+    web_keepalive: int = 5
     hold_ttl_seconds: int = 120
     expiry_sweep_seconds: int = 30
     expiry_job_enabled: bool = True
     log_level: str = "INFO"
+    log_format: str = "json"
+    metrics_enabled: bool = True
+    prometheus_multiproc_dir: str | None = None
     demo_data: bool = False
 
     @property
@@ -35,8 +46,13 @@ class Settings:
 
 
 LOG_LEVELS = {"DEBUG", "INFO", "WARNING", "ERROR", "CRITICAL"}
-BOUNDS = {"port": (1, 65535), "hold_ttl_seconds": (1, 7 * 24 * 3600),
-          "expiry_sweep_seconds": (1, 24 * 3600), "mongodb_timeout_ms": (100, 120000)}
+LOG_FORMATS = {"json", "text"}
+OPTIONAL = {"mongodb_uri", "migrations_dir", "prometheus_multiproc_dir"}
+URI_SCHEMES = ("mongodb://", "mongodb+srv://")
+BOUNDS = {"port": (0, 65535), "hold_ttl_seconds": (1, 7 * 24 * 3600),
+          "expiry_sweep_seconds": (1, 24 * 3600), "mongodb_timeout_ms": (100, 120000),
+          "web_concurrency": (1, 256), "web_threads": (1, 1024), "web_timeout": (1, 3600),
+          "web_graceful_timeout": (1, 3600), "web_keepalive": (0, 3600)}
 
 
 def _parse(name: str, kind, raw: str):
@@ -56,7 +72,42 @@ def _parse(name: str, kind, raw: str):
         if not low <= value <= high:
             raise ConfigError(f"{variable} must be between {low} and {high}, got {value}")
         return value
-    return raw or None if name == "mongodb_uri" else raw
+    return raw or None if name in OPTIONAL else raw
+
+
+def uri_database(uri: str) -> str | None:
+    """The database named in the path of a MongoDB URI, if any (no DNS lookup)."""
+    name = unquote(urlsplit(uri).path.lstrip("/"))
+    return name or None
+
+
+def _check_database(settings: Settings, db_given: bool) -> Settings:
+    """MongoEngine lets a database in the URI path win over `db`: make the two agree."""
+    if not settings.mongodb_uri:
+        return settings
+    if not settings.mongodb_uri.startswith(URI_SCHEMES):
+        raise ConfigError("MONGODB_URI must start with mongodb:// or mongodb+srv://")
+    in_uri = uri_database(settings.mongodb_uri)
+    if in_uri is None or in_uri == settings.mongodb_db:
+        return settings
+    if db_given:
+        raise ConfigError(f"MONGODB_DB is {settings.mongodb_db!r} but MONGODB_URI names "
+                          f"database {in_uri!r}; give one of them")
+    return settings.with_overrides(mongodb_db=in_uri)
+
+
+def _check(settings: Settings) -> Settings:
+    level = settings.log_level.upper()
+    if level not in LOG_LEVELS:
+        raise ConfigError(f"LOG_LEVEL must be one of {sorted(LOG_LEVELS)}, "
+                          f"got {settings.log_level!r}")
+    log_format = settings.log_format.lower()
+    if log_format not in LOG_FORMATS:
+        raise ConfigError(f"LOG_FORMAT must be json or text, got {settings.log_format!r}")
+    if settings.engine == "embedded" and settings.web_concurrency > 1:
+        raise ConfigError("WEB_CONCURRENCY must be 1 with the embedded engine (it lives in one "
+                          "process); set MONGODB_URI to run more worker processes")
+    return settings.with_overrides(log_level=level, log_format=log_format)
 
 
 def load_settings(environ: Mapping[str, str] | None = None, dotenv: bool = True) -> Settings:
@@ -70,8 +121,7 @@ def load_settings(environ: Mapping[str, str] | None = None, dotenv: bool = True)
     for f in fields(Settings):
         raw = environ.get(f.name.upper())
         if raw is not None:
-            values[f.name] = _parse(f.name, f.type, raw.strip())
-    settings = Settings(**values)
-    if settings.log_level.upper() not in LOG_LEVELS:
-        raise ConfigError(f"LOG_LEVEL must be one of {sorted(LOG_LEVELS)}, got {settings.log_level!r}")
-    return settings.with_overrides(log_level=settings.log_level.upper())
+            kind = str if f.name in OPTIONAL else f.type
+            values[f.name] = _parse(f.name, kind, raw.strip())
+    settings = _check_database(Settings(**values), db_given="mongodb_db" in values)
+    return _check(settings)

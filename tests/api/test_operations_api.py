@@ -76,7 +76,7 @@ def app_without_database(app):
     """An app whose MongoDB refuses connections (closed port, 100 ms timeouts)."""
     from slotkeeper.context import EXTENSION
     settings = app.extensions[EXTENSION].settings.with_overrides(
-        mongodb_uri="mongodb://127.0.0.1:1/", mongodb_timeout_ms=100)
+        mongodb_uri="mongodb://127.0.0.1:1/", mongodb_timeout_ms=100, migrate_on_start=False)
     return create_app(settings)
 
 

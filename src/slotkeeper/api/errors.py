@@ -6,9 +6,9 @@ import logging
 
 import flask_smorest
 from flask import Flask
-from pymongo.errors import ConnectionFailure
 from werkzeug.http import HTTP_STATUS_CODES
 
+from slotkeeper.database.connection import is_unavailable
 from slotkeeper.domain.errors import Conflict, DatabaseUnavailable, DomainError, Invalid, NotFound
 
 log = logging.getLogger(__name__)
@@ -39,18 +39,23 @@ def handle_domain_error(err: DomainError):
     return error_body(code, str(err), **extra), code
 
 
-def handle_database_down(err: ConnectionFailure):
-    log.warning("database unavailable: %s", err)
+def database_down(err: Exception):
+    # pymongo's message carries the whole topology description; the start says enough
+    log.warning("database unavailable: %s: %.300s", type(err).__name__, err)
     return error_body(503, "The database is unavailable; try again shortly"), 503
 
 
 def handle_unexpected(err: Exception):
+    # MongoEngine re-raises some driver timeouts as its own errors; the cause tells
+    if is_unavailable(err):
+        return database_down(err)
     log.exception("unhandled error")
     return error_body(500, "Internal server error"), 500
 
 
 def register_error_handlers(app: Flask) -> None:
-    # flask-smorest already renders HTTPException (400, 404, 405, 415, 422 ...) in this shape
+    # flask-smorest already renders HTTPException (400, 404, 405, 415, 422 ...) in this shape;
+    # driver errors land in handle_unexpected, where timeouts and lost connections
+    # (ServerSelectionTimeoutError, AutoReconnect, NetworkTimeout, ...) become 503
     app.register_error_handler(DomainError, handle_domain_error)
-    app.register_error_handler(ConnectionFailure, handle_database_down)
     app.register_error_handler(Exception, handle_unexpected)

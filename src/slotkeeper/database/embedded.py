@@ -17,6 +17,9 @@ import mongomock
 from mongomock.collection import Collection
 from mongomock.database import Database
 
+from slotkeeper.database.embedded_indexes import (NO_ID, UniqueIndex, documents_by_id,
+                                                  hashable_key, plain_ids)
+
 __all__ = ["SerializedMongoClient"]
 
 # Public data methods, plus the private funnels that other mongomock code calls
@@ -78,6 +81,33 @@ class SerializedCollection(Collection):
     def _get_dataset(self, spec, sort, fields, as_class):
         with self._lock:
             return list(super()._get_dataset(spec, sort, fields, as_class))
+
+    def _iter_documents(self, filter):
+        ids = plain_ids(filter)
+        if ids is NO_ID:
+            return super()._iter_documents(filter)
+        return iter(documents_by_id(self._store, filter, ids))
+
+    def _ensure_uniques(self, new_data):
+        for name, spec in self._store.indexes.items():
+            if not spec.get("unique") or name == "_id_":
+                continue
+            index = self._unique_index(name, spec)
+            if index is None or not hashable_key(index, new_data):
+                return super()._ensure_uniques(new_data)  # what we do not index, as upstream
+            index.check(self._store, new_data)
+
+    def _unique_index(self, name, spec) -> UniqueIndex | None:
+        """Our index for a unique index spec; None for partial ones (left to mongomock)."""
+        if spec.get("partialFilterExpression") is not None:
+            return None
+        cache = self._store.__dict__.setdefault("_slotkeeper_unique", {})
+        fields = [field for field, _ in spec["key"]]
+        index = cache.get(name)
+        if index is None or index.fields != fields:
+            index = cache[name] = UniqueIndex(fields, bool(spec.get("sparse")))
+            index.rebuild(d for d in self._store._documents.values())
+        return index
 
     def list_indexes(self, session=None):  # a generator upstream: materialise it too
         with self._lock:

@@ -20,12 +20,15 @@ class Appointment(Document):
 
     meta = {
         "collection": "appointments",
+        # indexes are built by migrations/ (see database/migrations.py), never lazily on first use;
+        # this list declares what they must be (tests compare the two)
+        "auto_create_index": False,
         "indexes": [
-            ("user_id", "-created_at"),
-            ("slot_id", "created_at"),
-            ("service_id", "-created_at"),
+            ("user_id", "-created_at", "-id"),
+            ("slot_id", "created_at", "id"),
+            ("service_id", "-created_at", "-id"),
+            ("-created_at", "-id"),
             ("status", "expires_at"),
             {"fields": ["moved_from"], "sparse": True},
-            "-created_at",
         ],
     }

@@ -14,6 +14,9 @@ class IdempotencyRecord(Document):
 
     meta = {
         "collection": "idempotency_keys",
+        # indexes are built by migrations/ (see database/migrations.py), never lazily on first use;
+        # this list declares what they must be (tests compare the two)
+        "auto_create_index": False,
         "indexes": [
             {"fields": ["user_id", "key"], "unique": True},
             {"fields": ["created_at"], "expireAfterSeconds": KEY_LIFETIME_SECONDS},

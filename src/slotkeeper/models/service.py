@@ -15,4 +15,10 @@ class Service(Document):
     created_at = DateTimeField(db_field="createdAt")
     updated_at = DateTimeField(db_field="updatedAt")
 
-    meta = {"collection": "services", "indexes": ["name", "category"]}
+    meta = {
+        "collection": "services",
+        # indexes are built by migrations/ (see database/migrations.py), never lazily on first use;
+        # this list declares what they must be (tests compare the two)
+        "auto_create_index": False,
+        "indexes": [("name", "id"), "category"],
+    }

@@ -26,9 +26,13 @@ class Slot(Document):
 
     meta = {
         "collection": "slots",
+        # indexes are built by migrations/ (see database/migrations.py), never lazily on first use;
+        # this list declares what they must be (tests compare the two)
+        "auto_create_index": False,
         "indexes": [
             {"fields": ["service_id", "start_time"], "unique": True},
-            "start_time",
+            ("start_time", "id"),
             {"fields": ["due"], "sparse": True},
+            {"fields": ["held_seats"], "partialFilterExpression": {"heldSeats": {"$gt": 0}}},
         ],
     }

@@ -60,6 +60,13 @@ class MongoSlotRepository:
                  "$or": [{"bookedSeats": {"$gt": 0}}, {"heldSeats": {"$gt": 0}}]}
         return [str(s.id) for s in Slot.objects(__raw__=query).only("id")]
 
+    def seats_held(self) -> int:
+        """Seats held on all slots (served by the partial index of slots with held seats)."""
+        rows = Slot._get_collection().aggregate([
+            {"$match": {"heldSeats": {"$gt": 0}}},
+            {"$group": {"_id": None, "seats": {"$sum": "$heldSeats"}}}])
+        return next(iter(rows), {}).get("seats", 0)
+
     def delete_if_idle(self, slot_id) -> bool:
         """Delete the slot only while no seat of it is held or booked (one atomic operation)."""
         result = Slot._get_collection().delete_one(

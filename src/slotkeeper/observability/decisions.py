@@ -1,0 +1,72 @@
+"""One log line and one metric tick per booking decision: who, which slot, result, reason.
+
+It reads the decision off the HTTP exchange of the appointment endpoints, after the view
+and the error handlers have answered, so neither the domain nor the views carry logging.
+"""
+import logging
+
+from flask import Flask, current_app, request
+from werkzeug.http import HTTP_STATUS_CODES
+
+from slotkeeper.observability.metrics import metrics_of
+from slotkeeper.observability.request_id import current_request_id
+
+log = logging.getLogger("slotkeeper.decisions")
+
+OPERATIONS = {"appointments.Bookings": "book", "appointments.Holds": "hold",
+              "appointments.Confirmation": "confirm", "appointments.Cancellation": "cancel",
+              "appointments.Rescheduling": "reschedule"}
+REASONS = {400: "BAD_REQUEST", 404: "NOT_FOUND", 422: "INVALID", 503: "DATABASE_UNAVAILABLE"}
+
+
+def _short(value):
+    """A loggable scalar: refused input can be anything, of any size."""
+    if isinstance(value, bool) or value is None or isinstance(value, int | float):
+        return value
+    return str(value)[:200]
+
+
+def _reason(code: int, body: dict) -> str | None:
+    if code < 400:
+        return None
+    return body.get("reason") or REASONS.get(code) or HTTP_STATUS_CODES.get(code, "ERROR").upper()
+
+
+def describe(operation: str, response) -> dict:
+    """The decision as structured fields (camelCase like the API, plus the request id)."""
+    body = response.get_json(silent=True) if response.is_json else None
+    body = body if isinstance(body, dict) else {}
+    sent = request.get_json(silent=True)
+    sent = sent if isinstance(sent, dict) else {}
+    code = response.status_code
+    made = body if code < 400 else {}
+    return {
+        "event": "booking_decision", "operation": operation,
+        "result": "accepted" if code < 400 else "refused" if code < 500 else "failed",
+        "reason": _reason(code, body), "httpStatus": code,
+        "userId": _short(made.get("userId", sent.get("userId"))),
+        "slotId": _short(made.get("slotId", sent.get("slotId"))),
+        "appointmentId": _short(made.get("id", (request.view_args or {}).get("appointment_id"))),
+        "seats": _short(made.get("seats", sent.get("seats"))),
+        "appointmentStatus": made.get("status"),
+        "idempotencyKey": _short(request.headers.get("Idempotency-Key")),
+        "request_id": current_request_id(),
+    }
+
+
+def _record(response):
+    operation = OPERATIONS.get(request.endpoint)
+    if operation is None:
+        return response
+    decision = describe(operation, response)
+    level = logging.WARNING if decision["result"] == "failed" else logging.INFO
+    log.log(level, "%s %s%s", operation, decision["result"],
+            f" ({decision['reason']})" if decision["reason"] else "", extra=decision)
+    metrics = metrics_of(current_app)
+    if metrics is not None:
+        metrics.decision(operation, response.status_code, decision["reason"])
+    return response
+
+
+def install(app: Flask) -> None:
+    app.after_request(_record)

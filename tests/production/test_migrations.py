@@ -1,0 +1,175 @@
+"""migrations/: versioned scripts applied in order, each once, even by two runners at once."""
+import threading
+import time
+from datetime import UTC, datetime, timedelta
+
+import pytest
+from mongoengine.connection import get_db
+from pymongo.errors import DuplicateKeyError
+
+from slotkeeper.database.migrations import (
+    COLLECTION,
+    DEFAULT_DIR,
+    LOCK_ID,
+    MigrationError,
+    MigrationLock,
+    applied_versions,
+    apply_migrations,
+    discover,
+)
+from slotkeeper.models import Appointment, IdempotencyRecord, Service, Slot
+
+MODELS = [Service, Slot, Appointment, IdempotencyRecord]
+OPTIONS = ("unique", "sparse", "expireAfterSeconds", "partialFilterExpression")
+COUNTING = '''
+import time
+
+def up(db):
+    db.runs.update_one({{"_id": "{version}"}}, {{"$inc": {{"count": 1}}}}, upsert=True)
+    db.order.update_one({{"_id": "order"}}, {{"$push": {{"versions": "{version}"}}}}, upsert=True)
+    time.sleep(0.05)  # a window for a second runner to barge in
+'''
+
+
+@pytest.fixture
+def db(app):
+    """The configured database with nothing in it, not even indexes; migrated again after."""
+    with app.app_context():
+        database = get_db()
+        for name in database.list_collection_names():
+            database.drop_collection(name)
+        yield database
+        for name in database.list_collection_names():
+            database.drop_collection(name)
+        apply_migrations(database, DEFAULT_DIR)
+
+
+def write_scripts(directory, *versions: str, body: str = COUNTING):
+    for version in versions:
+        (directory / f"{version}_step.py").write_text(body.format(version=version))
+    return directory
+
+
+def test_all_migrations_apply_in_order_and_a_second_run_applies_nothing(db):
+    first = apply_migrations(db, DEFAULT_DIR)
+    assert [m.version for m in first] == [m.version for m in discover(DEFAULT_DIR)]
+    assert first[0].version == "0001"
+    assert apply_migrations(db, DEFAULT_DIR) == []
+    assert set(applied_versions(db)) == {m.version for m in first}
+
+
+def test_versions_run_in_numeric_order(db, tmp_path):
+    write_scripts(tmp_path, "0010", "0002", "0001")
+    apply_migrations(db, tmp_path)
+    assert db.order.find_one()["versions"] == ["0001", "0002", "0010"]
+
+
+def test_two_runners_at_once_apply_each_version_exactly_once(db, tmp_path):
+    write_scripts(tmp_path, "0001", "0002", "0003")
+    start, results = threading.Barrier(2), []
+
+    def runner():
+        start.wait()
+        results.append(apply_migrations(db, tmp_path, wait=10))
+
+    threads = [threading.Thread(target=runner) for _ in range(2)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(timeout=20)
+    assert sorted(m.version for result in results for m in result) == ["0001", "0002", "0003"]
+    assert {doc["_id"]: doc["count"] for doc in db.runs.find()} == {"0001": 1, "0002": 1, "0003": 1}
+    assert db.order.find_one()["versions"] == ["0001", "0002", "0003"]
+
+
+def test_the_real_migrations_from_two_runners_at_once_leave_every_index(db):
+    results = []
+    threads = [threading.Thread(target=lambda: results.append(apply_migrations(db, DEFAULT_DIR)))
+               for _ in range(2)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(timeout=20)
+    assert sorted(str(m) for result in results for m in result) == ["0001_indexes"]
+    assert_declared_indexes_exist(db)
+
+
+def index_options(info: dict) -> dict:
+    return {key: info[key] for key in OPTIONS if key in info}
+
+
+def assert_declared_indexes_exist(db) -> None:
+    for model in MODELS:
+        existing = {tuple(tuple(k) for k in info["key"]): index_options(info)
+                    for name, info in db[model._get_collection_name()].index_information().items()
+                    if name != "_id_"}
+        declared = {tuple(spec["fields"]): index_options(spec)
+                    for spec in model._meta["index_specs"]}
+        assert existing == declared, model.__name__
+
+
+def test_after_the_migrations_the_indexes_are_exactly_those_the_models_declare(db):
+    apply_migrations(db, DEFAULT_DIR)
+    assert_declared_indexes_exist(db)
+    slots = db.slots.index_information()
+    assert slots["serviceId_1_startTime_1"].get("unique") is True
+    assert db.idempotency_keys.index_information()["createdAt_1"]["expireAfterSeconds"] == 24 * 3600
+
+
+def test_the_unique_slot_index_refuses_a_second_slot_at_the_same_start(db):
+    apply_migrations(db, DEFAULT_DIR)
+    slot = {"serviceId": "s1", "startTime": datetime(2030, 1, 7, 9, tzinfo=UTC)}
+    db.slots.insert_one(dict(slot))
+    with pytest.raises(DuplicateKeyError):
+        db.slots.insert_one(dict(slot))
+
+
+def test_a_failing_migration_is_not_recorded_and_frees_the_lock(db, tmp_path):
+    write_scripts(tmp_path, "0001")
+    (tmp_path / "0002_broken.py").write_text("def up(db):\n    raise RuntimeError('half done')\n")
+    with pytest.raises(RuntimeError, match="half done"):
+        apply_migrations(db, tmp_path)
+    assert set(applied_versions(db)) == {"0001"}
+    assert db[COLLECTION].find_one({"_id": LOCK_ID})["owner"] is None
+    (tmp_path / "0002_broken.py").write_text("def up(db):\n    pass\n")
+    assert [m.version for m in apply_migrations(db, tmp_path)] == ["0002"]
+
+
+def test_a_runner_that_died_holding_the_lock_delays_others_only_until_its_lease_ends(
+        db, tmp_path):
+    write_scripts(tmp_path, "0001")
+    until = datetime.now(UTC) + timedelta(milliseconds=300)
+    db[COLLECTION].insert_one({"_id": LOCK_ID, "owner": "dead-runner", "expiresAt": until})
+    with pytest.raises(MigrationError, match="dead-runner"):
+        apply_migrations(db, tmp_path, wait=0.05)
+    started = time.monotonic()
+    assert [m.version for m in apply_migrations(db, tmp_path, wait=10)] == ["0001"]
+    assert time.monotonic() - started < 5
+
+
+def test_a_runner_whose_lease_was_taken_over_stops(db):
+    lock = MigrationLock(db, timedelta(minutes=1))
+    assert lock.try_acquire()
+    assert not MigrationLock(db, timedelta(minutes=1)).try_acquire()
+    db[COLLECTION].update_one({"_id": LOCK_ID}, {"$set": {"owner": "someone-else"}})
+    with pytest.raises(MigrationError, match="taken"):
+        lock.renew()
+
+
+@pytest.mark.parametrize("name", ["1_short.py", "0001-dash.py", "0001_.txt.py"])
+def test_a_misnamed_script_is_an_error_not_silently_skipped(tmp_path, name):
+    (tmp_path / name).write_text("def up(db):\n    pass\n")
+    with pytest.raises(MigrationError, match="NNNN_name"):
+        discover(tmp_path)
+
+
+def test_two_scripts_with_one_version_are_an_error(tmp_path):
+    write_scripts(tmp_path, "0001")
+    (tmp_path / "0001_other.py").write_text("def up(db):\n    pass\n")
+    with pytest.raises(MigrationError, match="0001"):
+        discover(tmp_path)
+
+
+def test_a_missing_directory_is_an_error_naming_the_setting(tmp_path):
+    with pytest.raises(MigrationError, match="MIGRATIONS_DIR"):
+        discover(tmp_path / "nowhere")

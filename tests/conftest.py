@@ -4,7 +4,7 @@ The database is the configured engine: embedded by default, a real MongoDB when 
 is set (a database named slotkeeper_test is emptied before each test).
 """
 import os
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta
 
 import pytest
 
@@ -12,7 +12,7 @@ from slotkeeper import create_app
 from slotkeeper.config import Settings
 from slotkeeper.database.connection import drop_all
 
-NOW = datetime(2030, 1, 1, 12, 0, tzinfo=timezone.utc)
+NOW = datetime(2030, 1, 1, 12, 0, tzinfo=UTC)
 
 
 class FakeClock:

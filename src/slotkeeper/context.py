@@ -1,7 +1,7 @@
 """What a request or a job needs from the running app: settings, repositories and the clock."""
+from collections.abc import Callable
 from dataclasses import dataclass, field
-from datetime import datetime, timezone
-from typing import Callable
+from datetime import UTC, datetime
 
 from flask import current_app
 
@@ -13,7 +13,7 @@ EXTENSION = "slotkeeper"
 
 def utc_now() -> datetime:
     """Now, at the millisecond precision MongoDB stores, so answers match what is stored."""
-    moment = datetime.now(timezone.utc)
+    moment = datetime.now(UTC)
     return moment.replace(microsecond=moment.microsecond // 1000 * 1000)
 
 

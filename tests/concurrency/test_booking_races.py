@@ -86,9 +86,10 @@ def test_confirm_racing_cancel_always_ends_consistent(app, api, live_server):
     slot = api.slot(capacity=2)
     for round_ in range(30):
         hold = api.hold(slot["id"], f"user-{round_}").json
-        calls = [lambda: live_server.post(f"/appointments/{hold['id']}/confirm"),
-                 lambda: live_server.patch(f"/appointments/{hold['id']}/cancel")]
-        confirm, cancel = live_server.race(lambda i: calls[i](), 2, threads=2)
+        paths = [f"/appointments/{hold['id']}/confirm", f"/appointments/{hold['id']}/cancel"]
+        confirm, cancel = live_server.race(
+            lambda i, paths=paths: (live_server.post if i == 0 else live_server.patch)(paths[i]),
+            2, threads=2)
         assert cancel.status_code == 200
         assert confirm.status_code in (200, 409)
         final = live_server.get(f"/appointments/{hold['id']}").json()

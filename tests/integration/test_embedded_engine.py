@@ -78,8 +78,9 @@ def test_plain_mongomock_double_books_under_a_race():
             wins = _booking_race(collection)
             double_booked = [slot for slot, won in enumerate(wins) if won > 1]
             if double_booked:
+                print(f"plain mongomock double-booked {len(double_booked)} slots in round "
+                      f"{round_number}")
                 break
-    print(f"plain mongomock double-booked {len(double_booked)} slots in round {round_number}")
     assert double_booked, f"no double booking seen in {ROUNDS} rounds"
 
 
@@ -187,7 +188,7 @@ def embedded_connection():
 
 def test_mongoengine_uses_the_serialized_engine(embedded_connection):
     assert isinstance(embedded_connection, SerializedMongoClient)
-    starts_at = datetime.datetime(2030, 1, 2, 9, 30, tzinfo=datetime.timezone.utc)
+    starts_at = datetime.datetime(2030, 1, 2, 9, 30, tzinfo=datetime.UTC)
     probe = EmbeddedEngineProbe(name="dentist", starts_at=starts_at).save()
 
     loaded = EmbeddedEngineProbe.objects.get(id=probe.id)

@@ -2,14 +2,20 @@
 from dataclasses import dataclass
 from datetime import timedelta
 
-from hypothesis import settings, strategies as st
+from hypothesis import settings
+from hypothesis import strategies as st
 from hypothesis.stateful import Bundle, RuleBasedStateMachine, invariant, rule
 
 from slotkeeper import create_app
 from slotkeeper.context import current_repos
 from slotkeeper.database.connection import drop_all
-from slotkeeper.domain.errors import (DuplicateBooking, HoldExpired, Invalid, InvalidTransition,
-                                      SlotUnavailable)
+from slotkeeper.domain.errors import (
+    DuplicateBooking,
+    HoldExpired,
+    Invalid,
+    InvalidTransition,
+    SlotUnavailable,
+)
 from slotkeeper.service_layer import booking, catalog, lifecycle, reschedule
 from slotkeeper.service_layer.booking import BookingRequest
 from slotkeeper.service_layer.expiry import sweep
@@ -90,7 +96,8 @@ class LifecycleMachine(RuleBasedStateMachine):
         request = BookingRequest(self.slot_ids[slot], user, seats)
         now = self.clock.now
         if kind == "hold":
-            made = self._attempt(expected, lambda: booking.hold_seats(self.repos, request, now, TTL))
+            made = self._attempt(
+                expected, lambda: booking.hold_seats(self.repos, request, now, TTL))
         else:
             made = self._attempt(expected, lambda: booking.book_seats(self.repos, request, now))
         if made is None:

@@ -1,4 +1,4 @@
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta
 
 import pytest
 
@@ -7,7 +7,7 @@ from slotkeeper.domain.ledger import Allocation, Ledger, entry_key, holder_key
 from slotkeeper.domain.rules import free_seats, slot_status
 from slotkeeper.domain.status import Status, can_transition, check_transition
 
-NOON = datetime(2030, 5, 1, 12, tzinfo=timezone.utc)
+NOON = datetime(2030, 5, 1, 12, tzinfo=UTC)
 
 
 @pytest.mark.parametrize("capacity, booked, held, status", [

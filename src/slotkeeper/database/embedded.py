@@ -17,8 +17,13 @@ import mongomock
 from mongomock.collection import Collection
 from mongomock.database import Database
 
-from slotkeeper.database.embedded_indexes import (NO_ID, UniqueIndex, documents_by_id,
-                                                  hashable_key, plain_ids)
+from slotkeeper.database.embedded_indexes import (
+    NO_ID,
+    UniqueIndex,
+    documents_by_id,
+    hashable_key,
+    plain_ids,
+)
 
 __all__ = ["SerializedMongoClient"]
 

@@ -1,17 +1,17 @@
 """Appointment and slot statuses, and the transitions the appointment lifecycle allows."""
-from enum import Enum
+from enum import StrEnum
 
 from slotkeeper.domain.errors import InvalidTransition
 
 
-class Status(str, Enum):
+class Status(StrEnum):
     PENDING = "PENDING"
     BOOKED = "BOOKED"
     CANCELLED = "CANCELLED"
     EXPIRED = "EXPIRED"
 
 
-class SlotStatus(str, Enum):
+class SlotStatus(StrEnum):
     AVAILABLE = "AVAILABLE"
     LOCKED = "LOCKED"
     BOOKED = "BOOKED"

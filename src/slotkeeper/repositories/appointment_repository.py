@@ -35,8 +35,8 @@ class MongoAppointmentRepository:
     def transition(self, appointment_id, slot_id, from_: set[Status], to: Status,
                    now: datetime, **extra) -> bool:
         """Move to `to` only from one of `from_` and only while the appointment is on `slot_id`."""
-        query = {"_id": object_id(appointment_id, "appointment"), "slotId": object_id(slot_id, "slot"),
-                 "status": {"$in": [s.value for s in from_]}}
+        query = {"_id": object_id(appointment_id, "appointment"),
+                 "slotId": object_id(slot_id, "slot"), "status": {"$in": [s.value for s in from_]}}
         update = {"status": to.value, "updatedAt": now, **extra}
         if to is not Status.PENDING:
             update["expiresAt"] = None
@@ -44,10 +44,11 @@ class MongoAppointmentRepository:
 
     def move(self, appointment_id, from_slot, to_slot, status: Status, now: datetime) -> bool:
         """Point the appointment at another slot, remembering the old one until it is freed."""
-        query = {"_id": object_id(appointment_id, "appointment"), "slotId": object_id(from_slot, "slot"),
+        old = object_id(from_slot, "slot")
+        query = {"_id": object_id(appointment_id, "appointment"), "slotId": old,
                  "status": status.value, "movedFrom": None}
         return self._update(query, {"$set": {"slotId": object_id(to_slot, "slot"),
-                                             "movedFrom": object_id(from_slot, "slot"), "updatedAt": now}})
+                                             "movedFrom": old, "updatedAt": now}})
 
     def finish_move(self, appointment_id) -> None:
         Appointment._get_collection().update_one(

@@ -23,4 +23,6 @@ class Page(Generic[T]):
 def fetch_page(queryset, page: PageRequest) -> Page:
     """One page of a MongoEngine queryset and the total count of the query."""
     total = queryset.count()
+    if page.skip >= total:  # also keeps a huge page number from overflowing MongoDB's skip
+        return Page([], total)
     return Page(list(queryset.skip(page.skip).limit(page.page_size)), total)

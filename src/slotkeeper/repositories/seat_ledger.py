@@ -88,8 +88,9 @@ class MongoSeatLedger:
         else:
             conditions = {"$or": [current, {f"entries.{key}": {"$exists": False}, holder: key}]}
         tombstone = _entry_doc(Allocation(a.appointment_id, a.holder, a.seats, to, check_at=now))
+        unless_moved_on = {"$cond": [{"$eq": [f"${holder}", key]}, None, f"${holder}"]}
         changes = {**_counts({COUNTER[a.state]: -a.seats}), f"entries.{key}": tombstone,
-                   holder: {"$cond": [{"$eq": [f"${holder}", key]}, None, f"${holder}"]}, **_due(now)}
+                   holder: unless_moved_on, **_due(now)}
         return self._update(slot_id, conditions, _set_stage(now, changes))
 
     def settle(self, slot_id, a: Allocation) -> bool:

@@ -1,5 +1,5 @@
 """Demo catalogue for a first run: a few services with slots over the next working days."""
-from datetime import datetime, timedelta, time
+from datetime import datetime, time, timedelta
 
 from slotkeeper.repositories import PageRequest, Repositories
 from slotkeeper.service_layer import catalog

@@ -19,7 +19,8 @@ class SlotCreateSchema(Schema):
 
     @validates_schema
     def ends_after_start(self, data, **kwargs):
-        if data.get("start_time") and data.get("end_time") and data["end_time"] <= data["start_time"]:
+        start, end = data.get("start_time"), data.get("end_time")
+        if start and end and end <= start:
             raise ValidationError("endTime must be after startTime.", "endTime")
 
 

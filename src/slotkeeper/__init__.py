@@ -7,6 +7,8 @@ from flask import Flask
 from slotkeeper import observability
 from slotkeeper.api.docs import ASSETS_URL, register_docs_assets
 from slotkeeper.api.errors import Api, register_error_handlers
+from slotkeeper.auth import guard as auth
+from slotkeeper.auth import ratelimit
 from slotkeeper.config import Settings, load_settings
 from slotkeeper.context import EXTENSION, AppState, utc_now
 from slotkeeper.database.connection import connect
@@ -25,7 +27,17 @@ API_DESCRIPTION = """Book seats of time slots without ever overbooking.
   shape; the request may be retried.
 * Every response carries `X-Request-ID`: the one the request sent (when it is at most 200
   letters, digits and `._:;=/+@-`), else a new one; the service's logs carry it too.
+* **Authentication**, when the service runs with it: `Authorization: Bearer <JWT>` (the
+  **Authorize** button). The token's `sub` is the user id; `roles` may hold `admin`. Reading
+  the catalogue is public, changing it needs `admin`; a user books for themselves and sees and
+  changes only their own appointments (someone else's answers 404), `admin` any. 401 (with
+  `WWW-Authenticate: Bearer`) without a valid token, 403 without the role. Each operation's
+  description says what it needs. With a rate limit configured, book, hold and reschedule may
+  answer 429 with `Retry-After`.
 """
+AUTH_ON = "\n**This instance:** authentication is on.\n"
+AUTH_OFF = ("\n**This instance:** authentication is off: every endpoint is open, tokens are "
+            "ignored and `userId` is required in book and hold.\n")
 
 
 def create_app(settings: Settings | None = None,
@@ -37,7 +49,7 @@ def create_app(settings: Settings | None = None,
     observability.install(app, settings)
     engine = connect(settings)
     app.extensions[EXTENSION] = AppState(settings=settings, engine=engine, clock=clock)
-    _register_api(app)
+    _register_api(app, settings)
     if settings.expiry_job_enabled:
         from slotkeeper.jobs.expiry_job import start_expiry_job
         start_expiry_job(app)
@@ -46,15 +58,18 @@ def create_app(settings: Settings | None = None,
     return app
 
 
-def _register_api(app: Flask) -> None:
+def _register_api(app: Flask, settings: Settings) -> None:
     from slotkeeper.api.appointments.routes import blp as appointments
     from slotkeeper.api.operations.routes import blp as operations
     from slotkeeper.api.services.routes import blp as services
     from slotkeeper.api.slots.routes import blp as slots
 
-    api = Api(app, spec_kwargs={"info": {"description": API_DESCRIPTION}})
+    mode = AUTH_ON if settings.auth_enabled else AUTH_OFF
+    api = Api(app, spec_kwargs={"info": {"description": API_DESCRIPTION + mode}})
+    auth.install(app, api, settings)
     for blueprint in (services, slots, appointments, operations):
         api.register_blueprint(blueprint)
+    ratelimit.install(app, settings)  # wraps views registered above
     register_docs_assets(app)
     register_error_handlers(app)
 

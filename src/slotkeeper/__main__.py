@@ -1,4 +1,4 @@
-"""`slotkeeper run|seed|sweep|migrate` (also `python -m slotkeeper ...`).
+"""`slotkeeper run|seed|sweep|migrate|token` (also `python -m slotkeeper ...`).
 
 `run` is the development server on HOST:PORT with demo data; the others are the commands of
 cli.py, the same as `flask --app wsgi <command>`. Production serves with gunicorn (see
@@ -14,6 +14,7 @@ USAGE = """usage: slotkeeper COMMAND [OPTIONS]
   migrate   apply pending database migrations (--status lists them)
   seed      load the demo services and slots
   sweep     run the expiry sweep once
+  token     print a development bearer token: --sub USER [--role admin] [--minutes 60]
 """
 
 

@@ -1,8 +1,12 @@
-"""Commands: `flask --app wsgi seed|sweep|migrate` and `slotkeeper seed|sweep|migrate|run`."""
+"""Commands: `flask --app wsgi seed|sweep|migrate|token` and `slotkeeper <the same>|run`."""
+from datetime import UTC, datetime, timedelta
+
 import click
 from flask import Flask
 from mongoengine.connection import get_db
 
+from slotkeeper.auth import tokens
+from slotkeeper.config import Settings
 from slotkeeper.context import current_repos, now, settings, state
 from slotkeeper.database.migrations import (
     MigrationError,
@@ -55,6 +59,36 @@ def register_commands(app: Flask) -> None:
             click.echo(f"applied {migration}")
         click.echo(f"{len(applied)} migration(s) applied; {state().engine} database "
                    f"{get_db().name!r} is up to date")
+
+    register_token_command(app)
+
+
+def register_token_command(app: Flask) -> None:
+    @app.cli.command("token")
+    @click.option("--sub", required=True, help="The user id the token speaks for (its sub).")
+    @click.option("--role", "roles", multiple=True, help="A role to grant; repeat for more. "
+                  "admin is the one with extra rights.")
+    @click.option("--minutes", type=click.IntRange(1, 366 * 24 * 60), default=60,
+                  show_default=True, help="How long the token is valid.")
+    def token_command(sub, roles, minutes):
+        """Print a development bearer token signed with AUTH_JWT_SECRET."""
+        _one_shot()
+        click.echo(mint_token(settings(), sub, roles, timedelta(minutes=minutes)))
+
+
+def mint_token(config: Settings, sub: str, roles, lifetime: timedelta) -> str:
+    if not config.auth_jwt_secret:
+        raise click.ClickException(
+            "AUTH_JWT_PUBLIC_KEY only verifies tokens; the identity provider holding its "
+            "private key issues them" if config.auth_jwt_public_key else
+            "AUTH_JWT_SECRET is not set: authentication is off and needs no token")
+    if not 1 <= len(sub) <= tokens.MAX_SUBJECT:
+        raise click.BadParameter(f"must be 1 to {tokens.MAX_SUBJECT} characters",
+                                 param_hint="--sub")
+    # the wall clock, not the app's: verification compares with it too
+    return tokens.mint(config.auth_jwt_secret, sub, roles, lifetime, datetime.now(UTC),
+                       config.auth_jwt_algorithm or "HS256", config.auth_jwt_audience,
+                       config.auth_jwt_issuer)
 
 
 def _print_status(directory) -> None:

@@ -32,6 +32,21 @@ class Settings:
     metrics_enabled: bool = True
     prometheus_multiproc_dir: str | None = None
     demo_data: bool = False
+    app_env: str = "development"
+    auth_jwt_secret: str | None = None
+    auth_jwt_public_key: str | None = None
+    auth_jwt_algorithm: str | None = None
+    auth_jwt_audience: str | None = None
+    auth_jwt_issuer: str | None = None
+    auth_jwt_leeway_seconds: int = 30
+    auth_disabled: bool = False
+    metrics_require_auth: bool = False
+    rate_limit_booking: str | None = None
+    rate_limit_storage_uri: str = "memory://"
+
+    @property
+    def auth_enabled(self) -> bool:
+        return bool(self.auth_jwt_secret or self.auth_jwt_public_key)
 
     @property
     def hold_ttl(self) -> timedelta:
@@ -47,12 +62,15 @@ class Settings:
 
 LOG_LEVELS = {"DEBUG", "INFO", "WARNING", "ERROR", "CRITICAL"}
 LOG_FORMATS = {"json", "text"}
-OPTIONAL = {"mongodb_uri", "migrations_dir", "prometheus_multiproc_dir"}
+OPTIONAL = {"mongodb_uri", "migrations_dir", "prometheus_multiproc_dir", "auth_jwt_secret",
+            "auth_jwt_public_key", "auth_jwt_algorithm", "auth_jwt_audience", "auth_jwt_issuer",
+            "rate_limit_booking"}
 URI_SCHEMES = ("mongodb://", "mongodb+srv://")
 BOUNDS = {"port": (0, 65535), "hold_ttl_seconds": (1, 7 * 24 * 3600),
           "expiry_sweep_seconds": (1, 24 * 3600), "mongodb_timeout_ms": (100, 120000),
           "web_concurrency": (1, 256), "web_threads": (1, 1024), "web_timeout": (1, 3600),
-          "web_graceful_timeout": (1, 3600), "web_keepalive": (0, 3600)}
+          "web_graceful_timeout": (1, 3600), "web_keepalive": (0, 3600),
+          "auth_jwt_leeway_seconds": (0, 3600)}
 
 
 def _parse(name: str, kind, raw: str):
@@ -107,7 +125,75 @@ def _check(settings: Settings) -> Settings:
     if settings.engine == "embedded" and settings.web_concurrency > 1:
         raise ConfigError("WEB_CONCURRENCY must be 1 with the embedded engine (it lives in one "
                           "process); set MONGODB_URI to run more worker processes")
-    return settings.with_overrides(log_level=level, log_format=log_format)
+    return settings.with_overrides(log_level=level, log_format=log_format,
+                                   app_env=settings.app_env.lower())
+
+
+def check_auth(settings: Settings) -> Settings:
+    """Authentication settings that agree; a public key given as a file path is read here."""
+    if settings.auth_jwt_secret and settings.auth_jwt_public_key:
+        raise ConfigError("AUTH_JWT_SECRET and AUTH_JWT_PUBLIC_KEY are both set; give one of them")
+    if settings.auth_disabled and settings.auth_enabled:
+        raise ConfigError("AUTH_DISABLED is true but AUTH_JWT_SECRET or AUTH_JWT_PUBLIC_KEY is "
+                          "set; give one of them")
+    if not settings.auth_enabled:
+        _check_without_auth(settings)
+        return settings
+    from slotkeeper.auth import tokens
+    secret = settings.auth_jwt_secret
+    try:
+        algorithm = tokens.algorithm_for(bool(secret), settings.auth_jwt_algorithm)
+    except ValueError as err:
+        raise ConfigError(f"AUTH_JWT_ALGORITHM {err}") from None
+    settings = settings.with_overrides(auth_jwt_algorithm=algorithm)
+    name = "AUTH_JWT_SECRET" if secret else "AUTH_JWT_PUBLIC_KEY"
+    try:
+        if secret:
+            tokens.check_secret(secret, algorithm)
+            return settings
+        pem = _public_key_pem(settings.auth_jwt_public_key)
+        tokens.load_public_key(pem, algorithm)
+    except ValueError as err:
+        raise ConfigError(f"{name} {err}") from None
+    return settings.with_overrides(auth_jwt_public_key=pem)
+
+
+def _check_without_auth(settings: Settings) -> None:
+    if settings.app_env.lower() == "production" and not settings.auth_disabled:
+        raise ConfigError("APP_ENV is production but authentication is off: set AUTH_JWT_SECRET "
+                          "or AUTH_JWT_PUBLIC_KEY, or AUTH_DISABLED=true to run without it")
+    if settings.metrics_require_auth:
+        raise ConfigError("METRICS_REQUIRE_AUTH is true but authentication is off: set "
+                          "AUTH_JWT_SECRET or AUTH_JWT_PUBLIC_KEY")
+
+
+def _public_key_pem(value: str) -> str:
+    """The PEM text itself (newlines may be written \\n), or the file it names."""
+    if value.lstrip().startswith("-----BEGIN"):
+        return value.replace("\\n", "\n")
+    try:
+        with open(value, encoding="ascii") as pem:
+            return pem.read()
+    except (OSError, UnicodeDecodeError) as err:
+        raise ValueError(f"is neither a PEM text nor a readable PEM file: {err}") from None
+
+
+def check_rate_limits(settings: Settings) -> None:
+    """A rate limit flask-limiter can parse, kept where it can store counters."""
+    if not settings.rate_limit_booking:
+        return
+    import limits
+    from limits.storage import SCHEMES
+    try:
+        limits.parse_many(settings.rate_limit_booking)
+    except ValueError:
+        raise ConfigError(f"RATE_LIMIT_BOOKING must be like 20/minute or 20/minute;200/hour, "
+                          f"got {settings.rate_limit_booking!r}") from None
+    scheme, separator, _ = settings.rate_limit_storage_uri.partition("://")
+    if not separator or scheme not in SCHEMES or scheme.startswith("async+"):
+        raise ConfigError(f"RATE_LIMIT_STORAGE_URI must start with memory://, redis://, "
+                          f"mongodb:// or another scheme of the limits package, got "
+                          f"{settings.rate_limit_storage_uri!r}")
 
 
 def load_settings(environ: Mapping[str, str] | None = None, dotenv: bool = True) -> Settings:
@@ -124,4 +210,6 @@ def load_settings(environ: Mapping[str, str] | None = None, dotenv: bool = True)
             kind = str if f.name in OPTIONAL else f.type
             values[f.name] = _parse(f.name, kind, raw.strip())
     settings = _check_database(Settings(**values), db_given="mongodb_db" in values)
-    return _check(settings)
+    settings = check_auth(_check(settings))
+    check_rate_limits(settings)
+    return settings

@@ -9,6 +9,7 @@ from datetime import timedelta
 
 import pytest
 
+from slotkeeper.auth.actor import TRUSTED
 from slotkeeper.service_layer import booking, lifecycle, reschedule
 from slotkeeper.service_layer.booking import BookingRequest
 from slotkeeper.service_layer.expiry import sweep
@@ -54,11 +55,13 @@ def crashing(repos, allowed: int):
 
 
 def _hold(repos, now, slot, user="u1", seats=1):
-    return booking.hold_seats(repos, BookingRequest(slot["id"], user, seats), now, TTL)
+    return booking.hold_seats(repos, BookingRequest(slot["id"], user, seats), now, TTL,
+                              actor=TRUSTED)
 
 
 def _book(repos, now, slot, user="u1", seats=1):
-    return booking.book_seats(repos, BookingRequest(slot["id"], user, seats), now)
+    return booking.book_seats(repos, BookingRequest(slot["id"], user, seats), now,
+                              actor=TRUSTED)
 
 
 def scenario_hold(repos, api, now):
@@ -74,29 +77,31 @@ def scenario_book(repos, api, now):
 def scenario_book_with_key(repos, api, now):
     slot = api.slot(capacity=3)
     request = BookingRequest(slot["id"], "u1", 1)
-    return lambda r: booking.book_seats(r, request, now, idempotency_key="key-1")
+    return lambda r: booking.book_seats(r, request, now, actor=TRUSTED,
+                                          idempotency_key="key-1")
 
 
 def scenario_confirm(repos, api, now):
     held = _hold(repos, now, api.slot(capacity=2), seats=2)
-    return lambda r: lifecycle.confirm_appointment(r, str(held.id), now)
+    return lambda r: lifecycle.confirm_appointment(r, str(held.id), now, actor=TRUSTED)
 
 
 def scenario_cancel_booking(repos, api, now):
     booked = _book(repos, now, api.slot(capacity=2))
-    return lambda r: lifecycle.cancel_appointment(r, str(booked.id), now)
+    return lambda r: lifecycle.cancel_appointment(r, str(booked.id), now, actor=TRUSTED)
 
 
 def scenario_cancel_hold(repos, api, now):
     held = _hold(repos, now, api.slot(capacity=2))
-    return lambda r: lifecycle.cancel_appointment(r, str(held.id), now)
+    return lambda r: lifecycle.cancel_appointment(r, str(held.id), now, actor=TRUSTED)
 
 
 def _reschedule(repos, api, now, take):
     service = api.service()
     old, new = api.slot(service["id"]), api.slot(service["id"], start=now + timedelta(days=2))
     appointment = take(repos, now, old, seats=1)
-    return lambda r: reschedule.reschedule_appointment(r, str(appointment.id), new["id"], now)
+    return lambda r: reschedule.reschedule_appointment(r, str(appointment.id), new["id"], now,
+                                                        actor=TRUSTED)
 
 
 def scenario_reschedule_booking(repos, api, now):

@@ -7,6 +7,7 @@ from hypothesis import strategies as st
 from hypothesis.stateful import Bundle, RuleBasedStateMachine, invariant, rule
 
 from slotkeeper import create_app
+from slotkeeper.auth.actor import TRUSTED
 from slotkeeper.context import current_repos
 from slotkeeper.database.connection import drop_all
 from slotkeeper.domain.errors import (
@@ -97,9 +98,10 @@ class LifecycleMachine(RuleBasedStateMachine):
         now = self.clock.now
         if kind == "hold":
             made = self._attempt(
-                expected, lambda: booking.hold_seats(self.repos, request, now, TTL))
+                expected, lambda: booking.hold_seats(self.repos, request, now, TTL, actor=TRUSTED))
         else:
-            made = self._attempt(expected, lambda: booking.book_seats(self.repos, request, now))
+            made = self._attempt(expected, lambda: booking.book_seats(self.repos, request, now,
+                                                                      actor=TRUSTED))
         if made is None:
             return "none"
         self.model[str(made.id)] = Modelled(slot, user, seats, made.status, made.expires_at)
@@ -113,7 +115,7 @@ class LifecycleMachine(RuleBasedStateMachine):
         expected = {"BOOKED": None, "PENDING": None, "CANCELLED": InvalidTransition,
                     "EXPIRED": HoldExpired}[self._effective(m)]
         if self._attempt(expected, lambda: lifecycle.confirm_appointment(
-                self.repos, appointment, self.clock.now)) is not None:
+                self.repos, appointment, self.clock.now, actor=TRUSTED)) is not None:
             m.status = "BOOKED"
 
     @rule(appointment=appointments)
@@ -123,7 +125,7 @@ class LifecycleMachine(RuleBasedStateMachine):
         m = self.model[appointment]
         expected = InvalidTransition if self._effective(m) == "EXPIRED" else None
         if self._attempt(expected, lambda: lifecycle.cancel_appointment(
-                self.repos, appointment, self.clock.now)) is not None:
+                self.repos, appointment, self.clock.now, actor=TRUSTED)) is not None:
             m.status = "CANCELLED"
 
     @rule(appointment=appointments, slot=st.integers(0, 1))
@@ -139,7 +141,8 @@ class LifecycleMachine(RuleBasedStateMachine):
         else:
             expected = self._expected_refusal(slot, m.user, m.seats, ignore=appointment)
         if self._attempt(expected, lambda: reschedule.reschedule_appointment(
-                self.repos, appointment, self.slot_ids[slot], self.clock.now)) is not None:
+                self.repos, appointment, self.slot_ids[slot], self.clock.now,
+                actor=TRUSTED)) is not None:
             m.slot = slot
 
     @rule(seconds=st.integers(1, 150))

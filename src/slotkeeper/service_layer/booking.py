@@ -4,6 +4,7 @@ from datetime import datetime, timedelta
 
 from mongoengine import NotUniqueError
 
+from slotkeeper.auth.actor import Actor, Forbidden
 from slotkeeper.domain.errors import Invalid, ServiceInactive, SlotInPast
 from slotkeeper.domain.ledger import Allocation, holder_key
 from slotkeeper.domain.status import Status
@@ -26,23 +27,34 @@ class BookingRequest:
     user_email: str | None = None
 
 
-def hold_seats(repos: Repositories, request: BookingRequest, now: datetime, ttl: timedelta,
-               idempotency_key: str | None = None) -> Populated:
+def hold_seats(repos: Repositories, request: BookingRequest, now: datetime, ttl: timedelta, *,
+               actor: Actor, idempotency_key: str | None = None) -> Populated:
     """Hold seats on a slot until now + ttl (PENDING)."""
+    check_acts_for(actor, request)
+
     def hold(appointment_id=None):
         entry = _allocation(repos, request, Status.PENDING, appointment_id, until=now + ttl)
         return _take_seats(repos, request, entry, now)
     return populate_one(repos, _once(repos, idempotency_key, "hold", request, now, hold))
 
 
-def book_seats(repos: Repositories, request: BookingRequest, now: datetime,
-               idempotency_key: str | None = None) -> Populated:
+def book_seats(repos: Repositories, request: BookingRequest, now: datetime, *,
+               actor: Actor, idempotency_key: str | None = None) -> Populated:
     """Book seats on a slot at once (BOOKED)."""
+    check_acts_for(actor, request)
+
     def book(appointment_id=None):
         entry = _allocation(repos, request, Status.BOOKED, appointment_id,
                             check_at=now + WRITE_GRACE)
         return _take_seats(repos, request, entry, now)
     return populate_one(repos, _once(repos, idempotency_key, "book", request, now, book))
+
+
+def check_acts_for(actor: Actor, request: BookingRequest) -> None:
+    """A user books for themselves; only an admin may name another userId."""
+    if not actor.may_act_for(request.user_id):
+        raise Forbidden("a user may book only for themselves: leave out userId or send the "
+                        "token's sub")
 
 
 def _once(repos, key, kind, request, now, create):

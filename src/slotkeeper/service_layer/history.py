@@ -6,6 +6,8 @@ settle it on the spot, lists show it as EXPIRED and filter it as such.
 from dataclasses import dataclass
 from datetime import datetime
 
+from slotkeeper.auth.actor import Actor, Forbidden
+from slotkeeper.domain.errors import NotFound
 from slotkeeper.domain.status import Status
 from slotkeeper.repositories import Page, PageRequest, Repositories
 from slotkeeper.service_layer.reconcile import reconcile_appointment
@@ -45,24 +47,41 @@ def populate_one(repos: Repositories, appointment) -> Populated:
     return populate(repos, [appointment])[0]
 
 
-def get_appointment(repos: Repositories, appointment_id: str, now: datetime) -> Populated:
-    """Read one appointment; a hold past its deadline is expired first."""
+def get_owned(repos: Repositories, appointment_id: str, actor: Actor):
+    """The appointment if the actor may act on it; someone else's is "not found", word for word."""
+    # the same answer as for an unknown id, so that ids cannot be probed for existence
     appointment = repos.appointments.get(appointment_id)
+    if not actor.may_act_for(appointment.user_id):
+        raise NotFound(f"appointment {appointment_id} not found")
+    return appointment
+
+
+def get_appointment(repos: Repositories, appointment_id: str, now: datetime, *,
+                    actor: Actor) -> Populated:
+    """Read one of the actor's appointments; a hold past its deadline is expired first."""
+    appointment = get_owned(repos, appointment_id, actor)
     if is_stale_hold(appointment, now):
         reconcile_appointment(repos, appointment, now)
         appointment = repos.appointments.get(appointment_id)
     return populate_one(repos, appointment)
 
 
-def list_appointments(repos: Repositories, page: PageRequest, now: datetime, **filters) -> Page:
-    """Appointment history, newest first."""
+def list_appointments(repos: Repositories, page: PageRequest, now: datetime, *, actor: Actor,
+                      **filters) -> Page:
+    """The actor's appointment history (an admin's: anyone's), newest first."""
+    if not actor.is_admin:
+        if filters.get("user_id", actor.user_id) != actor.user_id:
+            raise Forbidden("a user may list only their own appointments; leave out userId")
+        filters["user_id"] = actor.user_id
     found = repos.appointments.list_page(page, now=now, **filters)
     return Page(populate(repos, found.items, now), found.total)
 
 
-def slot_appointments(repos: Repositories, slot_id: str, page: PageRequest,
-                      now: datetime) -> Page:
-    """A slot's appointments, oldest first."""
+def slot_appointments(repos: Repositories, slot_id: str, page: PageRequest, now: datetime, *,
+                      actor: Actor) -> Page:
+    """A slot's appointments, oldest first (only the actor's own unless an admin)."""
     slot = repos.slots.get(slot_id)
-    found = repos.appointments.list_page(page, now=now, newest_first=False, slot_id=slot.id)
+    mine = {} if actor.is_admin else {"user_id": actor.user_id}
+    found = repos.appointments.list_page(page, now=now, newest_first=False, slot_id=slot.id,
+                                         **mine)
     return Page(populate(repos, found.items, now), found.total)

@@ -6,9 +6,9 @@ the key (a refused request changed nothing, so a retry may try again).
 """
 import hashlib
 import json
+from collections.abc import Callable
 from dataclasses import asdict
 from datetime import datetime, timedelta
-from typing import Callable
 
 from slotkeeper.domain.errors import DomainError, IdempotencyInProgress, IdempotencyMismatch
 from slotkeeper.repositories import Repositories

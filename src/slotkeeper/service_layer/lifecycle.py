@@ -1,22 +1,24 @@
 """Use cases on an existing appointment: confirm and cancel."""
 from datetime import datetime
 
+from slotkeeper.auth.actor import Actor
 from slotkeeper.domain.errors import HoldExpired, InvalidTransition
 from slotkeeper.domain.ledger import Allocation, holder_key
 from slotkeeper.domain.status import LIVE, Status
 from slotkeeper.repositories import Repositories
-from slotkeeper.service_layer.history import populate_one
 from slotkeeper.service_layer.booking import WRITE_GRACE
+from slotkeeper.service_layer.history import get_owned, populate_one
 from slotkeeper.service_layer.reconcile import reconcile_appointment
 
 # A concurrent reschedule may move the appointment between our reads: follow it this often.
 ATTEMPTS = 3
 
 
-def confirm_appointment(repos: Repositories, appointment_id: str, now: datetime):
-    """Turn an unexpired hold into a booking; confirming a booking changes nothing."""
+def confirm_appointment(repos: Repositories, appointment_id: str, now: datetime, *,
+                        actor: Actor):
+    """Turn the actor's unexpired hold into a booking; confirming a booking changes nothing."""
     for _ in range(ATTEMPTS):
-        appointment = repos.appointments.get(appointment_id)
+        appointment = get_owned(repos, appointment_id, actor)
         if appointment.status == Status.BOOKED.value:
             return populate_one(repos, appointment)
         if appointment.status == Status.CANCELLED.value:
@@ -37,10 +39,11 @@ def confirm_appointment(repos: Repositories, appointment_id: str, now: datetime)
     raise HoldExpired("the hold could not be confirmed")
 
 
-def cancel_appointment(repos: Repositories, appointment_id: str, now: datetime):
-    """Cancel a hold or a booking and give its seats back at once; cancelling twice is a no-op."""
+def cancel_appointment(repos: Repositories, appointment_id: str, now: datetime, *,
+                       actor: Actor):
+    """Cancel the actor's hold or booking, seats back at once; cancelling twice is a no-op."""
     for _ in range(ATTEMPTS):
-        appointment = repos.appointments.get(appointment_id)
+        appointment = get_owned(repos, appointment_id, actor)
         if appointment.status == Status.CANCELLED.value:
             return populate_one(repos, appointment)
         if appointment.status == Status.EXPIRED.value or _hold_over(appointment, now):

@@ -2,20 +2,21 @@
 from dataclasses import replace
 from datetime import datetime
 
+from slotkeeper.auth.actor import Actor
 from slotkeeper.domain.errors import HoldExpired, Invalid, InvalidTransition
 from slotkeeper.domain.ledger import Allocation, holder_key
 from slotkeeper.domain.status import Status
 from slotkeeper.repositories import Repositories
-from slotkeeper.service_layer.history import populate_one
 from slotkeeper.service_layer.booking import WRITE_GRACE, check_bookable, take_seats_on
+from slotkeeper.service_layer.history import get_owned, populate_one
 from slotkeeper.service_layer.lifecycle import entry_of
 from slotkeeper.service_layer.reconcile import reconcile_appointment
 
 
 def reschedule_appointment(repos: Repositories, appointment_id: str, slot_id: str,
-                           now: datetime):
-    """Move a hold or booking to a slot of the same service, keeping its seats and status."""
-    appointment = repos.appointments.get(appointment_id)
+                           now: datetime, *, actor: Actor):
+    """Move the actor's hold or booking to a slot of the same service, same seats and status."""
+    appointment = get_owned(repos, appointment_id, actor)
     _refuse_unless_live(repos, appointment, now)
     slot = repos.slots.get(slot_id)
     if slot.id == appointment.slot_id:

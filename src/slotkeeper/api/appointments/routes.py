@@ -1,10 +1,16 @@
 from flask.views import MethodView
 
-from slotkeeper.api.appointments.schemas import (AppointmentCreateSchema,
-                                                 AppointmentQueryArgsSchema, AppointmentSchema,
-                                                 IdempotencyHeaderSchema, RescheduleSchema)
+from slotkeeper.api.appointments.schemas import (
+    AppointmentCreateSchema,
+    AppointmentQueryArgsSchema,
+    AppointmentSchema,
+    IdempotencyHeaderSchema,
+    RescheduleSchema,
+)
 from slotkeeper.api.blueprint import Blueprint, page_items, page_request
 from slotkeeper.api.schemas import ConflictSchema, ErrorSchema
+from slotkeeper.auth.guard import current_actor
+from slotkeeper.auth.policy import USER, requires
 from slotkeeper.context import current_repos, now, settings
 from slotkeeper.service_layer import booking, history, lifecycle, reschedule
 from slotkeeper.service_layer.booking import BookingRequest
@@ -17,18 +23,23 @@ blp = Blueprint("appointments", __name__, url_prefix="/api/v1/appointments",
 REFUSALS = ("SLOT_UNAVAILABLE (fewer seats free than asked), SLOT_IN_PAST, DUPLICATE_BOOKING "
             "(this userId already holds or booked this slot), SERVICE_INACTIVE, "
             "IDEMPOTENCY_IN_PROGRESS")
-NOT_JSON = "The body is not JSON"
+NOT_JSON = "The body is not JSON, or JSON too deeply nested or with too long numbers to read"
+NOT_JSON_TYPE = "The body is not sent as application/json"
 INVALID_TAKE = ("Validation failed (errors names each field; seats above the slot's capacity), "
                 "or IDEMPOTENCY_MISMATCH: the key was used with a different body")
+FOR_ANOTHER_USER = "userId is not the token's sub and the token lacks role admin"
+TOO_MANY = ("Rate limit reached (only when RATE_LIMIT_BOOKING is set; one budget for book, hold "
+            "and reschedule, per user); Retry-After says when to try again")
 
 
 def _take(kind, data, headers):
     request = BookingRequest(**data)
-    key = headers.get("idempotency_key")
+    key, actor = headers.get("idempotency_key"), current_actor()
     if kind == "hold":
         ttl = settings().hold_ttl
-        return booking.hold_seats(current_repos(), request, now(), ttl, idempotency_key=key)
-    return booking.book_seats(current_repos(), request, now(), idempotency_key=key)
+        return booking.hold_seats(current_repos(), request, now(), ttl, actor=actor,
+                                  idempotency_key=key)
+    return booking.book_seats(current_repos(), request, now(), actor=actor, idempotency_key=key)
 
 
 @blp.route("/book")
@@ -37,11 +48,19 @@ class Bookings(MethodView):
     @blp.arguments(IdempotencyHeaderSchema, location="headers")
     @blp.response(201, AppointmentSchema)
     @blp.alt_response(400, schema=ErrorSchema, description=NOT_JSON)
+    @blp.alt_response(415, schema=ErrorSchema, description=NOT_JSON_TYPE)
     @blp.alt_response(404, schema=ErrorSchema, description="Unknown slot")
     @blp.alt_response(409, schema=ConflictSchema, description=REFUSALS)
     @blp.alt_response(422, schema=ConflictSchema, description=INVALID_TAKE)
+    @blp.alt_response(403, schema=ErrorSchema, description=FOR_ANOTHER_USER)
+    @blp.alt_response(429, schema=ErrorSchema, description=TOO_MANY)
+    @requires(blp, USER)
     def post(self, data, headers):
-        """Book seats now (BOOKED)"""
+        """Book seats now (BOOKED)
+
+        With authentication on, userId may be left out: it is the token's sub; a different
+        userId needs role admin (else 403).
+        """
         return _take("book", data, headers)
 
 
@@ -51,11 +70,19 @@ class Holds(MethodView):
     @blp.arguments(IdempotencyHeaderSchema, location="headers")
     @blp.response(201, AppointmentSchema)
     @blp.alt_response(400, schema=ErrorSchema, description=NOT_JSON)
+    @blp.alt_response(415, schema=ErrorSchema, description=NOT_JSON_TYPE)
     @blp.alt_response(404, schema=ErrorSchema, description="Unknown slot")
     @blp.alt_response(409, schema=ConflictSchema, description=REFUSALS)
     @blp.alt_response(422, schema=ConflictSchema, description=INVALID_TAKE)
+    @blp.alt_response(403, schema=ErrorSchema, description=FOR_ANOTHER_USER)
+    @blp.alt_response(429, schema=ErrorSchema, description=TOO_MANY)
+    @requires(blp, USER)
     def post(self, data, headers):
-        """Hold seats until expiresAt (PENDING); confirm before then"""
+        """Hold seats until expiresAt (PENDING); confirm before then
+
+        With authentication on, userId may be left out: it is the token's sub; a different
+        userId needs role admin (else 403).
+        """
         return _take("hold", data, headers)
 
 
@@ -64,10 +91,17 @@ class Appointments(MethodView):
     @blp.arguments(AppointmentQueryArgsSchema, location="query")
     @blp.response(200, AppointmentSchema(many=True))
     @blp.paginate()
+    @blp.alt_response(403, schema=ErrorSchema,
+                      description="userId names another user and the token lacks role admin")
+    @requires(blp, USER)
     def get(self, args, pagination_parameters):
-        """Appointment history, newest first"""
+        """Appointment history, newest first
+
+        With authentication on, a user gets only their own appointments (a userId filter other
+        than the token's sub is 403); role admin gets anyone's and may filter by userId.
+        """
         page = history.list_appointments(current_repos(), page_request(pagination_parameters),
-                                         now(), **args)
+                                         now(), actor=current_actor(), **args)
         return page_items(page, pagination_parameters)
 
 
@@ -75,9 +109,11 @@ class Appointments(MethodView):
 class AppointmentById(MethodView):
     @blp.response(200, AppointmentSchema)
     @blp.alt_response(404, schema=ErrorSchema, description="Unknown appointment")
+    @requires(blp, USER)
     def get(self, appointment_id):
         """Read an appointment with its service and slot"""
-        return history.get_appointment(current_repos(), appointment_id, now())
+        return history.get_appointment(current_repos(), appointment_id, now(),
+                                       actor=current_actor())
 
 
 @blp.route("/<appointment_id>/confirm")
@@ -86,9 +122,11 @@ class Confirmation(MethodView):
     @blp.alt_response(404, schema=ErrorSchema, description="Unknown appointment")
     @blp.alt_response(409, schema=ConflictSchema,
                       description="HOLD_EXPIRED, or INVALID_TRANSITION when cancelled")
+    @requires(blp, USER)
     def post(self, appointment_id):
         """Confirm a hold (PENDING to BOOKED); confirming a booking changes nothing"""
-        return lifecycle.confirm_appointment(current_repos(), appointment_id, now())
+        return lifecycle.confirm_appointment(current_repos(), appointment_id, now(),
+                                             actor=current_actor())
 
 
 @blp.route("/<appointment_id>/cancel")
@@ -96,9 +134,11 @@ class Cancellation(MethodView):
     @blp.response(200, AppointmentSchema)
     @blp.alt_response(404, schema=ErrorSchema, description="Unknown appointment")
     @blp.alt_response(409, schema=ConflictSchema, description="INVALID_TRANSITION when expired")
+    @requires(blp, USER)
     def patch(self, appointment_id):
         """Cancel a hold or booking; its seats go back at once. Cancelling twice changes nothing"""
-        return lifecycle.cancel_appointment(current_repos(), appointment_id, now())
+        return lifecycle.cancel_appointment(current_repos(), appointment_id, now(),
+                                            actor=current_actor())
 
 
 @blp.route("/<appointment_id>/reschedule")
@@ -106,11 +146,14 @@ class Rescheduling(MethodView):
     @blp.arguments(RescheduleSchema)
     @blp.response(200, AppointmentSchema)
     @blp.alt_response(400, schema=ErrorSchema, description=NOT_JSON)
+    @blp.alt_response(415, schema=ErrorSchema, description=NOT_JSON_TYPE)
     @blp.alt_response(404, schema=ErrorSchema, description="Unknown appointment or slot")
     @blp.alt_response(409, schema=ConflictSchema,
                       description=REFUSALS + "; HOLD_EXPIRED; INVALID_TRANSITION. The old seats "
                                   "stay untouched on refusal")
+    @blp.alt_response(429, schema=ErrorSchema, description=TOO_MANY)
+    @requires(blp, USER)
     def post(self, data, appointment_id):
         """Move a hold or booking to another slot of the same service"""
         return reschedule.reschedule_appointment(current_repos(), appointment_id,
-                                                 data["slot_id"], now())
+                                                 data["slot_id"], now(), actor=current_actor())

@@ -1,21 +1,32 @@
-from marshmallow import EXCLUDE, Schema, fields, validate
+from marshmallow import EXCLUDE, Schema, fields, pre_load, validate
 
-from slotkeeper.api.fields import ObjectIdString, UtcDateTime, strict_int
+from slotkeeper.api.fields import ObjectIdString, Text, UtcDateTime, strict_int
 from slotkeeper.api.services.schemas import ServiceSchema
 from slotkeeper.api.slots.schemas import MAX_CAPACITY, SlotSchema
+from slotkeeper.auth.guard import signed_in_user
 from slotkeeper.domain.status import Status
 
 
 class AppointmentCreateSchema(Schema):
     slot_id = ObjectIdString(data_key="slotId", required=True)
-    user_id = fields.String(data_key="userId", required=True, validate=validate.Length(1, 200),
-                            metadata={"example": "patient-42"})
-    user_name = fields.String(data_key="userName", allow_none=True,
-                              validate=validate.Length(max=200), metadata={"example": "Grace Hopper"})
+    user_id = Text(data_key="userId", required=True, validate=validate.Length(1, 200),
+                   metadata={"example": "patient-42",
+                             "description": "Required while authentication is off. With a "
+                                            "bearer token it may be left out and is the "
+                                            "token's sub; another user's id needs role admin"})
+    user_name = Text(data_key="userName", allow_none=True, validate=validate.Length(max=200),
+                     metadata={"example": "Grace Hopper"})
     user_email = fields.Email(data_key="userEmail", allow_none=True,
                               validate=validate.Length(max=254),
                               metadata={"example": "grace@example.com"})
     seats = strict_int(1, MAX_CAPACITY, load_default=1, metadata={"example": 1})
+
+    @pre_load
+    def _user_defaults_to_the_caller(self, data, **kwargs):
+        user = signed_in_user()
+        if isinstance(data, dict) and "userId" not in data and user is not None:
+            return {**data, "userId": user}
+        return data
 
 
 class RescheduleSchema(Schema):
@@ -26,9 +37,9 @@ class IdempotencyHeaderSchema(Schema):
     class Meta:
         unknown = EXCLUDE  # every other header
 
-    idempotency_key = fields.String(data_key="Idempotency-Key", validate=validate.Length(1, 255),
-                                    metadata={"description": "Repeats with the same key and userId "
-                                              "within 24 h return the original appointment"})
+    idempotency_key = Text(data_key="Idempotency-Key", validate=validate.Length(1, 255),
+                           metadata={"description": "Repeats with the same key and userId "
+                                     "within 24 h return the original appointment"})
 
 
 class AppointmentSchema(Schema):
@@ -51,7 +62,7 @@ class AppointmentSchema(Schema):
 
 
 class AppointmentQueryArgsSchema(Schema):
-    user_id = fields.String(data_key="userId", validate=validate.Length(1, 200))
+    user_id = Text(data_key="userId", validate=validate.Length(1, 200))
     status = fields.String(validate=validate.OneOf([s.value for s in Status]))
     service_id = ObjectIdString(data_key="serviceId")
     slot_id = ObjectIdString(data_key="slotId")

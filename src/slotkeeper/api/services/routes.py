@@ -2,8 +2,13 @@ from flask.views import MethodView
 
 from slotkeeper.api.blueprint import Blueprint, page_items, page_request
 from slotkeeper.api.schemas import ConflictSchema, ErrorSchema
-from slotkeeper.api.services.schemas import (ServiceCreateSchema, ServiceQueryArgsSchema,
-                                             ServiceSchema, ServiceUpdateSchema)
+from slotkeeper.api.services.schemas import (
+    ServiceCreateSchema,
+    ServiceQueryArgsSchema,
+    ServiceSchema,
+    ServiceUpdateSchema,
+)
+from slotkeeper.auth.policy import ADMIN, PUBLIC, requires
 from slotkeeper.context import current_repos, now
 from slotkeeper.service_layer import catalog
 
@@ -18,6 +23,7 @@ class Services(MethodView):
     @blp.arguments(ServiceQueryArgsSchema, location="query")
     @blp.response(200, ServiceSchema(many=True))
     @blp.paginate()
+    @requires(blp, PUBLIC)
     def get(self, args, pagination_parameters):
         """List services, sorted by name"""
         page = catalog.list_services(current_repos(), page_request(pagination_parameters), **args)
@@ -26,6 +32,9 @@ class Services(MethodView):
     @blp.arguments(ServiceCreateSchema)
     @blp.response(201, ServiceSchema)
     @blp.alt_response(400, schema=ErrorSchema, description="The body is not JSON")
+    @blp.alt_response(415, schema=ErrorSchema,
+                      description="The body is not sent as application/json")
+    @requires(blp, ADMIN)
     def post(self, data):
         """Create a service"""
         return catalog.create_service(current_repos(), data, now())
@@ -35,6 +44,7 @@ class Services(MethodView):
 class ServiceById(MethodView):
     @blp.response(200, ServiceSchema)
     @blp.alt_response(404, schema=ErrorSchema, description="Unknown service")
+    @requires(blp, PUBLIC)
     def get(self, service_id):
         """Read a service"""
         return catalog.get_service(current_repos(), service_id)
@@ -42,10 +52,13 @@ class ServiceById(MethodView):
     @blp.arguments(ServiceUpdateSchema)
     @blp.response(200, ServiceSchema)
     @blp.alt_response(400, schema=ErrorSchema, description="The body is not JSON")
+    @blp.alt_response(415, schema=ErrorSchema,
+                      description="The body is not sent as application/json")
     @blp.alt_response(404, schema=ErrorSchema, description="Unknown service")
     @blp.alt_response(409, schema=ConflictSchema,
                       description='HAS_ACTIVE_APPOINTMENTS: {"active": false} archives, '
                                   "under the same rule as DELETE")
+    @requires(blp, ADMIN)
     def patch(self, data, service_id):
         """Change some fields of a service; {"active": true} restores an archived one"""
         return catalog.update_service(current_repos(), service_id, data, now())
@@ -54,6 +67,7 @@ class ServiceById(MethodView):
     @blp.alt_response(404, schema=ErrorSchema, description="Unknown service")
     @blp.alt_response(409, schema=ConflictSchema,
                       description="HAS_ACTIVE_APPOINTMENTS: held or booked seats on future slots")
+    @requires(blp, ADMIN)
     def delete(self, service_id):
         """Archive a service: it stays readable and takes no new slots or appointments"""
         catalog.archive_service(current_repos(), service_id, now())

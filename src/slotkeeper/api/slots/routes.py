@@ -3,8 +3,15 @@ from flask.views import MethodView
 from slotkeeper.api.appointments.schemas import AppointmentSchema
 from slotkeeper.api.blueprint import Blueprint, page_items, page_request
 from slotkeeper.api.schemas import ConflictSchema, ErrorSchema
-from slotkeeper.api.slots.schemas import (GeneratedSlotsSchema, SlotCreateSchema,
-                                          SlotGenerateSchema, SlotQueryArgsSchema, SlotSchema)
+from slotkeeper.api.slots.schemas import (
+    GeneratedSlotsSchema,
+    SlotCreateSchema,
+    SlotGenerateSchema,
+    SlotQueryArgsSchema,
+    SlotSchema,
+)
+from slotkeeper.auth.guard import current_actor
+from slotkeeper.auth.policy import ADMIN, PUBLIC, requires
 from slotkeeper.context import current_repos, now
 from slotkeeper.service_layer import catalog, history
 
@@ -19,6 +26,7 @@ class Slots(MethodView):
     @blp.arguments(SlotQueryArgsSchema, location="query")
     @blp.response(200, SlotSchema(many=True))
     @blp.paginate()
+    @requires(blp, PUBLIC)
     def get(self, args, pagination_parameters):
         """List slots, sorted by start time"""
         page = catalog.list_slots(current_repos(), page_request(pagination_parameters), now(),
@@ -28,9 +36,12 @@ class Slots(MethodView):
     @blp.arguments(SlotCreateSchema)
     @blp.response(201, SlotSchema)
     @blp.alt_response(400, schema=ErrorSchema, description="The body is not JSON")
+    @blp.alt_response(415, schema=ErrorSchema,
+                      description="The body is not sent as application/json")
     @blp.alt_response(404, schema=ErrorSchema, description="Unknown service")
     @blp.alt_response(409, schema=ConflictSchema,
                       description="SLOT_EXISTS at that startTime, or SERVICE_INACTIVE")
+    @requires(blp, ADMIN)
     def post(self, data):
         """Create one slot"""
         return catalog.create_slot(current_repos(), data, now())
@@ -41,8 +52,11 @@ class SlotGeneration(MethodView):
     @blp.arguments(SlotGenerateSchema)
     @blp.response(201, GeneratedSlotsSchema)
     @blp.alt_response(400, schema=ErrorSchema, description="The body is not JSON")
+    @blp.alt_response(415, schema=ErrorSchema,
+                      description="The body is not sent as application/json")
     @blp.alt_response(404, schema=ErrorSchema, description="Unknown service")
     @blp.alt_response(409, schema=ConflictSchema, description="SERVICE_INACTIVE")
+    @requires(blp, ADMIN)
     def post(self, data):
         """Generate slots over a date range, in the service's time zone.
 
@@ -61,6 +75,7 @@ class SlotGeneration(MethodView):
 class SlotById(MethodView):
     @blp.response(200, SlotSchema)
     @blp.alt_response(404, schema=ErrorSchema, description="Unknown slot")
+    @requires(blp, PUBLIC)
     def get(self, slot_id):
         """Read a slot"""
         return catalog.get_slot(current_repos(), slot_id)
@@ -69,6 +84,7 @@ class SlotById(MethodView):
     @blp.alt_response(404, schema=ErrorSchema, description="Unknown slot")
     @blp.alt_response(409, schema=ConflictSchema,
                       description="HAS_ACTIVE_APPOINTMENTS: seats are held or booked")
+    @requires(blp, ADMIN)
     def delete(self, slot_id):
         """Delete a slot on which no seat is held or booked"""
         catalog.delete_slot(current_repos(), slot_id, now())
@@ -79,8 +95,14 @@ class SlotAppointments(MethodView):
     @blp.response(200, AppointmentSchema(many=True))
     @blp.alt_response(404, schema=ErrorSchema, description="Unknown slot")
     @blp.paginate()
+    @requires(blp, ADMIN)
     def get(self, slot_id, pagination_parameters):
-        """The slot's appointments, any status, oldest first"""
+        """The slot's appointments, any status, oldest first
+
+        It lists other people's appointments, so with authentication on it needs role admin;
+        a user finds their own with GET /appointments?slotId=...
+        """
         page = history.slot_appointments(current_repos(), slot_id,
-                                         page_request(pagination_parameters), now())
+                                         page_request(pagination_parameters), now(),
+                                         actor=current_actor())
         return page_items(page, pagination_parameters)

@@ -30,3 +30,15 @@ lint: $(STAMP)
 clean:
 	rm -rf $(VENV) .pytest_cache .ruff_cache .hypothesis build src/*.egg-info
 	find . -name __pycache__ -type d -prune -exec rm -rf {} +
+
+.PHONY: bench e2e
+
+bench: $(STAMP)  ## req/s, contention and growth under gunicorn (~3 min); bench/results/latest.{json,png}
+	$(BIN)/python bench/run.py
+
+e2e: $(STAMP)  ## Swagger UI in headless Chromium; installs Debian's chromium + chromium-driver if missing
+	@command -v chromium >/dev/null && command -v chromedriver >/dev/null || { \
+	  echo "e2e: installing chromium and chromium-driver with apt-get (needs root)"; \
+	  apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq \
+	    chromium chromium-driver; }
+	$(BIN)/python -m pytest tests/e2e -rs

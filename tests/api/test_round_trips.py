@@ -40,8 +40,8 @@ BUDGET = {  # round trips per call, as measured when recorded
 DATA_COMMANDS = {"find", "getMore", "insert", "update", "delete", "findAndModify", "aggregate",
                  "count", "distinct"}
 COLLECTION_METHODS = (  # "find" only builds a cursor; "_get_dataset" runs the query
-    "_get_dataset", "find_one", "insert_one", "insert_many", "update_one", "update_many", "replace_one",
-    "delete_one", "delete_many", "find_one_and_update", "find_one_and_replace",
+    "_get_dataset", "find_one", "insert_one", "insert_many", "update_one", "update_many",
+    "replace_one", "delete_one", "delete_many", "find_one_and_update", "find_one_and_replace",
     "find_one_and_delete", "count_documents", "estimated_document_count", "aggregate",
     "distinct", "bulk_write")
 

@@ -3,8 +3,8 @@ from datetime import timedelta
 
 import pytest
 
-from slotkeeper.auth.actor import TRUSTED, Actor, Forbidden
-from slotkeeper.domain.errors import NotFound
+from slotkeeper.domain.actor import TRUSTED, Actor
+from slotkeeper.domain.errors import Forbidden, NotFound
 from slotkeeper.repositories import PageRequest
 from slotkeeper.service_layer import booking, history, lifecycle, reschedule
 from slotkeeper.service_layer.booking import BookingRequest

@@ -33,7 +33,6 @@ SAFE_METHODS = {"GET", "HEAD", "OPTIONS"}
 SEEDED: dict[str, list[str]] = {}  # kind -> ids of the running test's seed
 
 
-
 def _documented_spec() -> dict:
     """The app's OpenAPI document without flask-smorest's catch-all "default" response, so
     status_code_conformance demands that every status code be listed explicitly."""

@@ -9,7 +9,7 @@ from datetime import timedelta
 
 import pytest
 
-from slotkeeper.auth.actor import TRUSTED
+from slotkeeper.domain.actor import TRUSTED
 from slotkeeper.service_layer import booking, lifecycle, reschedule
 from slotkeeper.service_layer.booking import BookingRequest
 from slotkeeper.service_layer.expiry import sweep

@@ -7,9 +7,9 @@ from hypothesis import strategies as st
 from hypothesis.stateful import Bundle, RuleBasedStateMachine, invariant, rule
 
 from slotkeeper import create_app
-from slotkeeper.auth.actor import TRUSTED
 from slotkeeper.context import current_repos
 from slotkeeper.database.connection import drop_all
+from slotkeeper.domain.actor import TRUSTED
 from slotkeeper.domain.errors import (
     DuplicateBooking,
     HoldExpired,

@@ -8,9 +8,15 @@ import flask_smorest
 from flask import Flask
 from werkzeug.http import HTTP_STATUS_CODES
 
-from slotkeeper.auth.actor import Forbidden
 from slotkeeper.database.connection import is_unavailable
-from slotkeeper.domain.errors import Conflict, DatabaseUnavailable, DomainError, Invalid, NotFound
+from slotkeeper.domain.errors import (
+    Conflict,
+    DatabaseUnavailable,
+    DomainError,
+    Forbidden,
+    Invalid,
+    NotFound,
+)
 
 log = logging.getLogger(__name__)
 STATUS_BY_ERROR = [(NotFound, 404), (Forbidden, 403), (Conflict, 409), (Invalid, 422),

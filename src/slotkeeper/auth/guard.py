@@ -7,9 +7,9 @@ from flask import Flask, current_app, g, has_request_context, request
 from flask_smorest import abort
 
 from slotkeeper.auth import tokens
-from slotkeeper.auth.actor import ANONYMOUS, TRUSTED, Actor
 from slotkeeper.auth.policy import ADMIN, PUBLIC, SCHEME, SECURITY_SCHEME, Access, access_of
 from slotkeeper.config import Settings, check_auth
+from slotkeeper.domain.actor import ANONYMOUS, TRUSTED, Actor
 
 EXTENSION = "slotkeeper.auth"
 CHALLENGE = 'Bearer realm="slotkeeper"'

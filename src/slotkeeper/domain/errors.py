@@ -9,6 +9,10 @@ class NotFound(DomainError):
     """An id in the path or body names nothing."""
 
 
+class Forbidden(DomainError):
+    """The caller is known but may not do this (for instance act for another user)."""
+
+
 class Invalid(DomainError):
     """Input that is well-formed but not acceptable; carries the offending field."""
 

@@ -32,12 +32,19 @@ def _reason(code: int, body: dict) -> str | None:
     return body.get("reason") or REASONS.get(code) or HTTP_STATUS_CODES.get(code, "ERROR").upper()
 
 
+def _sent_body() -> dict:
+    try:
+        sent = request.get_json(silent=True)
+    except (RecursionError, ValueError):  # JSON the parser already refused with a 400
+        return {}
+    return sent if isinstance(sent, dict) else {}
+
+
 def describe(operation: str, response) -> dict:
     """The decision as structured fields (camelCase like the API, plus the request id)."""
     body = response.get_json(silent=True) if response.is_json else None
     body = body if isinstance(body, dict) else {}
-    sent = request.get_json(silent=True)
-    sent = sent if isinstance(sent, dict) else {}
+    sent = _sent_body()
     code = response.status_code
     made = body if code < 400 else {}
     return {

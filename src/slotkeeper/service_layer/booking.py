@@ -4,8 +4,8 @@ from datetime import datetime, timedelta
 
 from mongoengine import NotUniqueError
 
-from slotkeeper.auth.actor import Actor, Forbidden
-from slotkeeper.domain.errors import Invalid, ServiceInactive, SlotInPast
+from slotkeeper.domain.actor import Actor
+from slotkeeper.domain.errors import Forbidden, Invalid, ServiceInactive, SlotInPast
 from slotkeeper.domain.ledger import Allocation, holder_key
 from slotkeeper.domain.status import Status
 from slotkeeper.repositories import Repositories

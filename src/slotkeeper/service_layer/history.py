@@ -6,8 +6,8 @@ settle it on the spot, lists show it as EXPIRED and filter it as such.
 from dataclasses import dataclass
 from datetime import datetime
 
-from slotkeeper.auth.actor import Actor, Forbidden
-from slotkeeper.domain.errors import NotFound
+from slotkeeper.domain.actor import Actor
+from slotkeeper.domain.errors import Forbidden, NotFound
 from slotkeeper.domain.status import Status
 from slotkeeper.repositories import Page, PageRequest, Repositories
 from slotkeeper.service_layer.reconcile import reconcile_appointment

@@ -1,7 +1,7 @@
 """Use cases on an existing appointment: confirm and cancel."""
 from datetime import datetime
 
-from slotkeeper.auth.actor import Actor
+from slotkeeper.domain.actor import Actor
 from slotkeeper.domain.errors import HoldExpired, InvalidTransition
 from slotkeeper.domain.ledger import Allocation, holder_key
 from slotkeeper.domain.status import LIVE, Status

@@ -2,7 +2,7 @@
 from dataclasses import replace
 from datetime import datetime
 
-from slotkeeper.auth.actor import Actor
+from slotkeeper.domain.actor import Actor
 from slotkeeper.domain.errors import HoldExpired, Invalid, InvalidTransition
 from slotkeeper.domain.ledger import Allocation, holder_key
 from slotkeeper.domain.status import Status

@@ -1,12 +1,6 @@
 """The caller as the service layer sees it: plain Python, importable from any layer."""
 from dataclasses import dataclass
 
-from slotkeeper.domain.errors import DomainError
-
-
-class Forbidden(DomainError):
-    """The caller is known but may not do this (for instance act for another user)."""
-
 
 @dataclass(frozen=True)
 class Actor:

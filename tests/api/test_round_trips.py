@@ -30,8 +30,8 @@ from pymongo import monitoring
 from tests.conftest import NOW
 
 BUDGET = {  # round trips per call, as measured when recorded
-    "book": 7,  # slot, service, ledger allocate, appointment insert, ledger settle, populate (2)
-    "hold": 6,  # slot, service, ledger allocate, appointment insert, populate (2)
+    "book": 5,  # slot, service, ledger allocate (returns the slot), appointment insert, settle
+    "hold": 4,  # slot, service, ledger allocate (returns the slot), appointment insert
     "confirm": 7,  # read, ledger confirm, appointment update, ledger settle, re-read, populate (2)
     "cancel": 7,  # read, ledger release, appointment update, ledger settle, re-read, populate (2)
     "slots page": 2,  # count, page

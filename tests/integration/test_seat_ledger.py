@@ -28,32 +28,32 @@ def stored(slot_id) -> Slot:
 
 def test_allocation_takes_seats_and_derives_status_in_one_update(repos):
     slot_id = new_slot(3)
-    assert repos.ledger.allocate(slot_id, entry("ann", 2), NOW)
+    assert repos.ledger.allocate(slot_id, entry("ann", 2), NOW) is not None
     assert (stored(slot_id).held_seats, stored(slot_id).status) == (2, "AVAILABLE")
-    assert repos.ledger.allocate(slot_id, entry("bob", 1, Status.BOOKED, until=None), NOW)
+    assert repos.ledger.allocate(slot_id, entry("bob", 1, Status.BOOKED, until=None), NOW) is not None
     slot = stored(slot_id)
     assert (slot.held_seats, slot.booked_seats, slot.status) == (2, 1, "LOCKED")
 
 
 def test_allocation_is_refused_when_fewer_seats_are_free(repos):
     slot_id = new_slot(2)
-    assert repos.ledger.allocate(slot_id, entry("ann", 1), NOW)
-    assert not repos.ledger.allocate(slot_id, entry("bob", 2), NOW)
+    assert repos.ledger.allocate(slot_id, entry("ann", 1), NOW) is not None
+    assert repos.ledger.allocate(slot_id, entry("bob", 2), NOW) is None
     assert stored(slot_id).held_seats == 1
 
 
 def test_allocation_is_refused_to_a_user_who_already_holds_seats(repos):
     slot_id = new_slot(5)
-    assert repos.ledger.allocate(slot_id, entry("ann"), NOW)
-    assert not repos.ledger.allocate(slot_id, entry("ann"), NOW)
+    assert repos.ledger.allocate(slot_id, entry("ann"), NOW) is not None
+    assert repos.ledger.allocate(slot_id, entry("ann"), NOW) is None
     assert stored(slot_id).held_seats == 1
 
 
 def test_the_same_appointment_cannot_be_allocated_twice(repos):
     slot_id, first = new_slot(5), entry("ann")
-    assert repos.ledger.allocate(slot_id, first, NOW)
+    assert repos.ledger.allocate(slot_id, first, NOW) is not None
     again = Allocation(first.appointment_id, holder_key("bob"), 1, Status.PENDING, LATER, LATER)
-    assert not repos.ledger.allocate(slot_id, again, NOW)
+    assert repos.ledger.allocate(slot_id, again, NOW) is None
 
 
 def test_confirm_turns_an_unexpired_hold_into_a_booking_once(repos):
@@ -79,7 +79,7 @@ def test_release_returns_seats_exactly_once_and_frees_the_user(repos):
     assert not repos.ledger.release(slot_id, held, Status.CANCELLED, NOW)
     slot = stored(slot_id)
     assert (slot.held_seats, slot.status) == (0, "AVAILABLE")
-    assert repos.ledger.allocate(slot_id, entry("ann"), NOW)
+    assert repos.ledger.allocate(slot_id, entry("ann"), NOW) is not None
 
 
 def test_expiry_releases_only_holds_whose_deadline_has_passed(repos):
@@ -122,8 +122,9 @@ def test_resetting_the_due_time_is_refused_after_a_concurrent_change(repos):
 def test_a_hall_of_ten_thousand_seats_books_every_seat_and_no_more(repos):
     slot_id = new_slot(10000)
     big = entry("crowd", seats=9990, state=Status.BOOKED, until=None)
-    assert repos.ledger.allocate(slot_id, big, NOW)
-    taken = sum(repos.ledger.allocate(slot_id, entry(f"user-{i}"), NOW) for i in range(12))
+    assert repos.ledger.allocate(slot_id, big, NOW) is not None
+    taken = sum(repos.ledger.allocate(slot_id, entry(f"user-{i}"), NOW) is not None
+                for i in range(12))
     assert taken == 10
     slot = stored(slot_id)
     assert (slot.booked_seats + slot.held_seats, slot.status) == (10000, "LOCKED")

@@ -8,6 +8,8 @@ as field names; no user-supplied string ever enters a pipeline.
 """
 from datetime import datetime
 
+from pymongo import ReturnDocument
+
 from slotkeeper.domain.ledger import Allocation, Ledger, entry_key
 from slotkeeper.domain.status import Status
 from slotkeeper.models import Slot
@@ -57,14 +59,18 @@ class MongoSeatLedger:
         doc = self.collection.find_one({"_id": object_id(slot_id, "slot")}, fields)
         return None if doc is None else to_ledger(doc)
 
-    def allocate(self, slot_id, a: Allocation, now: datetime) -> bool:
-        """Take `a.seats` for a new entry: only while that many are free and the user has none."""
+    def allocate(self, slot_id, a: Allocation, now: datetime) -> Slot | None:
+        """Take `a.seats` for a new entry: only while that many are free and the user has none.
+        The slot as it is after (without its ledger), or None when refused."""
         key = entry_key(a.appointment_id)
         conditions = {"$expr": {"$gte": [FREE_SEATS, a.seats]},
                       f"holders.{a.holder}": None, f"entries.{key}": {"$exists": False}}
         changes = {**_counts({COUNTER[a.state]: a.seats}), f"entries.{key}": _entry_doc(a),
                    f"holders.{a.holder}": key, **_due(a.check_at)}
-        return self._update(slot_id, conditions, _set_stage(now, changes))
+        doc = self.collection.find_one_and_update(
+            {"_id": object_id(slot_id, "slot"), **conditions}, _set_stage(now, changes),
+            projection={"entries": 0, "holders": 0}, return_document=ReturnDocument.AFTER)
+        return None if doc is None else Slot._from_son(doc)
 
     def confirm(self, slot_id, a: Allocation, now: datetime, check_at: datetime) -> bool:
         """Turn an unexpired hold into a booking."""

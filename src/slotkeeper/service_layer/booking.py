@@ -35,7 +35,7 @@ def hold_seats(repos: Repositories, request: BookingRequest, now: datetime, ttl:
     def hold(appointment_id=None):
         entry = _allocation(repos, request, Status.PENDING, appointment_id, until=now + ttl)
         return _take_seats(repos, request, entry, now)
-    return populate_one(repos, _once(repos, idempotency_key, "hold", request, now, hold))
+    return _present(repos, _once(repos, idempotency_key, "hold", request, now, hold))
 
 
 def book_seats(repos: Repositories, request: BookingRequest, now: datetime, *,
@@ -47,7 +47,7 @@ def book_seats(repos: Repositories, request: BookingRequest, now: datetime, *,
         entry = _allocation(repos, request, Status.BOOKED, appointment_id,
                             check_at=now + WRITE_GRACE)
         return _take_seats(repos, request, entry, now)
-    return populate_one(repos, _once(repos, idempotency_key, "book", request, now, book))
+    return _present(repos, _once(repos, idempotency_key, "book", request, now, book))
 
 
 def check_acts_for(actor: Actor, request: BookingRequest) -> None:
@@ -61,15 +61,21 @@ def _once(repos, key, kind, request, now, create):
     return create() if key is None else run_once(repos, key, kind, request, now, create)
 
 
+def _present(repos: Repositories, made) -> Populated:
+    """What was just made comes populated already; a replayed appointment is read fresh."""
+    return made if isinstance(made, Populated) else populate_one(repos, made)
+
+
 def _allocation(repos, request, state, appointment_id, until=None, check_at=None) -> Allocation:
     return Allocation(appointment_id or repos.appointments.new_id(), holder_key(request.user_id),
                       request.seats, state, until=until, check_at=check_at or until)
 
 
-def _take_seats(repos: Repositories, request: BookingRequest, entry: Allocation, now: datetime):
+def _take_seats(repos: Repositories, request: BookingRequest, entry: Allocation,
+                now: datetime):
     slot = repos.slots.get(request.slot_id)
-    check_bookable(repos, slot, entry.seats, now)
-    take_seats_on(repos, slot.id, entry, now)
+    service = check_bookable(repos, slot, entry.seats, now)
+    slot_after = take_seats_on(repos, slot.id, entry, now)
     fields = dict(id=entry.appointment_id, slot_id=slot.id, service_id=slot.service_id,
                   user_id=request.user_id, user_name=request.user_name,
                   user_email=request.user_email, seats=entry.seats, status=entry.state.value,
@@ -80,26 +86,42 @@ def _take_seats(repos: Repositories, request: BookingRequest, entry: Allocation,
         return repos.appointments.get(entry.appointment_id)
     if entry.state is Status.BOOKED:  # the appointment agrees now: keep the ledger small
         repos.ledger.settle(slot.id, entry)
-    return appointment
+    if slot_after is None:  # a resumed request: the counts are read fresh
+        return appointment
+    return Populated(appointment, service, slot_after)
 
 
-def check_bookable(repos: Repositories, slot, seats: int, now: datetime) -> None:
+def check_bookable(repos: Repositories, slot, seats: int, now: datetime):
+    """The slot's service, if the slot can take `seats` now."""
     if seats > slot.capacity:
         raise Invalid(f"the slot has {slot.capacity} seat(s) in all", field="seats")
     if slot.start_time <= now:
         raise SlotInPast("the slot has already started")
-    if not repos.services.get(slot.service_id).active:
+    service = repos.services.get(slot.service_id)
+    if not service.active:
         raise ServiceInactive("the service is archived and takes no new appointments")
+    return service
 
 
-def take_seats_on(repos: Repositories, slot_id, entry: Allocation, now: datetime) -> None:
-    """Allocate on the slot's ledger; stale holds never block: reclaim them, then try once more."""
-    if repos.ledger.allocate(slot_id, entry, now):
-        return
-    if reclaim_stale_holds(repos, slot_id, now) and repos.ledger.allocate(slot_id, entry, now):
-        return
-    ledger = repos.ledger.read(slot_id, holder=entry.holder)
+def take_seats_on(repos: Repositories, slot_id, entry: Allocation, now: datetime):
+    """Allocate on the slot's ledger and return the slot as it is after; None when a resumed
+    request had already allocated. Stale holds never block: reclaim them, try once more."""
+    slot_after = repos.ledger.allocate(slot_id, entry, now)
+    if slot_after is not None:
+        return slot_after
+    ledger = _ledger_or_404(repos, slot_id, entry.holder)
+    if reclaim_stale_holds(repos, slot_id, now, ledger):
+        slot_after = repos.ledger.allocate(slot_id, entry, now)
+        if slot_after is not None:
+            return slot_after
+        ledger = _ledger_or_404(repos, slot_id, entry.holder)
+    if ledger.allocated(entry.appointment_id, entry.holder):
+        return None
+    raise ledger.refusal(entry.holder, entry.seats)
+
+
+def _ledger_or_404(repos: Repositories, slot_id, holder: str):
+    ledger = repos.ledger.read(slot_id, holder=holder)
     if ledger is None:
         repos.slots.get(slot_id)  # raises NotFound
-    if not ledger.allocated(entry.appointment_id, entry.holder):  # else: a resumed request did
-        raise ledger.refusal(entry.holder, entry.seats)
+    return ledger

@@ -64,9 +64,10 @@ def reconcile_appointment(repos: Repositories, appointment, now: datetime) -> bo
     return False
 
 
-def reclaim_stale_holds(repos: Repositories, slot_id, now: datetime) -> int:
+def reclaim_stale_holds(repos: Repositories, slot_id, now: datetime,
+                        ledger: Ledger | None = None) -> int:
     """Expire the holds on one slot whose deadline has passed; the number of seats freed."""
-    ledger = repos.ledger.read(slot_id)
+    ledger = ledger or repos.ledger.read(slot_id)
     if ledger is None:
         return 0
     stale = ledger.stale_holds(now)

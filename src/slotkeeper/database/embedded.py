@@ -17,6 +17,7 @@ import mongomock
 from mongomock.collection import Collection
 from mongomock.database import Database
 
+from slotkeeper.database.embedded_cursor import WindowedCursor, window
 from slotkeeper.database.embedded_indexes import (
     NO_ID,
     UniqueIndex,
@@ -86,6 +87,15 @@ class SerializedCollection(Collection):
     def _get_dataset(self, spec, sort, fields, as_class):
         with self._lock:
             return list(super()._get_dataset(spec, sort, fields, as_class))
+
+    def find(self, *args, **kwargs):
+        cursor = super().find(*args, **kwargs)
+        cursor.__class__ = WindowedCursor  # same state, pages computed without copying all
+        return cursor
+
+    def _get_window(self, spec, sort, fields, skip, limit):
+        with self._lock:
+            return window(self, spec, sort, fields, skip, limit)
 
     def _iter_documents(self, filter):
         ids = plain_ids(filter)

@@ -31,15 +31,14 @@ def plain_ids(search_filter) -> list | object:
 
 
 def documents_by_id(store, search_filter, ids: list) -> list:
-    found = []
-    for doc_id in dict.fromkeys(ids):  # once each, in the order asked
-        try:
-            document = store[doc_id]
-        except KeyError:
-            continue
-        if filter_applies(search_filter, document):
-            found.append(document)
-    return found
+    """The documents with those ids that match, in the store's (natural) order as a scan
+    gives them; one id is a dictionary lookup, several a pass over the keys only."""
+    if len(ids) == 1:
+        candidates = [store[ids[0]]] if ids[0] in store else []
+    else:
+        wanted = set(ids)
+        candidates = [doc for key, doc in store._documents.items() if key in wanted]
+    return [doc for doc in candidates if filter_applies(search_filter, doc)]
 
 
 class UniqueIndex:

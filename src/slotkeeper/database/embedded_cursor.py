@@ -1,0 +1,57 @@
+"""Pages of a large collection without copying all of it.
+
+mongomock answers `find().sort().skip().limit()` by copying, projecting and converting every
+matching document, sorting them with a generic BSON comparison, and only then slicing. A
+cursor of `WindowedCursor` sorts the matching documents first (on plain values when every
+document has a value of one type, as dates and ids do), slices the page, and copies only that.
+"""
+from datetime import datetime
+
+from bson import ObjectId
+from mongomock import helpers
+from mongomock.collection import Cursor
+from mongomock.filtering import resolve_sort_key
+
+PLAIN_TYPES = (datetime, ObjectId, int, float, str)
+
+
+def sort_documents(documents: list, sort) -> list:
+    """Documents in mongomock's order for `sort`, using plain keys where that is the same."""
+    if not sort:
+        return documents
+    for field, direction in reversed(list(sort.items() if isinstance(sort, dict) else sort)):
+        if field == "$natural":
+            documents = documents[::-1] if direction < 0 else documents
+            continue
+        values = [d.get(field) if "." not in field else None for d in documents]
+        kinds = {type(v) for v in values}
+        if "." not in field and len(kinds) == 1 and issubclass(kinds.pop(), PLAIN_TYPES):
+            order = sorted(range(len(documents)), key=values.__getitem__, reverse=direction < 0)
+            documents = [documents[i] for i in order]
+        else:
+            documents = sorted(documents, key=lambda d, f=field: resolve_sort_key(f, d),
+                               reverse=direction < 0)
+    return documents
+
+
+class WindowedCursor(Cursor):
+    def _compute_results(self, with_limit_and_skip=False):
+        if not with_limit_and_skip:
+            return super()._compute_results(with_limit_and_skip)
+        spec, sort, fields, _ = self._factory.args
+        asked = (self._factory, self._skip, self._limit)
+        if getattr(self, "_window_asked", None) != asked:
+            self._window = self.collection._get_window(spec, sort, fields, self._skip,
+                                                       self._limit)
+            self._window_asked = asked
+        return self._window
+
+
+def window(collection, spec, sort, fields, skip: int, limit) -> list:
+    """The page [skip, skip + limit) of the matching documents, copied and projected."""
+    documents = sort_documents(list(collection._iter_documents(spec)), sort)
+    documents = documents[skip:skip + abs(limit)] if limit else documents[skip:]
+    page = [collection._copy_only_fields(d, fields, dict) for d in documents]
+    if collection.codec_options.tz_aware:
+        page = [helpers.make_datetime_timezone_aware_in_document(d) for d in page]
+    return page

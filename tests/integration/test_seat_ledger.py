@@ -30,7 +30,8 @@ def test_allocation_takes_seats_and_derives_status_in_one_update(repos):
     slot_id = new_slot(3)
     assert repos.ledger.allocate(slot_id, entry("ann", 2), NOW) is not None
     assert (stored(slot_id).held_seats, stored(slot_id).status) == (2, "AVAILABLE")
-    assert repos.ledger.allocate(slot_id, entry("bob", 1, Status.BOOKED, until=None), NOW) is not None
+    booked = entry("bob", 1, Status.BOOKED, until=None)
+    assert repos.ledger.allocate(slot_id, booked, NOW) is not None
     slot = stored(slot_id)
     assert (slot.held_seats, slot.booked_seats, slot.status) == (2, 1, "LOCKED")
 

@@ -1,12 +1,11 @@
 from datetime import datetime
 
 from bson import ObjectId
-from mongoengine import DoesNotExist
 
 from slotkeeper.domain.errors import NotFound
 from slotkeeper.domain.status import Status
 from slotkeeper.models import Appointment
-from slotkeeper.repositories.ids import object_id
+from slotkeeper.repositories.ids import load_one, object_id
 from slotkeeper.repositories.page import Page, PageRequest, fetch_page
 
 FILTER_FIELDS = {"user_id": "userId", "status": "status", "service_id": "serviceId",
@@ -24,10 +23,7 @@ class MongoAppointmentRepository:
         return found
 
     def find(self, appointment_id) -> Appointment | None:
-        try:
-            return Appointment.objects.get(id=object_id(appointment_id, "appointment"))
-        except DoesNotExist:
-            return None
+        return load_one(Appointment, object_id(appointment_id, "appointment"))
 
     def add(self, fields: dict) -> Appointment:
         return Appointment(**fields).save(force_insert=True)

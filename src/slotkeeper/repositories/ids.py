@@ -12,3 +12,16 @@ def object_id(value, what: str) -> ObjectId:
         return ObjectId(value)
     except (InvalidId, TypeError):
         raise NotFound(f"{what} {value!r} not found") from None
+
+
+def load_one(document_class, doc_id, projection: dict | None = None):
+    """One document by _id straight from the collection (a queryset costs a dozen copies of
+    itself per call on the hot path), or None."""
+    son = document_class._get_collection().find_one({"_id": doc_id}, projection)
+    return None if son is None else document_class._from_son(son)
+
+
+def load_many(document_class, ids, projection: dict | None = None) -> dict:
+    """Documents by _id, as {id: document}."""
+    cursor = document_class._get_collection().find({"_id": {"$in": list(set(ids))}}, projection)
+    return {son["_id"]: document_class._from_son(son) for son in cursor}

@@ -1,22 +1,20 @@
 import re
 
-from mongoengine import DoesNotExist
-
 from slotkeeper.domain.errors import NotFound
 from slotkeeper.models import Service
-from slotkeeper.repositories.ids import object_id
+from slotkeeper.repositories.ids import load_many, load_one, object_id
 from slotkeeper.repositories.page import Page, PageRequest, fetch_page
 
 
 class MongoServiceRepository:
     def get(self, service_id) -> Service:
-        try:
-            return Service.objects.get(id=object_id(service_id, "service"))
-        except DoesNotExist:
-            raise NotFound(f"service {service_id} not found") from None
+        service = load_one(Service, object_id(service_id, "service"))
+        if service is None:
+            raise NotFound(f"service {service_id} not found")
+        return service
 
     def get_many(self, ids) -> dict:
-        return {s.id: s for s in Service.objects(id__in=list(set(ids)))}
+        return load_many(Service, ids)
 
     def add(self, fields: dict) -> Service:
         return Service(**fields).save()

@@ -1,13 +1,14 @@
 from bson import ObjectId
-from mongoengine import DoesNotExist, NotUniqueError
+from mongoengine import NotUniqueError
 from pymongo.errors import BulkWriteError
 
 from slotkeeper.domain.errors import NotFound, SlotExists
 from slotkeeper.models import Slot
-from slotkeeper.repositories.ids import object_id
+from slotkeeper.repositories.ids import load_many, load_one, object_id
 from slotkeeper.repositories.page import Page, PageRequest, fetch_page
 
 LEDGER_FIELDS = ("entries", "holders")
+WITHOUT_LEDGER = {field: 0 for field in LEDGER_FIELDS}
 DUPLICATE_KEY = 11000
 
 
@@ -18,13 +19,13 @@ class MongoSlotRepository:
         return Slot.objects.exclude(*LEDGER_FIELDS)
 
     def get(self, slot_id) -> Slot:
-        try:
-            return self._objects().get(id=object_id(slot_id, "slot"))
-        except DoesNotExist:
-            raise NotFound(f"slot {slot_id} not found") from None
+        slot = load_one(Slot, object_id(slot_id, "slot"), WITHOUT_LEDGER)
+        if slot is None:
+            raise NotFound(f"slot {slot_id} not found")
+        return slot
 
     def get_many(self, ids) -> dict:
-        return {s.id: s for s in self._objects().filter(id__in=list(set(ids)))}
+        return load_many(Slot, ids, WITHOUT_LEDGER)
 
     def add(self, fields: dict) -> Slot:
         try:

@@ -32,58 +32,52 @@ TOO_MANY = ("Rate limit reached (only when RATE_LIMIT_BOOKING is set; one budget
             "and reschedule, per user); Retry-After says when to try again")
 
 
-def _take(kind, data, headers):
-    request = BookingRequest(**data)
-    key, actor = headers.get("idempotency_key"), current_actor()
-    if kind == "hold":
-        ttl = settings().hold_ttl
-        return booking.hold_seats(current_repos(), request, now(), ttl, actor=actor,
-                                  idempotency_key=key)
-    return booking.book_seats(current_repos(), request, now(), actor=actor, idempotency_key=key)
+def _takes_seats(view):
+    """The body, headers, answers and access rule that book and hold share."""
+    shared = [
+        blp.arguments(AppointmentCreateSchema),
+        blp.arguments(IdempotencyHeaderSchema, location="headers"),
+        blp.response(201, AppointmentSchema),
+        blp.alt_response(400, schema=ErrorSchema, description=NOT_JSON),
+        blp.alt_response(415, schema=ErrorSchema, description=NOT_JSON_TYPE),
+        blp.alt_response(404, schema=ErrorSchema, description="Unknown slot"),
+        blp.alt_response(409, schema=ConflictSchema, description=REFUSALS),
+        blp.alt_response(422, schema=ConflictSchema, description=INVALID_TAKE),
+        blp.alt_response(403, schema=ErrorSchema, description=FOR_ANOTHER_USER),
+        blp.alt_response(429, schema=ErrorSchema, description=TOO_MANY),
+        requires(blp, USER),
+    ]
+    for decorate in reversed(shared):  # as if stacked above the view, first one outermost
+        view = decorate(view)
+    return view
 
 
 @blp.route("/book")
 class Bookings(MethodView):
-    @blp.arguments(AppointmentCreateSchema)
-    @blp.arguments(IdempotencyHeaderSchema, location="headers")
-    @blp.response(201, AppointmentSchema)
-    @blp.alt_response(400, schema=ErrorSchema, description=NOT_JSON)
-    @blp.alt_response(415, schema=ErrorSchema, description=NOT_JSON_TYPE)
-    @blp.alt_response(404, schema=ErrorSchema, description="Unknown slot")
-    @blp.alt_response(409, schema=ConflictSchema, description=REFUSALS)
-    @blp.alt_response(422, schema=ConflictSchema, description=INVALID_TAKE)
-    @blp.alt_response(403, schema=ErrorSchema, description=FOR_ANOTHER_USER)
-    @blp.alt_response(429, schema=ErrorSchema, description=TOO_MANY)
-    @requires(blp, USER)
+    @_takes_seats
     def post(self, data, headers):
         """Book seats now (BOOKED)
 
         With authentication on, userId may be left out: it is the token's sub; a different
         userId needs role admin (else 403).
         """
-        return _take("book", data, headers)
+        return booking.book_seats(current_repos(), BookingRequest(**data), now(),
+                                  actor=current_actor(),
+                                  idempotency_key=headers.get("idempotency_key"))
 
 
 @blp.route("/hold")
 class Holds(MethodView):
-    @blp.arguments(AppointmentCreateSchema)
-    @blp.arguments(IdempotencyHeaderSchema, location="headers")
-    @blp.response(201, AppointmentSchema)
-    @blp.alt_response(400, schema=ErrorSchema, description=NOT_JSON)
-    @blp.alt_response(415, schema=ErrorSchema, description=NOT_JSON_TYPE)
-    @blp.alt_response(404, schema=ErrorSchema, description="Unknown slot")
-    @blp.alt_response(409, schema=ConflictSchema, description=REFUSALS)
-    @blp.alt_response(422, schema=ConflictSchema, description=INVALID_TAKE)
-    @blp.alt_response(403, schema=ErrorSchema, description=FOR_ANOTHER_USER)
-    @blp.alt_response(429, schema=ErrorSchema, description=TOO_MANY)
-    @requires(blp, USER)
+    @_takes_seats
     def post(self, data, headers):
         """Hold seats until expiresAt (PENDING); confirm before then
 
         With authentication on, userId may be left out: it is the token's sub; a different
         userId needs role admin (else 403).
         """
-        return _take("hold", data, headers)
+        return booking.hold_seats(current_repos(), BookingRequest(**data), now(),
+                                  settings().hold_ttl, actor=current_actor(),
+                                  idempotency_key=headers.get("idempotency_key"))
 
 
 @blp.route("")

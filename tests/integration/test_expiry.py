@@ -119,6 +119,20 @@ def test_a_rescheduled_hold_expires_on_its_new_slot(api, repos, clock):
 
 # the scheduler wiring
 
+def test_one_sweep_works_through_more_stale_holds_than_a_batch(api, repos, clock, monkeypatch):
+    from slotkeeper.service_layer import expiry
+    monkeypatch.setattr(expiry, "BATCH", 3)
+    service = api.service()
+    slots = [api.slot(service["id"], start=clock.now + timedelta(days=1, hours=h))
+             for h in range(8)]
+    for slot in slots:
+        api.hold(slot["id"], user="a")
+    clock.advance(seconds=121)
+    assert sweep(repos, clock.now).expired == 8
+    assert Appointment.objects(status="PENDING").count() == 0
+    assert_all_invariants()
+
+
 @pytest.fixture
 def scheduled_app(clock):
     settings = test_settings(expiry_sweep_seconds=1).with_overrides(expiry_job_enabled=True)

@@ -1,6 +1,7 @@
 from datetime import datetime
 
 from bson import ObjectId
+from mongoengine import NotUniqueError
 
 from slotkeeper.domain.errors import NotFound
 from slotkeeper.domain.status import Status
@@ -25,8 +26,12 @@ class MongoAppointmentRepository:
     def find(self, appointment_id) -> Appointment | None:
         return load_one(Appointment, object_id(appointment_id, "appointment"))
 
-    def add(self, fields: dict) -> Appointment:
-        return Appointment(**fields).save(force_insert=True)
+    def add(self, fields: dict) -> Appointment | None:
+        """Insert a new appointment; None when one with that id exists already."""
+        try:
+            return Appointment(**fields).save(force_insert=True)
+        except NotUniqueError:
+            return None
 
     def transition(self, appointment_id, slot_id, from_: set[Status], to: Status,
                    now: datetime, **extra) -> bool:

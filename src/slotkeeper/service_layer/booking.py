@@ -2,8 +2,6 @@
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
-from mongoengine import NotUniqueError
-
 from slotkeeper.domain.actor import Actor
 from slotkeeper.domain.errors import Forbidden, Invalid, ServiceInactive, SlotInPast
 from slotkeeper.domain.ledger import Allocation, holder_key
@@ -80,9 +78,8 @@ def _take_seats(repos: Repositories, request: BookingRequest, entry: Allocation,
                   user_id=request.user_id, user_name=request.user_name,
                   user_email=request.user_email, seats=entry.seats, status=entry.state.value,
                   expires_at=entry.until, created_at=now, updated_at=now)
-    try:
-        appointment = repos.appointments.add(fields)
-    except NotUniqueError:  # a resumed idempotent request already wrote it
+    appointment = repos.appointments.add(fields)
+    if appointment is None:  # a resumed idempotent request already wrote it
         return repos.appointments.get(entry.appointment_id)
     if entry.state is Status.BOOKED:  # the appointment agrees now: keep the ledger small
         repos.ledger.settle(slot.id, entry)

@@ -7,6 +7,7 @@ from slotkeeper.service_layer.reconcile import reconcile_appointment, reconcile_
 from slotkeeper.service_layer.reschedule import free_old_slot
 
 BATCH = 500
+MAX_BATCHES = 20  # one pass handles at most this many batches; the next pass goes on
 
 
 @dataclass(frozen=True)
@@ -18,23 +19,38 @@ class SweepReport:
 
 def expire_stale_holds(repos: Repositories, now: datetime) -> int:
     """Expire holds past their deadline; safe to run twice or in parallel."""
-    stale = repos.appointments.stale_holds(now, BATCH)
-    return sum(1 for appointment in stale if reconcile_appointment(repos, appointment, now))
+    expired = 0
+    for _ in range(MAX_BATCHES):
+        stale = repos.appointments.stale_holds(now, BATCH)
+        expired += sum(1 for appointment in stale if reconcile_appointment(repos, appointment, now))
+        if len(stale) < BATCH:
+            break
+    return expired
 
 
 def check_due_slots(repos: Repositories, now: datetime) -> tuple[int, int]:
     """Settle the ledger entries whose check time has come; (seats returned, slots checked)."""
-    returned = 0
-    slot_ids = repos.ledger.slots_due(now, BATCH)
-    for slot_id in slot_ids:
-        ledger = repos.ledger.read(slot_id)
-        if ledger is None:
-            continue
-        for entry in {*ledger.due(now), *ledger.stale_holds(now)}:
-            returned += reconcile_entry(repos, ledger, entry, now)
-        after = repos.ledger.read(slot_id)
+    returned = checked = 0
+    for _ in range(MAX_BATCHES):
+        slot_ids = repos.ledger.slots_due(now, BATCH)
+        for slot_id in slot_ids:
+            returned += _check_slot(repos, slot_id, now)
+        checked += len(slot_ids)
+        if len(slot_ids) < BATCH:
+            break
+    return returned, checked
+
+
+def _check_slot(repos: Repositories, slot_id, now: datetime) -> int:
+    ledger = repos.ledger.read(slot_id)
+    if ledger is None:
+        return 0
+    returned = sum(reconcile_entry(repos, ledger, entry, now)
+                   for entry in {*ledger.due(now), *ledger.stale_holds(now)})
+    after = repos.ledger.read(slot_id)
+    if after is not None:  # a lower bound of the next check, unless the ledger moved on
         repos.ledger.reset_due(slot_id, after.next_check(), after.rev)
-    return returned, len(slot_ids)
+    return returned
 
 
 def finish_moves(repos: Repositories, now: datetime) -> int:

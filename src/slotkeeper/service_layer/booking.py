@@ -1,4 +1,4 @@
-"""Use cases of the appointment lifecycle: hold, book, confirm, cancel, reschedule."""
+"""Taking seats: hold and book (confirm and cancel are in lifecycle.py, moving in reschedule.py)."""
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 

@@ -59,7 +59,7 @@ class MongoSeatLedger:
         doc = self.collection.find_one({"_id": object_id(slot_id, "slot")}, fields)
         return None if doc is None else to_ledger(doc)
 
-    def allocate(self, slot_id, a: Allocation, now: datetime) -> Slot | None:
+    def allocate(self, slot: Slot, a: Allocation, now: datetime) -> Slot | None:
         """Take `a.seats` for a new entry: only while that many are free and the user has none.
         The slot as it is after (without its ledger), or None when refused."""
         key = entry_key(a.appointment_id)
@@ -67,8 +67,11 @@ class MongoSeatLedger:
                       f"holders.{a.holder}": None, f"entries.{key}": {"$exists": False}}
         changes = {**_counts({COUNTER[a.state]: a.seats}), f"entries.{key}": _entry_doc(a),
                    f"holders.{a.holder}": key, **_due(a.check_at)}
+        # the shard key {serviceId, startTime} in the filter lets a sharded cluster route a
+        # findAndModify to one shard (before MongoDB 7.1, _id alone is not enough there)
+        where = {"_id": slot.id, "serviceId": slot.service_id, "startTime": slot.start_time}
         doc = self.collection.find_one_and_update(
-            {"_id": object_id(slot_id, "slot"), **conditions}, _set_stage(now, changes),
+            {**where, **conditions}, _set_stage(now, changes),
             projection={"entries": 0, "holders": 0}, return_document=ReturnDocument.AFTER)
         return None if doc is None else Slot._from_son(doc)
 

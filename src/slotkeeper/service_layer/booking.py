@@ -73,7 +73,7 @@ def _take_seats(repos: Repositories, request: BookingRequest, entry: Allocation,
                 now: datetime):
     slot = repos.slots.get(request.slot_id)
     service = check_bookable(repos, slot, entry.seats, now)
-    slot_after = take_seats_on(repos, slot.id, entry, now)
+    slot_after = take_seats_on(repos, slot, entry, now)
     fields = dict(id=entry.appointment_id, slot_id=slot.id, service_id=slot.service_id,
                   user_id=request.user_id, user_name=request.user_name,
                   user_email=request.user_email, seats=entry.seats, status=entry.state.value,
@@ -100,15 +100,16 @@ def check_bookable(repos: Repositories, slot, seats: int, now: datetime):
     return service
 
 
-def take_seats_on(repos: Repositories, slot_id, entry: Allocation, now: datetime):
+def take_seats_on(repos: Repositories, slot, entry: Allocation, now: datetime):
     """Allocate on the slot's ledger and return the slot as it is after; None when a resumed
     request had already allocated. Stale holds never block: reclaim them, try once more."""
-    slot_after = repos.ledger.allocate(slot_id, entry, now)
+    slot_id = slot.id
+    slot_after = repos.ledger.allocate(slot, entry, now)
     if slot_after is not None:
         return slot_after
     ledger = _ledger_or_404(repos, slot_id, entry.holder)
     if reclaim_stale_holds(repos, slot_id, now, ledger):
-        slot_after = repos.ledger.allocate(slot_id, entry, now)
+        slot_after = repos.ledger.allocate(slot, entry, now)
         if slot_after is not None:
             return slot_after
         ledger = _ledger_or_404(repos, slot_id, entry.holder)

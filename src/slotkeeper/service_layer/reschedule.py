@@ -25,7 +25,7 @@ def reschedule_appointment(repos: Repositories, appointment_id: str, slot_id: st
         raise Invalid("the new slot must belong to the same service", field="slotId")
     check_bookable(repos, slot, appointment.seats, now)
     entry = _new_entry(entry_of(appointment), now)
-    take_seats_on(repos, slot.id, entry, now)
+    take_seats_on(repos, slot, entry, now)
     if not repos.appointments.move(appointment.id, appointment.slot_id, slot.id, entry.state, now):
         give_back(repos, slot.id, entry, now)
         raise InvalidTransition("the appointment changed while it was being rescheduled")

@@ -7,7 +7,6 @@ from slotkeeper.domain.schedule import (
     MAX_SLOTS_PER_CALL,
     SlotPlan,
     TooManySlots,
-    count_upper_bound,
     plan_slots,
 )
 
@@ -157,21 +156,3 @@ def test_too_many_slots_raises():
     assert issubclass(TooManySlots, ValueError)
 
 
-@pytest.mark.parametrize("plan", [
-    make_plan(),
-    make_plan(to_date=MONDAY + timedelta(days=13), duration=timedelta(minutes=7),
-              gap=timedelta(minutes=3)),
-    make_plan(from_date=NY_FALL_BACK, to_date=NY_FALL_BACK, day_start=time(0), day_end=time(6),
-              duration=timedelta(minutes=5), weekdays=EVERY_DAY, timezone="America/New_York"),
-    make_plan(from_date=date(2030, 4, 7), to_date=date(2030, 4, 7), day_start=time(0),
-              day_end=time(4),
-              duration=timedelta(minutes=5), weekdays=EVERY_DAY, timezone="Australia/Lord_Howe"),
-    make_plan(from_date=NY_SPRING_FORWARD, to_date=NY_SPRING_FORWARD, day_start=time(0),
-              day_end=time(6), weekdays=EVERY_DAY, timezone="America/New_York"),
-], ids=["plain", "two-weeks-with-gaps", "ny-fall-back", "lord-howe-fall-back", "ny-spring-forward"])
-def test_count_upper_bound_is_never_below_actual(plan):
-    actual = len(plan_slots(plan))
-
-    assert actual <= count_upper_bound(plan)
-    # Still a useful bound: at most one spare slot per day on these single-transition days.
-    assert count_upper_bound(plan) <= actual + (plan.to_date - plan.from_date).days + 1

@@ -48,12 +48,6 @@ def plan_slots(plan: SlotPlan, limit: int | None = None) -> list[Slot]:
     return slots
 
 
-def count_upper_bound(plan: SlotPlan) -> int:
-    """Cheap upper bound of len(plan_slots(plan)), computed without building any slot."""
-    tz = ZoneInfo(plan.timezone)
-    return sum(_fits(_longest_window(plan, day, tz), plan) + 1 for day in _matching_days(plan))
-
-
 def _matching_days(plan: SlotPlan) -> Iterator[date]:
     """Local dates in the inclusive range whose ISO weekday was chosen."""
     day = plan.from_date
@@ -97,17 +91,3 @@ def _transition_between(before: datetime, after: datetime, tz: ZoneInfo) -> date
         else:
             lo = mid
     return datetime.fromtimestamp(hi, UTC)
-
-
-def _longest_window(plan: SlotPlan, day: date, tz: ZoneInfo) -> timedelta:
-    """Most absolute time the day's slots can span; a fall-back makes it exceed the wall window."""
-    end = datetime.combine(day, plan.day_end)
-    latest_end = max(end.replace(tzinfo=tz, fold=fold).astimezone(UTC) for fold in (0, 1))
-    return latest_end - _to_utc(datetime.combine(day, plan.day_start), tz)
-
-
-def _fits(window: timedelta, plan: SlotPlan) -> int:
-    """How many slots, laid back to back with gaps, fit in `window` of absolute time."""
-    if window < plan.duration:
-        return 0
-    return (window - plan.duration) // (plan.duration + plan.gap) + 1

@@ -4,7 +4,7 @@ from datetime import datetime
 from slotkeeper.domain.actor import Actor
 from slotkeeper.domain.errors import HoldExpired, InvalidTransition
 from slotkeeper.domain.ledger import Allocation, holder_key
-from slotkeeper.domain.status import LIVE, Status
+from slotkeeper.domain.status import LIVE, Status, check_transition
 from slotkeeper.repositories import Repositories
 from slotkeeper.service_layer.booking import WRITE_GRACE
 from slotkeeper.service_layer.history import get_owned, populate_one
@@ -21,11 +21,10 @@ def confirm_appointment(repos: Repositories, appointment_id: str, now: datetime,
         appointment = get_owned(repos, appointment_id, actor)
         if appointment.status == Status.BOOKED.value:
             return populate_one(repos, appointment)
-        if appointment.status == Status.CANCELLED.value:
-            raise InvalidTransition("a cancelled appointment cannot be confirmed")
-        if appointment.status == Status.EXPIRED.value or appointment.expires_at <= now:
+        if appointment.status == Status.EXPIRED.value or _hold_over(appointment, now):
             reconcile_appointment(repos, appointment, now)
             raise HoldExpired("the hold has expired; its seats are free again")
+        check_transition(Status(appointment.status), Status.BOOKED)  # refuses a cancelled one
         held = entry_of(appointment)
         if repos.ledger.confirm(appointment.slot_id, held, now, now + WRITE_GRACE):
             if repos.appointments.transition(appointment.id, appointment.slot_id,
@@ -46,9 +45,10 @@ def cancel_appointment(repos: Repositories, appointment_id: str, now: datetime, 
         appointment = get_owned(repos, appointment_id, actor)
         if appointment.status == Status.CANCELLED.value:
             return populate_one(repos, appointment)
-        if appointment.status == Status.EXPIRED.value or _hold_over(appointment, now):
+        if _hold_over(appointment, now):
             reconcile_appointment(repos, appointment, now)
-            raise InvalidTransition("an expired hold cannot be cancelled")
+            appointment = repos.appointments.get(appointment_id)
+        check_transition(Status(appointment.status), Status.CANCELLED)  # refuses an expired one
         entry = entry_of(appointment)
         if repos.ledger.release(appointment.slot_id, entry, Status.CANCELLED, now):
             repos.appointments.transition(appointment.id, appointment.slot_id, set(LIVE),

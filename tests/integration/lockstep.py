@@ -1,0 +1,345 @@
+"""Run use cases in lockstep, one repository call at a time, and explore every interleaving.
+
+Each database operation is atomic, so the behaviours of concurrent use cases are exactly the
+interleavings of their repository calls (each repository call is one database operation; the
+harness checks that). Every use case runs in its own thread; the repositories it is given
+pause before each call until the scheduler lets that thread go. A schedule is the order in
+which the scheduler lets threads go.
+
+`explore` visits every schedule up to equivalence: two calls that touch different documents,
+or only read the same one, commute, so schedules that differ only in their order lead to the
+same answers and the same final state. Sleep sets (Godefroid, 1996) skip such duplicates
+without ever skipping a schedule that orders two conflicting calls differently.
+"""
+import random
+import threading
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass, field, replace
+
+from slotkeeper.repositories import Repositories
+
+EVERYTHING = ("*", "*")
+TIMEOUT = 20
+
+
+class Aborted(BaseException):
+    """Unwinds a use case whose schedule the explorer has given up (not an Exception, so that
+    no use case code can catch it)."""
+
+
+@dataclass(frozen=True)
+class Access:
+    """What one repository call touches: (collection, document id or "*") pairs."""
+
+    reads: frozenset = frozenset()
+    writes: frozenset = frozenset()
+
+    def conflicts(self, other: "Access") -> bool:
+        return (_overlap(self.writes, other.writes | other.reads)
+                or _overlap(other.writes, self.reads))
+
+
+def _overlap(one: frozenset, other: frozenset) -> bool:
+    return any(a[0] == b[0] and "*" in (a[1], b[1]) or a == b
+               for a in one for b in other) or EVERYTHING in one or EVERYTHING in other
+
+
+@dataclass(frozen=True)
+class Call:
+    repository: str
+    method: str
+    access: Access
+
+    def __str__(self) -> str:
+        return f"{self.repository}.{self.method}"
+
+
+def _id(value) -> str:
+    return str(getattr(value, "id", value))
+
+
+def _one(collection: str, argument=0):
+    return lambda args, kwargs: {(collection, _id(args[argument]))}
+
+
+def _many(collection: str):
+    return lambda args, kwargs: {(collection, _id(i)) for i in args[0]}
+
+
+def _scan(collection: str):
+    return lambda args, kwargs: {(collection, "*")}
+
+
+def _idempotency_key(args, kwargs):
+    record = args[0] if not isinstance(args[0], str) else None
+    user, key = (record.user_id, record.key) if record is not None else (args[0], args[1])
+    return {("idempotency_keys", f"{user}/{key}")}
+
+
+def _new_idempotency_key(args, kwargs):
+    return {("idempotency_keys", f"{args[0]['user_id']}/{args[0]['key']}")}
+
+
+def _new_appointment(args, kwargs):
+    return {("appointments", _id(args[0]["id"]))}
+
+
+# (reads, writes) of every repository method, by the documents it names. A method missing here
+# is taken to touch everything, which is always safe (it only costs more schedules).
+FOOTPRINTS: dict[tuple[str, str], tuple] = {
+    ("services", "get"): (_one("services"), None),
+    ("services", "get_many"): (_many("services"), None),
+    ("services", "list_page"): (_scan("services"), None),
+    ("services", "add"): (None, _scan("services")),
+    ("services", "update"): (None, _one("services")),
+    ("services", "begin_closing"): (None, _one("services")),
+    ("services", "finish_closing"): (None, _one("services")),
+    ("services", "stop_closing"): (None, _one("services")),
+    ("services", "reopen"): (None, _one("services")),
+    ("slots", "get"): (_one("slots"), None),
+    ("slots", "get_many"): (_many("slots"), None),
+    ("slots", "list_page"): (_scan("slots"), None),
+    ("slots", "start_times"): (_scan("slots"), None),
+    ("slots", "future_with_seats_taken"): (_scan("slots"), None),
+    ("slots", "seats_held"): (_scan("slots"), None),
+    ("slots", "add"): (None, _scan("slots")),
+    ("slots", "add_many"): (None, _scan("slots")),
+    ("slots", "delete_if_idle"): (None, _one("slots")),
+    ("ledger", "read"): (_one("slots"), None),
+    ("ledger", "slots_due"): (_scan("slots"), None),
+    ("ledger", "take"): (None, _one("slots")),
+    ("ledger", "confirm"): (None, _one("slots")),
+    ("ledger", "release"): (None, _one("slots")),
+    ("ledger", "settle"): (None, _one("slots")),
+    ("ledger", "reset_due"): (None, _one("slots")),
+    ("appointments", "get"): (_one("appointments"), None),
+    ("appointments", "find"): (_one("appointments"), None),
+    ("appointments", "leaving"): (_scan("appointments"), None),
+    ("appointments", "stale_holds"): (_scan("appointments"), None),
+    ("appointments", "list_page"): (_scan("appointments"), None),
+    ("appointments", "add"): (None, _new_appointment),
+    ("appointments", "transition"): (None, _one("appointments")),
+    ("appointments", "move"): (None, _one("appointments")),
+    ("appointments", "left"): (None, _one("appointments")),
+    ("idempotency", "add"): (None, _new_idempotency_key),
+    ("idempotency", "find"): (_idempotency_key, None),
+    ("idempotency", "renew"): (None, _idempotency_key),
+    ("idempotency", "forget"): (None, _idempotency_key),
+}
+LOCAL = {("appointments", "new_id")}  # no database operation: no pause
+# Reads whose results only fill the service and slot embedded in an answer, which the checks
+# do not compare: they still pause, but commute with everything.
+PRESENTATION = {("services", "get_many"), ("slots", "get_many")}
+
+
+def footprint(repository: str, method: str, args, kwargs) -> Access:
+    if (repository, method) in PRESENTATION:
+        return Access()
+    known = FOOTPRINTS.get((repository, method))
+    if known is None:
+        return Access(writes=frozenset({EVERYTHING}))
+    reads, writes = (frozenset(f(args, kwargs)) if f else frozenset() for f in known)
+    return Access(reads, writes)
+
+
+REPOSITORIES = ("services", "slots", "ledger", "appointments", "idempotency")
+
+
+class _Gate:
+    """Forwards to one repository; every call waits for its thread's turn first."""
+
+    def __init__(self, run: "_Run", thread: int, name: str, target):
+        self._run, self._thread, self._name, self._target = run, thread, name, target
+
+    def __getattr__(self, method):
+        attribute = getattr(self._target, method)
+        if not callable(attribute) or method.startswith("_") or (self._name, method) in LOCAL:
+            return attribute
+
+        def call(*args, **kwargs):
+            if method == "get_many":  # ids may come as a generator: read them once
+                args = (list(args[0]), *args[1:])
+            self._run.pause(self._thread, Call(self._name, method,
+                                               footprint(self._name, method, args, kwargs)))
+            return attribute(*args, **kwargs)
+        return call
+
+
+@dataclass
+class Outcome:
+    """How one use case ended: its value, or the exception it raised."""
+
+    value: object = None
+    error: BaseException | None = None
+
+
+class _Run:
+    """One execution of several use cases, each in a thread, advanced one call at a time."""
+
+    def __init__(self, repos: Repositories, use_cases: list[Callable[[Repositories], object]]):
+        self.condition = threading.Condition()
+        self.pending: list[Call | None] = [None] * len(use_cases)
+        self.finished = [False] * len(use_cases)
+        self.turn: int | None = None
+        self.abort = False
+        self.outcomes = [Outcome() for _ in use_cases]
+        self.threads = [threading.Thread(target=self._body, args=(i, repos, use_case),
+                                         daemon=True)
+                        for i, use_case in enumerate(use_cases)]
+
+    def _body(self, thread: int, repos: Repositories, use_case) -> None:
+        gated = replace(repos, **{name: _Gate(self, thread, name, getattr(repos, name))
+                                  for name in REPOSITORIES})
+        try:
+            self.outcomes[thread].value = use_case(gated)
+        except Aborted:
+            pass
+        except Exception as error:  # noqa: BLE001 - the outcome of the use case, judged later
+            self.outcomes[thread].error = error
+        finally:
+            with self.condition:
+                self.finished[thread] = True
+                self.pending[thread] = None
+                self.turn = None
+                self.condition.notify_all()
+
+    def pause(self, thread: int, call: Call) -> None:
+        with self.condition:
+            self.pending[thread] = call
+            self.turn = None
+            self.condition.notify_all()
+            if not self.condition.wait_for(lambda: self.turn == thread or self.abort, TIMEOUT):
+                raise AssertionError(f"thread {thread} waited too long at {call}")
+            if self.abort:
+                raise Aborted()
+            self.pending[thread] = None
+
+    def _settled(self) -> bool:
+        return all(f or p is not None for f, p in zip(self.finished, self.pending, strict=True))
+
+    def start(self) -> None:
+        for t in self.threads:
+            t.start()
+        self._wait()
+
+    def _wait(self) -> None:
+        with self.condition:
+            if not self.condition.wait_for(lambda: self.turn is None and self._settled(),
+                                           TIMEOUT):
+                raise AssertionError("a use case blocked outside the repositories")
+
+    def step(self, thread: int) -> None:
+        with self.condition:
+            self.turn = thread
+            self.condition.notify_all()
+            self.condition.wait_for(lambda: self.turn is None or self.finished[thread], TIMEOUT)
+        self._wait()
+
+    def live(self) -> list[int]:
+        return [i for i, done in enumerate(self.finished) if not done]
+
+    def stop(self) -> None:
+        with self.condition:
+            self.abort = True
+            self.condition.notify_all()
+        for t in self.threads:
+            t.join(TIMEOUT)
+
+
+@dataclass
+class _Node:
+    """A point of a schedule where a thread was chosen: what was tried there, what slept."""
+
+    chosen: int
+    sleep: frozenset
+    done: set = field(default_factory=set)
+    calls: dict = field(default_factory=dict)  # thread -> the call it was paused at
+
+
+@dataclass
+class Execution:
+    outcomes: list[Outcome]
+    schedule: list[str]  # "thread:call" in the order they ran
+
+
+def run_schedule(repos, use_cases, choose) -> tuple[Execution | None, list[_Node]]:
+    """Run the use cases, letting `choose(step, run)` pick the thread at every step; it
+    returns None to give the schedule up. The execution (None if given up) and its nodes."""
+    run = _Run(repos, use_cases)
+    nodes: list[_Node] = []
+    schedule: list[str] = []
+    run.start()
+    try:
+        while run.live():
+            picked = choose(len(nodes), run, nodes)
+            if picked is None:
+                return None, nodes
+            schedule.append(f"{picked}:{run.pending[picked]}")
+            run.step(picked)
+    finally:
+        run.stop()
+    return Execution(run.outcomes, schedule), nodes
+
+
+def explore(repos, use_cases, reset: Callable[[], None]) -> Iterator[Execution]:
+    """Every schedule of the use cases up to the order of commuting calls, each run from the
+    state `reset()` restores."""
+    prefix: list[_Node] = []
+    while True:
+        reset()
+
+        def choose(step: int, run: _Run, nodes: list[_Node], prefix=prefix):
+            calls = {t: run.pending[t] for t in run.live()}
+            if step < len(prefix):
+                node = prefix[step]
+                node.calls = calls
+                nodes.append(node)
+                return node.chosen
+            if nodes:
+                parent = nodes[-1]
+                asleep = parent.sleep | parent.done
+                sleep = frozenset(t for t in asleep if t in calls and not
+                                  calls[t].access.conflicts(parent.calls[parent.chosen].access))
+            else:
+                sleep = frozenset()
+            awake = [t for t in calls if t not in sleep]
+            if not awake:
+                return None  # every way on is equivalent to one explored already
+            nodes.append(_Node(awake[0], sleep, calls=calls))
+            return awake[0]
+
+        execution, nodes = run_schedule(repos, use_cases, choose)
+        if execution is not None:
+            yield execution
+        prefix = _backtrack(nodes)
+        if prefix is None:
+            return
+
+
+def _backtrack(nodes: list[_Node]) -> list[_Node] | None:
+    while nodes:
+        node = nodes.pop()
+        node.done.add(node.chosen)
+        others = [t for t in node.calls if t not in node.done and t not in node.sleep]
+        if others:
+            nodes.append(_Node(others[0], node.sleep, node.done, node.calls))
+            return nodes
+    return None
+
+
+def sequential(repos, use_cases, order: list[int], reset: Callable[[], None]) -> Execution:
+    """The use cases one after another in `order`, each run to its end before the next."""
+    reset()
+
+    def choose(step, run, nodes):
+        return next(t for t in order if t in run.live())
+    execution, _ = run_schedule(repos, use_cases, choose)
+    assert execution is not None
+    return execution
+
+
+def random_schedule(repos, use_cases, rng: random.Random, reset) -> Execution:
+    reset()
+    execution, _ = run_schedule(repos, use_cases, lambda step, run, nodes: rng.choice(run.live()))
+    assert execution is not None
+    return execution

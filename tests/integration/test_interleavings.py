@@ -1,0 +1,246 @@
+"""Every interleaving of every pair of use cases, on a shared appointment, slot and user.
+
+A world has one service with three slots of 3 seats (X, A, B) and one appointment P of user
+"ann" holding 2 seats of X (PENDING until one second past now in one world, BOOKED in the
+other). The use cases act on
+that world: "ann" holds 2 seats of A, "bob" books 2 seats of A (also with an Idempotency-Key),
+P is confirmed, cancelled, rescheduled to A or to B, the sweep runs past the hold's deadline,
+the service is archived, slot X or A is deleted. Every use case reads the clock at `NOW`
+but the sweep, which runs two seconds later, past P's deadline: all of them are well within
+WRITE_GRACE of each other, as the service assumes of any request. For every pair (a use case
+may meet a second run of itself) every schedule of their repository calls is run (see
+lockstep.py), and after each one
+
+- the contract's invariants hold on every slot, and
+- the answers and the final state are those of one of the two sequential orders (or, for a
+  repeated Idempotency-Key, of the first request alone with the repeat answered 409
+  IDEMPOTENCY_IN_PROGRESS, which the contract allows while the first is running).
+
+Triples are sampled: random schedules of three use cases, checked the same way against the
+six sequential orders.
+"""
+import itertools
+import random
+from dataclasses import dataclass
+from datetime import timedelta
+
+import pytest
+
+from slotkeeper.domain.actor import TRUSTED
+from slotkeeper.domain.errors import DomainError
+from slotkeeper.models import Appointment, IdempotencyRecord, Service, Slot
+from slotkeeper.service_layer import booking, catalog, lifecycle, reschedule
+from slotkeeper.service_layer.booking import BookingRequest
+from slotkeeper.service_layer.expiry import SweepReport, sweep
+from tests.conftest import NOW
+from tests.integration import lockstep
+from tests.invariants import assert_all_invariants
+
+TTL = timedelta(minutes=2)
+P_HELD_AT = NOW - TTL + timedelta(seconds=1)  # P, when PENDING, is over one second after NOW
+LATER = NOW + timedelta(seconds=2)  # the sweep's clock
+SEATS = 2
+COLLECTIONS = (Service, Slot, Appointment, IdempotencyRecord)
+
+
+@dataclass(frozen=True)
+class World:
+    service: str
+    slots: dict  # name -> id
+    appointment: str  # P
+
+    def name_of(self, slot_id) -> str:
+        return next((name for name, i in self.slots.items() if i == str(slot_id)), "?")
+
+
+def build(repos, p_status: str) -> World:
+    service = catalog.create_service(repos, {"name": "Dr. Lockstep"}, NOW)
+    slots = {}
+    for day, name in enumerate("XAB", start=1):
+        slots[name] = str(catalog.create_slot(repos, {
+            "service_id": str(service.id), "start_time": NOW + timedelta(days=day),
+            "end_time": NOW + timedelta(days=day, hours=1), "capacity": 3}, NOW).id)
+    request = BookingRequest(slots["X"], "ann", SEATS)
+    if p_status == "PENDING":
+        p = booking.hold_seats(repos, request, P_HELD_AT, TTL, actor=TRUSTED)
+    else:
+        p = booking.book_seats(repos, request, NOW, actor=TRUSTED)
+    return World(str(service.id), slots, str(p.id))
+
+
+def use_cases(world: World) -> dict:
+    def hold(r):
+        return booking.hold_seats(r, BookingRequest(world.slots["A"], "ann", SEATS), NOW, TTL,
+                                  actor=TRUSTED)
+
+    def book(r):
+        return booking.book_seats(r, BookingRequest(world.slots["A"], "bob", SEATS), NOW,
+                                  actor=TRUSTED)
+
+    def book_with_key(r):
+        return booking.book_seats(r, BookingRequest(world.slots["A"], "bob", SEATS), NOW,
+                                  actor=TRUSTED, idempotency_key="key-1")
+
+    def confirm(r):
+        return lifecycle.confirm_appointment(r, world.appointment, NOW, actor=TRUSTED)
+
+    def cancel(r):
+        return lifecycle.cancel_appointment(r, world.appointment, NOW, actor=TRUSTED)
+
+    def reschedule_to_a(r):
+        return reschedule.reschedule_appointment(r, world.appointment, world.slots["A"], NOW,
+                                                 actor=TRUSTED)
+
+    def reschedule_to_b(r):
+        return reschedule.reschedule_appointment(r, world.appointment, world.slots["B"], NOW,
+                                                 actor=TRUSTED)
+
+    def expire(r):
+        return sweep(r, LATER)
+
+    def archive(r):
+        return catalog.archive_service(r, world.service, NOW)
+
+    def delete_x(r):
+        return catalog.delete_slot(r, world.slots["X"], NOW)
+
+    def delete_a(r):
+        return catalog.delete_slot(r, world.slots["A"], NOW)
+
+    return {f.__name__: f for f in (hold, book, book_with_key, confirm, cancel, reschedule_to_a,
+                                    reschedule_to_b, expire, archive, delete_x, delete_a)}
+
+
+NAMES = list(use_cases(World("", {}, "")))
+PAIRS = list(itertools.combinations_with_replacement(NAMES, 2))
+
+
+class Snapshot:
+    """The database as the world left it, restored before every schedule."""
+
+    def __init__(self):
+        self.docs = {d: list(d._get_collection().find()) for d in COLLECTIONS}
+
+    def restore(self) -> None:
+        for document, docs in self.docs.items():
+            collection = document._get_collection()
+            collection.delete_many({})
+            if docs:
+                collection.insert_many([dict(doc) for doc in docs])
+
+
+def answer(world: World, outcome: lockstep.Outcome):
+    if outcome.error is not None:
+        if isinstance(outcome.error, DomainError):
+            return type(outcome.error).__name__
+        raise outcome.error
+    value = outcome.value
+    if hasattr(value, "slot_id"):  # an appointment
+        return ("appointment", value.status, world.name_of(value.slot_id))
+    if isinstance(value, SweepReport):  # how much it found depends on when it ran: not an answer
+        return "swept"
+    return value
+
+
+def shown_status(appointment) -> str:
+    """The status as the API shows it at the latest clock: a hold past its deadline is over."""
+    if appointment.status == "PENDING" and appointment.expires_at <= LATER:
+        return "EXPIRED"
+    return appointment.status
+
+
+def state(world: World) -> tuple:
+    service = Service.objects.get(id=world.service)
+    slots = {world.name_of(s.id): (s.booked_seats, s.held_seats, s.status)
+             for s in Slot.objects.only("booked_seats", "held_seats", "status")}
+    appointments = sorted((a.user_id, world.name_of(a.slot_id), shown_status(a), a.seats)
+                          for a in Appointment.objects)
+    return service.active, tuple(sorted(slots.items())), tuple(appointments)
+
+
+def result(world: World, execution: lockstep.Execution) -> tuple:
+    return tuple(answer(world, o) for o in execution.outcomes), state(world)
+
+
+def allowed_results(repos, world, cases, snapshot) -> set:
+    """What the use cases may end in: any sequential order, and for requests with one
+    Idempotency-Key, any sequential order of some of them while the others answer
+    IDEMPOTENCY_IN_PROGRESS (the contract allows it while the first is running)."""
+    keyed = [i for i, case in enumerate(cases) if case.__name__ == "book_with_key"]
+    waiting_sets = [()] + [w for n in range(1, len(keyed))
+                           for w in itertools.combinations(keyed, n)]
+    allowed = set()
+    for waiting in waiting_sets:
+        running = [i for i in range(len(cases)) if i not in waiting]
+        for order in itertools.permutations(running):
+            execution = lockstep.sequential(repos, [cases[i] for i in running],
+                                            [running.index(i) for i in order], snapshot.restore)
+            answers, final = result(world, execution)
+            by_case = dict(zip(running, answers, strict=True))
+            allowed.add((tuple(by_case.get(i, "IdempotencyInProgress")
+                               for i in range(len(cases))), final))
+    return allowed
+
+
+def verdict(world, execution, allowed) -> str | None:
+    """None when the schedule ended well, else what went wrong."""
+    try:
+        assert_all_invariants(as_of=LATER)
+    except AssertionError as broken:
+        return f"invariant broken: {broken}".splitlines()[0]
+    got = result(world, execution)
+    if got not in allowed:
+        return f"not a sequential outcome: {got}"
+    return None
+
+
+def explore_pair(repos, world, cases, snapshot) -> tuple[int, list]:
+    """(schedules explored, failures as (what, schedule))."""
+    allowed = allowed_results(repos, world, cases, snapshot)
+    explored, failures = 0, []
+    for execution in lockstep.explore(repos, cases, snapshot.restore):
+        explored += 1
+        wrong = verdict(world, execution, allowed)
+        if wrong:
+            failures.append((wrong, execution.schedule))
+    return explored, failures
+
+
+def report(failures: list) -> str:
+    what, schedule = failures[0]
+    return f"{len(failures)} bad schedule(s); the first: {what}\nschedule: {schedule}"
+
+
+@pytest.fixture(params=["PENDING", "BOOKED"])
+def world(request, repos):
+    built = build(repos, request.param)
+    return built, Snapshot()
+
+
+@pytest.mark.parametrize("pair", PAIRS, ids=lambda p: "+".join(p))
+def test_every_interleaving_of_two_use_cases_is_a_sequential_outcome(pair, world, repos):
+    world, snapshot = world
+    cases = [use_cases(world)[name] for name in pair]
+    explored, failures = explore_pair(repos, world, cases, snapshot)
+    print(f"{'+'.join(pair)}: {explored} schedules, {len(failures)} bad")
+    assert explored >= 1
+    assert not failures, report(failures)
+
+
+TRIPLES = list(itertools.combinations_with_replacement(NAMES, 3))
+
+
+@pytest.mark.parametrize("seed", range(4))
+def test_random_schedules_of_three_use_cases_are_sequential_outcomes(seed, world, repos):
+    world, snapshot = world
+    rng = random.Random(seed)
+    failures = []
+    for triple in rng.sample(TRIPLES, 12):
+        cases = [use_cases(world)[name] for name in triple]
+        allowed = allowed_results(repos, world, cases, snapshot)
+        for _ in range(8):
+            execution = lockstep.random_schedule(repos, cases, rng, snapshot.restore)
+            wrong = verdict(world, execution, allowed)
+            if wrong:
+                failures.append((f"{'+'.join(triple)}: {wrong}", execution.schedule))
+    assert not failures, report(failures)

@@ -1,28 +1,41 @@
 """The contract's invariants, checked from the database after any sequence of requests."""
-from slotkeeper.domain.ledger import entry_key, holder_key
+from datetime import datetime
+
+from slotkeeper.domain.ledger import claim_key, holder_key
 from slotkeeper.domain.rules import slot_status
 from slotkeeper.models import Appointment, Slot
 
 LIVE = ("PENDING", "BOOKED")
 
 
-def assert_slot_invariants(slot_id) -> None:
+def _counted(appointment, slot, as_of: datetime | None) -> bool:
+    """Whether a live appointment's seats must be counted on its slot. With `as_of`, a hold
+    past its deadline whose claim is gone counts as expired, as the API shows it."""
+    if appointment.status not in LIVE:
+        return False
+    if as_of is None or appointment.status == "BOOKED" or appointment.expires_at > as_of:
+        return True
+    key = claim_key(appointment.claim_id)
+    return key in slot.claims or slot.holders.get(holder_key(appointment.user_id)) == key
+
+
+def assert_slot_invariants(slot_id, as_of: datetime | None = None) -> None:
     slot = Slot.objects.get(id=slot_id)
-    appointments = list(Appointment.objects(slot_id=slot.id))
-    live = [a for a in appointments if a.status in LIVE]
+    live = [a for a in Appointment.objects(slot_id=slot.id) if _counted(a, slot, as_of)]
     booked = sum(a.seats for a in live if a.status == "BOOKED")
     held = sum(a.seats for a in live if a.status == "PENDING")
-    assert 0 <= slot.booked_seats + slot.held_seats <= slot.capacity
-    assert (slot.booked_seats, slot.held_seats) == (booked, held)
+    assert 0 <= slot.booked_seats + slot.held_seats <= slot.capacity, "overbooked"
+    assert (slot.booked_seats, slot.held_seats) == (booked, held), "counts disagree"
     assert slot.status == slot_status(slot.capacity, slot.booked_seats, slot.held_seats).value
-    # the ledger: every live appointment, and nothing else, has its user's holder pointer
+    # the ledger: every live appointment's claim, and nothing else, has its user's holder pointer
     pointers = {holder: key for holder, key in slot.holders.items() if key}
-    assert pointers == {holder_key(a.user_id): entry_key(str(a.id)) for a in live}
-    for key, entry in slot.entries.items():
-        if entry["state"] in LIVE:  # an entry in flight says what its appointment is
-            assert any(entry_key(str(a.id)) == key and a.status == entry["state"] for a in live)
+    assert pointers == {holder_key(a.user_id): claim_key(a.claim_id) for a in live}, "pointers"
+    for key, claim in slot.claims.items():
+        if claim["state"] in LIVE:  # a claim in flight says what its appointment is
+            assert any(claim_key(a.claim_id) == key and a.status == claim["state"]
+                       for a in live), "a live claim no appointment names"
 
 
-def assert_all_invariants() -> None:
+def assert_all_invariants(as_of: datetime | None = None) -> None:
     for slot in Slot.objects.only("id"):
-        assert_slot_invariants(slot.id)
+        assert_slot_invariants(slot.id, as_of)

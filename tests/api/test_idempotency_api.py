@@ -177,8 +177,10 @@ def test_a_repeat_while_the_first_is_unfinished_is_409_and_a_late_one_finishes_i
     slot = api.slot(capacity=2)
     # the first request claimed the key, then its process died before taking any seat
     request = BookingRequest(slot_id=slot["id"], user_id="u1", seats=1)
-    record, _ = repos.idempotency.claim("u1", "k-1", fingerprint("hold", request),
-                                        repos.appointments.new_id(), clock.now)
+    record = repos.idempotency.add({
+        "user_id": "u1", "key": "k-1", "fingerprint": fingerprint("hold", request),
+        "appointment_id": repos.appointments.new_id(), "claim_id": repos.appointments.new_id(),
+        "created_at": clock.now})
     clock.advance(seconds=59)
     busy = api.hold(slot["id"], **key("k-1"))
     assert (busy.status_code, busy.json["reason"]) == (409, "IDEMPOTENCY_IN_PROGRESS")

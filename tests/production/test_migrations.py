@@ -90,7 +90,8 @@ def test_the_real_migrations_from_two_runners_at_once_leave_every_index(db):
         thread.start()
     for thread in threads:
         thread.join(timeout=20)
-    assert sorted(str(m) for result in results for m in result) == ["0001_indexes"]
+    assert sorted(str(m) for result in results for m in result) == ["0001_indexes",
+                                                                     "0002_claims"]
     assert_declared_indexes_exist(db)
 
 
@@ -173,3 +174,26 @@ def test_two_scripts_with_one_version_are_an_error(tmp_path):
 def test_a_missing_directory_is_an_error_naming_the_setting(tmp_path):
     with pytest.raises(MigrationError, match="MIGRATIONS_DIR"):
         discover(tmp_path / "nowhere")
+
+
+def test_ledgers_of_version_0001_become_claims_the_appointments_name(db):
+    from bson import ObjectId
+
+    slot_id, booked, moved, old_slot = ObjectId(), ObjectId(), ObjectId(), ObjectId()
+    db.slots.insert_one({"_id": slot_id, "capacity": 3, "bookedSeats": 2, "heldSeats": 0,
+                         "entries": {f"a{moved}": {"holder": "ubob", "seats": 1,
+                                                   "state": "BOOKED", "checkAt": None}},
+                         "holders": {"uann": f"a{booked}", "ubob": f"a{moved}"}})
+    db.appointments.insert_many([
+        {"_id": booked, "slotId": slot_id, "status": "BOOKED", "seats": 1},
+        {"_id": moved, "slotId": slot_id, "status": "BOOKED", "seats": 1, "movedFrom": old_slot}])
+    apply_migrations(db, DEFAULT_DIR)
+    apply_migrations(db, DEFAULT_DIR)  # nothing left to convert
+    slot = db.slots.find_one({"_id": slot_id})
+    assert "entries" not in slot
+    assert slot["holders"] == {"uann": f"c{booked}", "ubob": f"c{moved}"}
+    assert slot["claims"][f"c{moved}"]["appointment"] == str(moved)
+    assert db.appointments.find_one({"_id": booked})["claimId"] == str(booked)
+    after_move = db.appointments.find_one({"_id": moved})
+    assert "movedFrom" not in after_move
+    assert after_move["leaving"] == [{"slotId": old_slot, "claimId": str(moved)}]

@@ -1,16 +1,18 @@
 """The seat ledger a slot keeps of who holds its seats, as plain values.
 
-Each slot document records an entry for every appointment whose seats are in flight (a hold,
-or a booking whose appointment document may not agree yet), changed in the same atomic update
-as the seat counts. The entry's `state` is the status the appointment is entitled to, so an
-appointment whose own write was lost can be repaired from the slot without guessing.
-CANCELLED and EXPIRED entries are tombstones: their seats are already returned, they only wait
-until the appointment document agrees.
+Every attempt to take seats (a hold, a booking, each try of a reschedule) makes a *claim* with
+an id of its own, recorded on the slot in the same atomic update as the seat counts. The
+claim's `state` is the status its appointment is entitled to, so an appointment whose own
+write was lost can be repaired from the slot without guessing; the appointment names its
+current claim (`claimId`), and a claim no appointment names is an orphan. CANCELLED and
+EXPIRED claims are tombstones: their seats are already returned, they only wait until the
+appointment agrees.
 
-Once a booking's appointment agrees, its entry is settled (dropped), so the ledger stays as
-small as the work in flight however many seats a slot has. What remains for every live
-appointment is its user's holder pointer (user key -> entry key): it refuses a second
-appointment of the same user and lets the booking's seats be returned exactly once.
+Once a booking's appointment names it, its claim is settled (dropped from `claims`), so the
+ledger stays as small as the work in flight however many seats a slot has. What remains for
+every live claim is its user's *holder* pointer (user key -> claim key): it refuses a second
+appointment of the same user on the slot and lets a settled booking's seats be returned
+exactly once, by the one release that finds the pointer still naming that claim.
 """
 import hashlib
 from dataclasses import dataclass, field
@@ -26,28 +28,34 @@ def holder_key(user_id: str) -> str:
     return "u" + hashlib.sha256(user_id.encode()).hexdigest()[:32]
 
 
-def entry_key(appointment_id: str) -> str:
-    return "a" + appointment_id
+def claim_key(claim_id: str) -> str:
+    return "c" + claim_id
 
 
 @dataclass(frozen=True)
-class Allocation:
+class Claim:
+    claim_id: str
     appointment_id: str
     holder: str
     seats: int
     state: Status
     until: datetime | None = None  # the hold's deadline while PENDING
-    check_at: datetime | None = None  # when the sweep compares the appointment with this entry
+    check_at: datetime | None = None  # when the sweep compares the appointment with this claim
 
     @property
     def live(self) -> bool:
         return self.state in LIVE
 
     def is_stale(self, now: datetime) -> bool:
+        """A hold whose deadline has passed: its seats are free to be reclaimed."""
         return self.state is Status.PENDING and self.until is not None and self.until <= now
 
     def is_due(self, now: datetime) -> bool:
         return self.check_at is not None and self.check_at <= now
+
+    def ending(self, now: datetime) -> Status:
+        """The tombstone a release leaves: a hold past its deadline expired, the rest cancel."""
+        return Status.EXPIRED if self.is_stale(now) else Status.CANCELLED
 
 
 @dataclass(frozen=True)
@@ -56,44 +64,44 @@ class Ledger:
     capacity: int
     booked: int
     held: int
-    entries: dict[str, Allocation] = field(default_factory=dict)
-    rev: int = 0  # changes with every ledger write; guards the sweep's bookkeeping
+    claims: dict[str, Claim] = field(default_factory=dict)  # claim id -> claim in flight
+    rev: int = 0  # changes with every ledger write; guards the sweep's `due` bookkeeping
     holders: dict[str, str] = field(default_factory=dict)  # only those asked for when read
 
     @property
     def free(self) -> int:
         return free_seats(self.capacity, self.booked, self.held)
 
-    def entry(self, appointment_id: str) -> Allocation | None:
-        return self.entries.get(appointment_id)
+    def claim(self, claim_id: str | None) -> Claim | None:
+        return self.claims.get(claim_id) if claim_id else None
 
-    def holds_seats(self, holder: str) -> bool:
-        """Whether `holder` has a live appointment here (read with that holder named)."""
-        return holder in self.holders
+    def holder_claim(self, holder: str) -> str | None:
+        """The id of the claim `holder` points at (read with that holder named)."""
+        key = self.holders.get(holder)
+        return key[1:] if key else None
 
-    def allocated(self, appointment_id: str, holder: str) -> bool:
-        """Whether the appointment holds seats here, in flight or settled."""
-        entry = self.entries.get(appointment_id)
-        return (entry is not None and entry.live) or self.holders.get(holder) == entry_key(
-            appointment_id)
+    def live_claim(self, claim_id: str | None, holder: str, appointment_id: str,
+                   seats: int) -> Claim | None:
+        """The claim if its seats are still taken: in flight, or a booking settled into the
+        holder pointer alone."""
+        found = self.claim(claim_id)
+        if found is not None:
+            return found if found.live else None
+        if claim_id and self.holder_claim(holder) == claim_id:
+            return Claim(claim_id, appointment_id, holder, seats, Status.BOOKED)
+        return None
 
-    def settled_booking(self, appointment_id: str, holder: str, seats: int) -> Allocation | None:
-        """The booking `appointment_id` as the holder pointer still records it, entry dropped."""
-        if appointment_id in self.entries or self.holders.get(holder) != entry_key(appointment_id):
-            return None
-        return Allocation(appointment_id, holder, seats, Status.BOOKED)
+    def stale_holds(self, now: datetime) -> list[Claim]:
+        return [c for c in self.claims.values() if c.is_stale(now)]
 
-    def stale_holds(self, now: datetime) -> list[Allocation]:
-        return [e for e in self.entries.values() if e.is_stale(now)]
-
-    def due(self, now: datetime) -> list[Allocation]:
-        return [e for e in self.entries.values() if e.is_due(now)]
+    def due(self, now: datetime) -> list[Claim]:
+        return [c for c in self.claims.values() if c.is_due(now)]
 
     def next_check(self) -> datetime | None:
-        return min((e.check_at for e in self.entries.values() if e.check_at), default=None)
+        return min((c.check_at for c in self.claims.values() if c.check_at), default=None)
 
     def refusal(self, holder: str, seats: int) -> DomainError:
-        """Why an allocation of `seats` for `holder` cannot succeed on this ledger."""
-        if self.holds_seats(holder):
+        """Why a claim of `seats` for `holder` cannot be taken on this ledger."""
+        if holder in self.holders:
             return DuplicateBooking("this user already holds or booked seats on this slot")
         return SlotUnavailable(f"{self.free} seat(s) free, {seats} asked")

@@ -1,8 +1,17 @@
-from mongoengine import DateTimeField, Document, IntField, ObjectIdField, StringField
+from mongoengine import (
+    DateTimeField,
+    DictField,
+    Document,
+    IntField,
+    ListField,
+    ObjectIdField,
+    StringField,
+)
 
 
 class Appointment(Document):
-    """A customer's claim on seats of a slot. Its status follows the slot's ledger entry."""
+    """A customer's seats on a slot. `claimId` names the claim on the slot's ledger that holds
+    them; its status follows that claim."""
 
     slot_id = ObjectIdField(db_field="slotId", required=True)
     service_id = ObjectIdField(db_field="serviceId", required=True)
@@ -15,8 +24,9 @@ class Appointment(Document):
     created_at = DateTimeField(db_field="createdAt")
     updated_at = DateTimeField(db_field="updatedAt")
     cancelled_at = DateTimeField(db_field="cancelledAt")
-    # set while a reschedule has moved the appointment but not yet freed the old slot
-    moved_from = ObjectIdField(db_field="movedFrom")
+    claim_id = StringField(db_field="claimId")
+    # claims it moved away from ({"slotId", "claimId"}) until their seats are returned
+    leaving = ListField(DictField())
 
     meta = {
         "collection": "appointments",
@@ -29,6 +39,6 @@ class Appointment(Document):
             ("service_id", "-created_at", "-id"),
             ("-created_at", "-id"),
             ("status", "expires_at"),
-            {"fields": ["moved_from"], "sparse": True},
+            {"fields": ["leaving.claimId"], "sparse": True},
         ],
     }

@@ -4,12 +4,14 @@ KEY_LIFETIME_SECONDS = 24 * 3600
 
 
 class IdempotencyRecord(Document):
-    """One Idempotency-Key of one user: the request it answered and the appointment it made."""
+    """One Idempotency-Key of one user: the request it answered, and the appointment and claim
+    it makes (named before any seat is taken, so a resumed request recognises its own)."""
 
     user_id = StringField(db_field="userId", required=True)
     key = StringField(required=True)
     fingerprint = StringField(required=True)
     appointment_id = ObjectIdField(db_field="appointmentId", required=True)
+    claim_id = StringField(db_field="claimId")
     created_at = DateTimeField(db_field="createdAt", required=True)
 
     meta = {

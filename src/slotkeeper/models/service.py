@@ -12,6 +12,8 @@ class Service(Document):
     currency = StringField(default="USD")
     timezone = StringField(default="UTC")
     active = BooleanField(default=True)
+    # set while an archive decides; a booking that sees it cancels it (see catalog.archive)
+    closing = StringField()
     created_at = DateTimeField(db_field="createdAt")
     updated_at = DateTimeField(db_field="updatedAt")
 

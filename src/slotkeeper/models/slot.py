@@ -4,10 +4,10 @@ from mongoengine import DateTimeField, DictField, Document, IntField, ObjectIdFi
 class Slot(Document):
     """A time window of a service with a number of seats.
 
-    `entries` is the seat ledger (appointment key -> allocation) and `holders` maps a user key
-    to the appointment holding seats for it; both change only in the same atomic update as
-    the counts (see repositories/slot_ledger.py). `due` is a lower bound of the earliest
-    `checkAt` of the entries, so the sweep finds slots needing attention through an index.
+    `claims` is the seat ledger (claim key -> claim in flight) and `holders` maps a user key
+    to the claim holding seats for it; both change only in the same atomic update as the
+    counts (see repositories/seat_ledger.py). `due` is a lower bound of the earliest
+    `checkAt` of the claims, so the sweep finds slots needing attention through an index.
     """
 
     service_id = ObjectIdField(db_field="serviceId", required=True)
@@ -17,7 +17,7 @@ class Slot(Document):
     booked_seats = IntField(db_field="bookedSeats", default=0)
     held_seats = IntField(db_field="heldSeats", default=0)
     status = StringField(default="AVAILABLE")
-    entries = DictField()
+    claims = DictField()
     holders = DictField()
     due = DateTimeField()
     rev = IntField(default=0)

@@ -2,6 +2,7 @@ from datetime import datetime
 
 from bson import ObjectId
 from mongoengine import NotUniqueError
+from pymongo import ReturnDocument
 
 from slotkeeper.domain.errors import NotFound
 from slotkeeper.domain.status import Status
@@ -33,30 +34,38 @@ class MongoAppointmentRepository:
         except NotUniqueError:
             return None
 
-    def transition(self, appointment_id, slot_id, from_: set[Status], to: Status,
-                   now: datetime, **extra) -> bool:
-        """Move to `to` only from one of `from_` and only while the appointment is on `slot_id`."""
-        query = {"_id": object_id(appointment_id, "appointment"),
-                 "slotId": object_id(slot_id, "slot"), "status": {"$in": [s.value for s in from_]}}
+    def transition(self, appointment_id, claim_id: str, from_: set[Status], to: Status,
+                   now: datetime, **extra) -> Appointment | None:
+        """Move to `to` only from one of `from_` and only while the appointment names the claim
+        `claim_id`; the appointment as it is after, or None when it did not match."""
+        query = {"_id": object_id(appointment_id, "appointment"), "claimId": claim_id,
+                 "status": {"$in": [s.value for s in from_]}}
         update = {"status": to.value, "updatedAt": now, **extra}
         if to is not Status.PENDING:
             update["expiresAt"] = None
-        return self._update(query, {"$set": update})
+        return self._find_and_update(query, {"$set": update})
 
-    def move(self, appointment_id, from_slot, to_slot, status: Status, now: datetime) -> bool:
-        """Point the appointment at another slot, remembering the old one until it is freed."""
-        old = object_id(from_slot, "slot")
-        query = {"_id": object_id(appointment_id, "appointment"), "slotId": old,
-                 "status": status.value, "movedFrom": None}
-        return self._update(query, {"$set": {"slotId": object_id(to_slot, "slot"),
-                                             "movedFrom": old, "updatedAt": now}})
+    def move(self, appointment_id, status: Status, from_slot, from_claim: str, to_slot,
+             to_claim: str, now: datetime) -> Appointment | None:
+        """Point the appointment at claim `to_claim` on `to_slot` (compare-and-set: only while
+        it names `from_claim` in `status`), remembering the old claim until its seats are
+        returned. The appointment as it is after, or None when it had changed."""
+        query = {"_id": object_id(appointment_id, "appointment"), "claimId": from_claim,
+                 "status": status.value}
+        left = {"slotId": object_id(from_slot, "slot"), "claimId": from_claim}
+        return self._find_and_update(query, {
+            "$set": {"slotId": object_id(to_slot, "slot"), "claimId": to_claim, "updatedAt": now},
+            "$push": {"leaving": left}})
 
-    def finish_move(self, appointment_id) -> None:
-        Appointment._get_collection().update_one(
-            {"_id": object_id(appointment_id, "appointment")}, {"$unset": {"movedFrom": ""}})
+    def left(self, appointment_id, claim_id: str) -> bool:
+        """Forget a claim the appointment moved away from, once its seats are returned."""
+        return self._update({"_id": object_id(appointment_id, "appointment")},
+                            {"$pull": {"leaving": {"claimId": claim_id}}})
 
-    def moving(self, limit: int) -> list[Appointment]:
-        return list(Appointment.objects(moved_from__ne=None).limit(limit))
+    def leaving(self, limit: int) -> list[Appointment]:
+        """Appointments with claims left behind by a move whose seats may still be taken."""
+        return list(Appointment.objects(__raw__={"leaving.claimId": {"$exists": True}})
+                    .limit(limit))
 
     def stale_holds(self, now: datetime, limit: int, slot_id=None) -> list[Appointment]:
         query = Appointment.objects(status=Status.PENDING.value, expires_at__lte=now)
@@ -74,8 +83,13 @@ class MongoAppointmentRepository:
         order = ("-created_at", "-id") if newest_first else ("created_at", "id")
         return fetch_page(Appointment.objects(__raw__=query).order_by(*order), page)
 
-    def _update(self, query: dict, update: dict) -> bool:
+    def _update(self, query: dict, update) -> bool:
         return Appointment._get_collection().update_one(query, update).modified_count == 1
+
+    def _find_and_update(self, query: dict, update) -> Appointment | None:
+        doc = Appointment._get_collection().find_one_and_update(
+            query, update, return_document=ReturnDocument.AFTER)
+        return None if doc is None else Appointment._from_son(doc)
 
 
 def status_query(status: str, now: datetime) -> dict:

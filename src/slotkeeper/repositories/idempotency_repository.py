@@ -1,6 +1,7 @@
 from datetime import datetime, timedelta
 
 from mongoengine import NotUniqueError
+from pymongo import ReturnDocument
 
 from slotkeeper.models import IdempotencyRecord
 from slotkeeper.models.idempotency import KEY_LIFETIME_SECONDS
@@ -9,24 +10,31 @@ KEY_LIFETIME = timedelta(seconds=KEY_LIFETIME_SECONDS)
 
 
 class MongoIdempotencyRepository:
-    def claim(self, user_id: str, key: str, fingerprint: str, appointment_id: str,
-              now: datetime) -> tuple[IdempotencyRecord, bool]:
-        """The record of (user, key) and whether this call created it. A record older than
-        the key lifetime counts as gone (the TTL index removes it only eventually)."""
-        record = IdempotencyRecord(user_id=user_id, key=key, fingerprint=fingerprint,
-                                   appointment_id=appointment_id, created_at=now)
+    """Records of Idempotency-Keys; each method is one database operation."""
+
+    def add(self, fields: dict) -> IdempotencyRecord | None:
+        """Insert the record of a new (user, key); None when one exists already."""
         try:
-            return record.save(force_insert=True), True
+            return IdempotencyRecord(**fields).save(force_insert=True)
         except NotUniqueError:
-            pass
-        old = IdempotencyRecord.objects(user_id=user_id, key=key).first()
-        if old is None:  # expired and removed in between: claim again
-            return self.claim(user_id, key, fingerprint, appointment_id, now)
+            return None
+
+    def find(self, user_id: str, key: str) -> IdempotencyRecord | None:
+        son = IdempotencyRecord._get_collection().find_one({"userId": user_id, "key": key})
+        return None if son is None else IdempotencyRecord._from_son(son)
+
+    def renew(self, old: IdempotencyRecord, fields: dict,
+              now: datetime) -> IdempotencyRecord | None:
+        """Reuse the record of a key older than its lifetime (the TTL index removes it only
+        eventually) for a new request; None if it changed or went in the meantime."""
         if old.created_at > now - KEY_LIFETIME:
-            return old, False
-        replaced = IdempotencyRecord.objects(id=old.id, created_at=old.created_at).update_one(
-            set__fingerprint=fingerprint, set__appointment_id=appointment_id, set__created_at=now)
-        return (IdempotencyRecord.objects.get(id=old.id), bool(replaced))
+            return None
+        son = IdempotencyRecord._get_collection().find_one_and_update(
+            {"_id": old.id, "createdAt": old.created_at},
+            {"$set": IdempotencyRecord(**fields).to_mongo().to_dict()},
+            return_document=ReturnDocument.AFTER)
+        return None if son is None else IdempotencyRecord._from_son(son)
 
     def forget(self, record: IdempotencyRecord) -> None:
-        IdempotencyRecord.objects(id=record.id, appointment_id=record.appointment_id).delete()
+        IdempotencyRecord._get_collection().delete_one(
+            {"_id": record.id, "appointmentId": record.appointment_id})

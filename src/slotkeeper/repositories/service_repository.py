@@ -24,10 +24,30 @@ class MongoServiceRepository:
             setattr(service, name, value)
         return service.save()
 
-    def set_active(self, service_id, active: bool, now) -> bool:
-        """Flip `active`; True when this call changed it."""
-        return bool(Service.objects(id=service_id, active=not active).update_one(
-            set__active=active, set__updated_at=now))
+    def _update(self, query: dict, update: dict) -> bool:
+        return Service._get_collection().update_one(query, update).modified_count == 1
+
+    def begin_closing(self, service_id, token: str) -> bool:
+        """Mark an archive in progress, unless the service is archived or one is already."""
+        return self._update({"_id": object_id(service_id, "service"), "active": True,
+                             "closing": None}, {"$set": {"closing": token}})
+
+    def finish_closing(self, service_id, token: str, now) -> bool:
+        """Archive the service, only while the archive `token` is still in progress."""
+        return self._update({"_id": object_id(service_id, "service"), "closing": token},
+                            {"$set": {"active": False, "updatedAt": now},
+                             "$unset": {"closing": ""}})
+
+    def stop_closing(self, service_id, token: str) -> bool:
+        """End the archive `token` without archiving (its own refusal, or a booking's veto)."""
+        return self._update({"_id": object_id(service_id, "service"), "closing": token},
+                            {"$unset": {"closing": ""}})
+
+    def reopen(self, service_id, now) -> bool:
+        """Make an archived service bookable again; True when this call changed it."""
+        return self._update({"_id": object_id(service_id, "service"), "active": False},
+                            {"$set": {"active": True, "updatedAt": now},
+                             "$unset": {"closing": ""}})
 
     def list_page(self, page: PageRequest, category=None, active=None, q=None) -> Page:
         query = {}

@@ -7,7 +7,7 @@ from slotkeeper.models import Slot
 from slotkeeper.repositories.ids import load_many, load_one, object_id
 from slotkeeper.repositories.page import Page, PageRequest, fetch_page
 
-LEDGER_FIELDS = ("entries", "holders")
+LEDGER_FIELDS = ("claims", "holders")
 WITHOUT_LEDGER = {field: 0 for field in LEDGER_FIELDS}
 DUPLICATE_KEY = 11000
 

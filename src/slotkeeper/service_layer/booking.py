@@ -1,19 +1,21 @@
-"""Taking seats: hold and book (confirm and cancel are in lifecycle.py, moving in reschedule.py)."""
+"""Taking seats on a slot for a new appointment: hold and book."""
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
 from slotkeeper.domain.actor import Actor
-from slotkeeper.domain.errors import Forbidden, Invalid, ServiceInactive, SlotInPast
-from slotkeeper.domain.ledger import Allocation, holder_key
+from slotkeeper.domain.errors import Conflict, Forbidden, ServiceInactive
+from slotkeeper.domain.ledger import Claim, holder_key
 from slotkeeper.domain.status import Status
 from slotkeeper.repositories import Repositories
-from slotkeeper.service_layer.history import Populated, populate_one
 from slotkeeper.service_layer.idempotency import run_once
-from slotkeeper.service_layer.reconcile import reclaim_stale_holds
-
-# How long a request may take between its slot write and its appointment write before the
-# sweep treats the slot's entry as left behind by a dead process.
-WRITE_GRACE = timedelta(seconds=60)
+from slotkeeper.service_layer.reading import Populated, populate_one
+from slotkeeper.service_layer.seats import (
+    WRITE_GRACE,
+    Taken,
+    check_open,
+    check_slot,
+    take_seats,
+)
 
 
 @dataclass(frozen=True)
@@ -30,10 +32,11 @@ def hold_seats(repos: Repositories, request: BookingRequest, now: datetime, ttl:
     """Hold seats on a slot until now + ttl (PENDING)."""
     check_acts_for(actor, request)
 
-    def hold(appointment_id=None):
-        entry = _allocation(repos, request, Status.PENDING, appointment_id, until=now + ttl)
-        return _take_seats(repos, request, entry, now)
-    return _present(repos, _once(repos, idempotency_key, "hold", request, now, hold))
+    def hold(appointment_id: str, claim_id: str) -> Populated:
+        claim = Claim(claim_id, appointment_id, holder_key(request.user_id), request.seats,
+                      Status.PENDING, until=now + ttl, check_at=now + ttl)
+        return _take(repos, request, claim, now)
+    return _once(repos, idempotency_key, "hold", request, now, hold)
 
 
 def book_seats(repos: Repositories, request: BookingRequest, now: datetime, *,
@@ -41,11 +44,11 @@ def book_seats(repos: Repositories, request: BookingRequest, now: datetime, *,
     """Book seats on a slot at once (BOOKED)."""
     check_acts_for(actor, request)
 
-    def book(appointment_id=None):
-        entry = _allocation(repos, request, Status.BOOKED, appointment_id,
-                            check_at=now + WRITE_GRACE)
-        return _take_seats(repos, request, entry, now)
-    return _present(repos, _once(repos, idempotency_key, "book", request, now, book))
+    def book(appointment_id: str, claim_id: str) -> Populated:
+        claim = Claim(claim_id, appointment_id, holder_key(request.user_id), request.seats,
+                      Status.BOOKED, check_at=now + WRITE_GRACE)
+        return _take(repos, request, claim, now)
+    return _once(repos, idempotency_key, "book", request, now, book)
 
 
 def check_acts_for(actor: Actor, request: BookingRequest) -> None:
@@ -55,71 +58,33 @@ def check_acts_for(actor: Actor, request: BookingRequest) -> None:
                         "token's sub")
 
 
-def _once(repos, key, kind, request, now, create):
-    return create() if key is None else run_once(repos, key, kind, request, now, create)
+def _once(repos, key, kind, request, now, create) -> Populated:
+    if key is None:
+        return create(repos.appointments.new_id(), repos.appointments.new_id())
+    return run_once(repos, key, kind, request, now, create)
 
 
-def _present(repos: Repositories, made) -> Populated:
-    """What was just made comes populated already; a replayed appointment is read fresh."""
-    return made if isinstance(made, Populated) else populate_one(repos, made)
-
-
-def _allocation(repos, request, state, appointment_id, until=None, check_at=None) -> Allocation:
-    return Allocation(appointment_id or repos.appointments.new_id(), holder_key(request.user_id),
-                      request.seats, state, until=until, check_at=check_at or until)
-
-
-def _take_seats(repos: Repositories, request: BookingRequest, entry: Allocation,
-                now: datetime):
+def _take(repos: Repositories, request: BookingRequest, claim: Claim, now: datetime) -> Populated:
     slot = repos.slots.get(request.slot_id)
-    service = check_bookable(repos, slot, entry.seats, now)
-    slot_after = take_seats_on(repos, slot, entry, now)
-    fields = dict(id=entry.appointment_id, slot_id=slot.id, service_id=slot.service_id,
-                  user_id=request.user_id, user_name=request.user_name,
-                  user_email=request.user_email, seats=entry.seats, status=entry.state.value,
-                  expires_at=entry.until, created_at=now, updated_at=now)
-    appointment = repos.appointments.add(fields)
-    if appointment is None:  # a resumed idempotent request already wrote it
-        return repos.appointments.get(entry.appointment_id)
-    if entry.state is Status.BOOKED:  # the appointment agrees now: keep the ledger small
-        repos.ledger.settle(slot.id, entry)
-    if slot_after is None:  # a resumed request: the counts are read fresh
-        return appointment
-    return Populated(appointment, service, slot_after)
-
-
-def check_bookable(repos: Repositories, slot, seats: int, now: datetime):
-    """The slot's service, if the slot can take `seats` now."""
-    if seats > slot.capacity:
-        raise Invalid(f"the slot has {slot.capacity} seat(s) in all", field="seats")
-    if slot.start_time <= now:
-        raise SlotInPast("the slot has already started")
-    service = repos.services.get(slot.service_id)
-    if not service.active:
-        raise ServiceInactive("the service is archived and takes no new appointments")
-    return service
-
-
-def take_seats_on(repos: Repositories, slot, entry: Allocation, now: datetime):
-    """Allocate on the slot's ledger and return the slot as it is after; None when a resumed
-    request had already allocated. Stale holds never block: reclaim them, try once more."""
-    slot_id = slot.id
-    slot_after = repos.ledger.allocate(slot, entry, now)
-    if slot_after is not None:
-        return slot_after
-    ledger = _ledger_or_404(repos, slot_id, entry.holder)
-    if reclaim_stale_holds(repos, slot_id, now, ledger):
-        slot_after = repos.ledger.allocate(slot, entry, now)
-        if slot_after is not None:
-            return slot_after
-        ledger = _ledger_or_404(repos, slot_id, entry.holder)
-    if ledger.allocated(entry.appointment_id, entry.holder):
-        return None
-    raise ledger.refusal(entry.holder, entry.seats)
-
-
-def _ledger_or_404(repos: Repositories, slot_id, holder: str):
-    ledger = repos.ledger.read(slot_id, holder=holder)
-    if ledger is None:
-        repos.slots.get(slot_id)  # raises NotFound
-    return ledger
+    check_slot(slot, claim.seats, now)
+    try:
+        taken = take_seats(repos, slot, claim, now)
+    except Conflict:
+        if not repos.services.get(slot.service_id).active:
+            raise ServiceInactive("the service is archived and takes no new appointments") from None
+        raise
+    service = check_open(repos, slot.service_id, slot.id, claim, now)
+    appointment = repos.appointments.add(dict(
+        id=claim.appointment_id, slot_id=slot.id, service_id=slot.service_id,
+        user_id=request.user_id, user_name=request.user_name, user_email=request.user_email,
+        seats=claim.seats, status=claim.state.value, expires_at=claim.until,
+        claim_id=claim.claim_id, created_at=now, updated_at=now))
+    if appointment is None:  # a resumed idempotent request: its first run wrote it
+        return populate_one(repos, repos.appointments.get(claim.appointment_id))
+    if claim.state is Status.BOOKED:  # the appointment names the claim now: keep the ledger small
+        repos.ledger.settle(slot.id, claim)
+    match taken:
+        case Taken(slot=slot_after):
+            return Populated(appointment, service, slot_after)
+        case _:  # taken by an earlier run: the counts are read fresh
+            return populate_one(repos, appointment)

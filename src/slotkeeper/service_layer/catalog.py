@@ -25,21 +25,42 @@ def list_services(repos: Repositories, page: PageRequest, **filters) -> Page:
 def update_service(repos: Repositories, service_id: str, fields: dict, now: datetime):
     """Change some fields of a service; setting active to false is archiving, with its rule."""
     service = repos.services.get(service_id)
-    if fields.get("active") is False and service.active:
+    fields = dict(fields)
+    active = fields.pop("active", None)
+    if active is False and service.active:
         archive_service(repos, service_id, now)
-        fields = {name: value for name, value in fields.items() if name != "active"}
+    elif active is True and not service.active:
+        repos.services.reopen(service.id, now)
+    if active is not None:
         service = repos.services.get(service_id)
     return repos.services.update(service, {**fields, "updated_at": now})
 
 
 def archive_service(repos: Repositories, service_id: str, now: datetime) -> None:
-    """Archive a service unless seats of its future slots are held or booked."""
+    """Archive a service unless seats of its future slots are held or booked.
+
+    Linearizable with booking, without transactions: the service is first marked `closing`;
+    every booking reads the service after taking its seats and, finding the mark, removes it.
+    So either the archive's look for taken seats sees the booking's seats, or the booking
+    sees the mark and the archive's final compare-and-set on the mark fails; both refuse the
+    archive, which has then changed nothing anyone can see. Bookings never see the mark as
+    "archived", so a refused archive never turns a customer away.
+    """
     service = repos.services.get(service_id)
-    # closing first means no new appointment can start while we look for live ones
-    closed_here = repos.services.set_active(service.id, False, now)
+    if not service.active:
+        return
+    token = service.closing or repos.appointments.new_id()  # a dead archive's mark is reused
+    if not service.closing and not repos.services.begin_closing(service.id, token):
+        service = repos.services.get(service_id)
+        if not service.active:
+            return
+        token = service.closing or token
     if _has_live_seats(repos, service.id, now):
-        if closed_here:  # a refusal leaves no trace, not even in updatedAt
-            repos.services.set_active(service.id, True, service.updated_at)
+        repos.services.stop_closing(service.id, token)
+        raise HasActiveAppointments("the service has held or booked seats on future slots")
+    if repos.services.finish_closing(service.id, token, now):
+        return
+    if repos.services.get(service_id).active:  # a booking came in and ended the archive
         raise HasActiveAppointments("the service has held or booked seats on future slots")
 
 
@@ -105,4 +126,5 @@ def delete_slot(repos: Repositories, slot_id: str, now: datetime) -> None:
         return
     if reclaim_stale_holds(repos, slot_id, now) and repos.slots.delete_if_idle(slot_id):
         return
+    repos.slots.get(slot_id)  # deleted meanwhile by someone else: NotFound, as after them
     raise HasActiveAppointments("seats of this slot are held or booked")

@@ -3,8 +3,8 @@ from dataclasses import dataclass
 from datetime import datetime
 
 from slotkeeper.repositories import Repositories
-from slotkeeper.service_layer.reconcile import reconcile_appointment, reconcile_entry
-from slotkeeper.service_layer.reschedule import free_old_slot
+from slotkeeper.service_layer.reconcile import reconcile_appointment, reconcile_claim
+from slotkeeper.service_layer.seats import free_left
 
 BATCH = 500
 MAX_BATCHES = 20  # one pass handles at most this many batches; the next pass goes on
@@ -29,7 +29,7 @@ def expire_stale_holds(repos: Repositories, now: datetime) -> int:
 
 
 def check_due_slots(repos: Repositories, now: datetime) -> tuple[int, int]:
-    """Settle the ledger entries whose check time has come; (seats returned, slots checked)."""
+    """Settle the claims whose check time has come; (seats returned, slots checked)."""
     returned = checked = 0
     for _ in range(MAX_BATCHES):
         slot_ids = repos.ledger.slots_due(now, BATCH)
@@ -45,8 +45,8 @@ def _check_slot(repos: Repositories, slot_id, now: datetime) -> int:
     ledger = repos.ledger.read(slot_id)
     if ledger is None:
         return 0
-    returned = sum(reconcile_entry(repos, ledger, entry, now)
-                   for entry in {*ledger.due(now), *ledger.stale_holds(now)})
+    returned = sum(reconcile_claim(repos, ledger, claim, now)
+                   for claim in {*ledger.due(now), *ledger.stale_holds(now)})
     after = repos.ledger.read(slot_id)
     if after is not None:  # a lower bound of the next check, unless the ledger moved on
         repos.ledger.reset_due(slot_id, after.next_check(), after.rev)
@@ -54,10 +54,11 @@ def _check_slot(repos: Repositories, slot_id, now: datetime) -> int:
 
 
 def finish_moves(repos: Repositories, now: datetime) -> int:
-    moving = repos.appointments.moving(BATCH)
-    for appointment in moving:
-        free_old_slot(repos, appointment, appointment.moved_from, now)
-    return len(moving)
+    """Return the seats of claims that moved appointments left behind."""
+    moved = repos.appointments.leaving(BATCH)
+    for appointment in moved:
+        free_left(repos, appointment, now)
+    return len(moved)
 
 
 def sweep(repos: Repositories, now: datetime) -> SweepReport:

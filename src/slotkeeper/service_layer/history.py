@@ -1,59 +1,21 @@
-"""Reading appointments, each with its current service and slot (two queries per page).
+"""Use cases that read appointments, each with its current service and slot.
 
 A hold past its deadline is EXPIRED whether or not the sweep has written it yet: single reads
 settle it on the spot, lists show it as EXPIRED and filter it as such.
 """
-from dataclasses import dataclass
 from datetime import datetime
 
 from slotkeeper.domain.actor import Actor
-from slotkeeper.domain.errors import Forbidden, NotFound
-from slotkeeper.domain.status import Status
+from slotkeeper.domain.errors import Forbidden
 from slotkeeper.repositories import Page, PageRequest, Repositories
+from slotkeeper.service_layer.reading import (
+    Populated,
+    get_owned,
+    is_stale_hold,
+    populate,
+    populate_one,
+)
 from slotkeeper.service_layer.reconcile import reconcile_appointment
-
-
-@dataclass(frozen=True)
-class Populated:
-    """An appointment with the service and slot it refers to (None once a slot is deleted)."""
-
-    appointment: object
-    service: object | None
-    slot: object | None
-    as_of: datetime | None = None
-
-    @property
-    def status(self) -> str:
-        if self.as_of is not None and is_stale_hold(self.appointment, self.as_of):
-            return Status.EXPIRED.value
-        return self.appointment.status
-
-    def __getattr__(self, name):
-        return getattr(self.appointment, name)
-
-
-def is_stale_hold(appointment, now: datetime) -> bool:
-    return appointment.status == Status.PENDING.value and appointment.expires_at <= now
-
-
-def populate(repos: Repositories, appointments: list, now: datetime | None = None):
-    services = repos.services.get_many(a.service_id for a in appointments)
-    slots = repos.slots.get_many(a.slot_id for a in appointments)
-    return [Populated(a, services.get(a.service_id), slots.get(a.slot_id), now)
-            for a in appointments]
-
-
-def populate_one(repos: Repositories, appointment) -> Populated:
-    return populate(repos, [appointment])[0]
-
-
-def get_owned(repos: Repositories, appointment_id: str, actor: Actor):
-    """The appointment if the actor may act on it; someone else's is "not found", word for word."""
-    # the same answer as for an unknown id, so that ids cannot be probed for existence
-    appointment = repos.appointments.get(appointment_id)
-    if not actor.may_act_for(appointment.user_id):
-        raise NotFound(f"appointment {appointment_id} not found")
-    return appointment
 
 
 def get_appointment(repos: Repositories, appointment_id: str, now: datetime, *,

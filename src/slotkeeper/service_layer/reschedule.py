@@ -1,38 +1,69 @@
 """Moving an appointment to another slot: take the new seats first, then free the old ones."""
-from dataclasses import replace
 from datetime import datetime
 
 from slotkeeper.domain.actor import Actor
-from slotkeeper.domain.errors import HoldExpired, Invalid, InvalidTransition
-from slotkeeper.domain.ledger import Allocation, holder_key
+from slotkeeper.domain.errors import DuplicateBooking, HoldExpired, Invalid, InvalidTransition
+from slotkeeper.domain.ledger import Claim, Ledger
 from slotkeeper.domain.status import Status
 from slotkeeper.repositories import Repositories
-from slotkeeper.service_layer.booking import WRITE_GRACE, check_bookable, take_seats_on
-from slotkeeper.service_layer.history import get_owned, populate_one
-from slotkeeper.service_layer.lifecycle import entry_of
+from slotkeeper.service_layer.reading import Populated, get_owned, populate_one
 from slotkeeper.service_layer.reconcile import reconcile_appointment
+from slotkeeper.service_layer.seats import (
+    WRITE_GRACE,
+    check_open,
+    check_slot,
+    claim_of,
+    free_left,
+    give_back,
+    ledger_or_404,
+    take_seats,
+)
+
+# Another reschedule of the same appointment may move it between our reads: try this often.
+ATTEMPTS = 3
 
 
 def reschedule_appointment(repos: Repositories, appointment_id: str, slot_id: str,
-                           now: datetime, *, actor: Actor):
-    """Move the actor's hold or booking to a slot of the same service, same seats and status."""
-    appointment = get_owned(repos, appointment_id, actor)
-    _refuse_unless_live(repos, appointment, now)
+                           now: datetime, *, actor: Actor) -> Populated:
+    """Move the actor's hold or booking to a slot of the same service, same seats and status.
+
+    The attempt takes a claim of its own on the new slot, then moves the appointment to it
+    by compare-and-set on the claim the appointment names; if the appointment changed in
+    between, the attempt gives back exactly the claim it took and starts over."""
     slot = repos.slots.get(slot_id)
-    if slot.id == appointment.slot_id:
-        return populate_one(repos, appointment)
-    if slot.service_id != appointment.service_id:
-        raise Invalid("the new slot must belong to the same service", field="slotId")
-    check_bookable(repos, slot, appointment.seats, now)
-    entry = _new_entry(entry_of(appointment), now)
-    take_seats_on(repos, slot, entry, now)
-    if not repos.appointments.move(appointment.id, appointment.slot_id, slot.id, entry.state, now):
-        give_back(repos, slot.id, entry, now)
-        raise InvalidTransition("the appointment changed while it was being rescheduled")
-    if entry.state is Status.BOOKED:  # the appointment points here now: settle the entry
-        repos.ledger.settle(slot.id, entry)
-    free_old_slot(repos, appointment, appointment.slot_id, now)
-    return populate_one(repos, repos.appointments.get(appointment_id))
+    for _ in range(ATTEMPTS):
+        appointment = get_owned(repos, appointment_id, actor)
+        _refuse_unless_live(repos, appointment, now)
+        if slot.id == appointment.slot_id:
+            return populate_one(repos, appointment)
+        if slot.service_id != appointment.service_id:
+            raise Invalid("the new slot must belong to the same service", field="slotId")
+        check_slot(slot, appointment.seats, now)
+        claim = ours = _new_claim(repos, appointment, now)
+        try:
+            take_seats(repos, slot, claim, now)
+        except DuplicateBooking:
+            ledger = ledger_or_404(repos, slot.id, claim.holder)
+            there = repos.appointments.get(appointment_id)  # read after the ledger, on purpose
+            if str(there.slot_id) == str(slot.id):  # another attempt has just moved it here
+                _refuse_unless_live(repos, there, now)
+                return populate_one(repos, there)
+            claim, ours = _claim_of_same_move(ledger, claim, now), None
+        check_open(repos, slot.service_id, slot.id, ours, now)
+        moved = repos.appointments.move(appointment.id, Status(appointment.status),
+                                        appointment.slot_id, appointment.claim_id, slot.id,
+                                        claim.claim_id, now)
+        if moved is None:
+            moved = repos.appointments.find(appointment.id)
+            if moved is None or moved.claim_id != claim.claim_id:  # changed: not this move
+                if ours is not None:
+                    give_back(repos, slot.id, ours, now)
+                continue
+        if claim.state is Status.BOOKED:  # the appointment names the claim: settle it
+            repos.ledger.settle(slot.id, claim)
+        free_left(repos, moved, now)
+        return populate_one(repos, moved)
+    raise InvalidTransition("the appointment changed while it was being rescheduled")
 
 
 def _refuse_unless_live(repos: Repositories, appointment, now: datetime) -> None:
@@ -46,31 +77,24 @@ def _refuse_unless_live(repos: Repositories, appointment, now: datetime) -> None
     raise HoldExpired("the hold has expired; its seats are free again")
 
 
-def _new_entry(old: Allocation, now: datetime) -> Allocation:
-    # until the appointment points here, the entry is an orphan candidate after the grace
+def _new_claim(repos: Repositories, appointment, now: datetime) -> Claim:
+    # until the appointment names it, the claim is an orphan candidate after the grace
+    old = claim_of(appointment)
     check_at = now + WRITE_GRACE
     if old.until is not None:
         check_at = min(check_at, old.until)
-    return replace(old, check_at=check_at)
+    return Claim(repos.appointments.new_id(), old.appointment_id, old.holder, old.seats,
+                 old.state, old.until, check_at)
 
 
-def give_back(repos: Repositories, slot_id, entry: Allocation, now: datetime) -> bool:
-    """Release a live entry on behalf of nobody (its appointment is elsewhere) and forget it."""
-    target = Status.EXPIRED if entry.is_stale(now) else Status.CANCELLED
-    released = repos.ledger.release(slot_id, entry, target, now)
-    if released:
-        repos.ledger.settle(slot_id, replace(entry, state=target))
-    return released
-
-
-def free_old_slot(repos: Repositories, appointment, old_slot_id, now: datetime) -> None:
-    """Free the seats a moved appointment left on its old slot, whatever state they are in."""
-    holder, key = holder_key(appointment.user_id), str(appointment.id)
-    for _ in range(3):  # the entry may change state under us (a late confirm): read again
-        ledger = repos.ledger.read(old_slot_id, holder=holder)
-        if ledger is None:
-            break
-        entry = ledger.entry(key) or ledger.settled_booking(key, holder, appointment.seats)
-        if entry is None or not entry.live or give_back(repos, old_slot_id, entry, now):
-            break
-    repos.appointments.finish_move(appointment.id)
+def _claim_of_same_move(ledger: Ledger, ours: Claim, now: datetime) -> Claim:
+    """The user already holds seats on the slot. If they are a claim another attempt to move
+    this same appointment here has just taken, finish that move with it (the appointment ends
+    up here either way); otherwise the refusal stands. (A settled claim there means the move
+    was finished before the ledger was read, which the caller's later read of the appointment
+    has seen.)"""
+    theirs = ledger.claim(ledger.holder_claim(ours.holder))
+    if (theirs is None or theirs.appointment_id != ours.appointment_id
+            or theirs.state is not ours.state or theirs.is_due(now)):
+        raise ledger.refusal(ours.holder, ours.seats)
+    return theirs

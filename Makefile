@@ -24,8 +24,12 @@ migrate: $(STAMP)  ## apply pending migrations to MONGODB_URI (safe to run twice
 test: $(STAMP)  ## the whole suite (MONGODB_URI=... runs it against a real MongoDB)
 	$(BIN)/python -m pytest
 
-lint: $(STAMP)
-	$(BIN)/ruff check src tests migrations wsgi.py gunicorn.conf.py
+LINTED := src tests migrations wsgi.py gunicorn.conf.py
+
+lint: $(STAMP)  ## ruff's checks, ruff's formatting and mypy's types; CI runs it
+	$(BIN)/ruff check $(LINTED)
+	$(BIN)/ruff format --check $(LINTED)
+	$(BIN)/mypy src
 
 clean:
 	rm -rf $(VENV) .pytest_cache .ruff_cache .hypothesis build src/*.egg-info

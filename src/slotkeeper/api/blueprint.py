@@ -25,6 +25,14 @@ class JsonBodyParser(FlaskParser):
         except (RecursionError, ValueError):
             flask_smorest.abort(400, message="The body is JSON this service cannot read.")
 
+    def _handle_invalid_json_error(self, error, req, *args, **kwargs):
+        if isinstance(error, json.JSONDecodeError) and not error.msg.startswith("Bytes decoding"):
+            where = f"{error.msg} at line {error.lineno}, column {error.colno}"
+        else:
+            where = "it is not UTF-8 text"
+        message = f"The body is not valid JSON: {where}."
+        flask_smorest.abort(400, message=message, messages={"json": [message]})
+
 
 class Blueprint(flask_smorest.Blueprint):
     ARGUMENTS_PARSER = JsonBodyParser()

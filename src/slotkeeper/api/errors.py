@@ -3,6 +3,7 @@
 Domain errors become HTTP here and only here; conflicts add a stable `reason`.
 """
 import logging
+from collections.abc import Iterator
 
 import flask_smorest
 from flask import Flask
@@ -24,13 +25,54 @@ STATUS_BY_ERROR = [(NotFound, 404), (Forbidden, 403), (Conflict, 409), (Invalid,
 
 
 class Api(flask_smorest.Api):
-    """flask-smorest's Api, with a `message` in every error (werkzeug's description if none)."""
+    """flask-smorest's Api, with a `message` in every error: validation errors name each
+    field and what it expects; others say werkzeug's description if nothing more precise."""
 
     def handle_http_exception(self, error):
         data = getattr(error, "data", None) or {}
         if "message" not in data:
-            error.data = {**data, "message": error.description}
+            errors = data.get("errors", data.get("messages"))
+            message = describe_errors(errors) if errors else None
+            error.data = {**data, "message": message or error.description}
         return super().handle_http_exception(error)
+
+
+def _flatten(errors, path: str = "") -> Iterator[tuple[str, str]]:
+    """(field path, message) pairs of marshmallow's nested error messages."""
+    if isinstance(errors, dict):
+        for key, value in errors.items():
+            if key == "_schema":
+                yield from _flatten(value, path)
+            elif isinstance(key, int):
+                yield from _flatten(value, f"{path}[{key}]")
+            else:
+                yield from _flatten(value, f"{path}.{key}" if path else str(key))
+    elif isinstance(errors, list | tuple):
+        for item in errors:
+            yield from _flatten(item, path)
+    else:
+        yield path, str(errors)
+
+
+def _phrase(message: str) -> str:
+    """"A whole number." -> "a whole number", to follow a field's name."""
+    message = message.rstrip(".")
+    if message[:1].isupper() and not message[1:2].isupper():
+        message = message[0].lower() + message[1:]
+    return message
+
+
+def describe_errors(errors: dict) -> str:
+    """One sentence naming each field and what it expects, from `errors` by location:
+    {"json": {"startTime": [...]}} -> "startTime: a date-time with an offset, like ..."."""
+    parts = []
+    for location, by_field in errors.items():
+        for path, message in _flatten(by_field):
+            parts.append(f"{path or WHOLE.get(location, location)}: {_phrase(message)}")
+    return "; ".join(dict.fromkeys(parts))
+
+
+WHOLE = {"json": "the body", "query": "the query", "headers": "the headers"}
 
 
 def error_body(code: int, message: str, **extra) -> dict:

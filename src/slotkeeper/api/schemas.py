@@ -1,6 +1,22 @@
 """Schemas shared by every resource."""
+
 from flask_smorest.error_handler import ErrorSchema
-from marshmallow import fields
+from marshmallow import Schema, fields
+
+from slotkeeper.api.fields import expected_messages
+
+
+class ApiSchema(Schema):
+    """The base of the API's schemas: each field's messages say what it expects."""
+
+    error_messages = {"type": "A JSON object."}
+
+    def on_bind_field(self, field_name: str, field_obj: fields.Field) -> None:
+        expected = expected_messages(field_obj)
+        field_obj.error_messages = {**field_obj.error_messages, **expected}
+        if isinstance(field_obj, fields.List):
+            inner = field_obj.inner
+            inner.error_messages = {**inner.error_messages, **expected_messages(inner)}
 
 
 class ConflictSchema(ErrorSchema):
@@ -8,4 +24,4 @@ class ConflictSchema(ErrorSchema):
                                      "example": "SLOT_UNAVAILABLE"})
 
 
-__all__ = ["ConflictSchema", "ErrorSchema"]
+__all__ = ["ApiSchema", "ConflictSchema", "ErrorSchema"]

@@ -1,13 +1,14 @@
-from marshmallow import EXCLUDE, Schema, fields, pre_load, validate
+from marshmallow import EXCLUDE, fields, pre_load, validate
 
 from slotkeeper.api.fields import ObjectIdString, Text, UtcDateTime, strict_int
+from slotkeeper.api.schemas import ApiSchema
 from slotkeeper.api.services.schemas import ServiceSchema
 from slotkeeper.api.slots.schemas import MAX_CAPACITY, SlotSchema
 from slotkeeper.auth.guard import signed_in_user
 from slotkeeper.domain.status import Status
 
 
-class AppointmentCreateSchema(Schema):
+class AppointmentCreateSchema(ApiSchema):
     slot_id = ObjectIdString(data_key="slotId", required=True)
     user_id = Text(data_key="userId", required=True, validate=validate.Length(1, 200),
                    metadata={"example": "patient-42",
@@ -29,11 +30,11 @@ class AppointmentCreateSchema(Schema):
         return data
 
 
-class RescheduleSchema(Schema):
+class RescheduleSchema(ApiSchema):
     slot_id = ObjectIdString(data_key="slotId", required=True)
 
 
-class IdempotencyHeaderSchema(Schema):
+class IdempotencyHeaderSchema(ApiSchema):
     class Meta:
         unknown = EXCLUDE  # every other header
 
@@ -42,7 +43,7 @@ class IdempotencyHeaderSchema(Schema):
                                      "within 24 h return the original appointment"})
 
 
-class AppointmentSchema(Schema):
+class AppointmentSchema(ApiSchema):
     id = ObjectIdString(dump_only=True)
     slot_id = ObjectIdString(data_key="slotId")
     service_id = ObjectIdString(data_key="serviceId")
@@ -61,7 +62,7 @@ class AppointmentSchema(Schema):
                          metadata={"description": "null once the slot has been deleted"})
 
 
-class AppointmentQueryArgsSchema(Schema):
+class AppointmentQueryArgsSchema(ApiSchema):
     user_id = Text(data_key="userId", validate=validate.Length(1, 200))
     status = fields.String(validate=validate.OneOf([s.value for s in Status]))
     service_id = ObjectIdString(data_key="serviceId")

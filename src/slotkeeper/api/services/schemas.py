@@ -1,25 +1,28 @@
 from decimal import Decimal
 from zoneinfo import available_timezones
 
-from marshmallow import Schema, ValidationError, fields, validate
+from marshmallow import ValidationError, fields, validate
 
 from slotkeeper.api.fields import ObjectIdString, Text, UtcDateTime
+from slotkeeper.api.schemas import ApiSchema
 
 TIMEZONES = frozenset(available_timezones())
 MAX_PRICE = 1_000_000_000
+CURRENCY = validate.Regexp(r"^[A-Z]{3}$",
+                           error="An ISO 4217 currency code of 3 capital letters, like EUR.")
 
 
 def two_decimals(value: float) -> None:
     if Decimal(str(value)).as_tuple().exponent < -2:
-        raise ValidationError("At most 2 decimals.")
+        raise ValidationError("A number with at most 2 decimals, like 80.25.")
 
 
 def known_timezone(value: str) -> None:
     if value not in TIMEZONES:
-        raise ValidationError("Unknown IANA time zone.")
+        raise ValidationError("An IANA time zone name, like Europe/Berlin or UTC.")
 
 
-class ServiceFieldsSchema(Schema):
+class ServiceFieldsSchema(ApiSchema):
     name = Text(validate=validate.Length(1, 200), metadata={"example": "Dr. Ada Lovelace"})
     description = Text(allow_none=True, validate=validate.Length(max=2000))
     address = Text(allow_none=True, validate=validate.Length(max=500))
@@ -27,7 +30,7 @@ class ServiceFieldsSchema(Schema):
                     metadata={"example": "Cardiology"})
     price = fields.Float(allow_nan=False, validate=[validate.Range(0, MAX_PRICE), two_decimals],
                          metadata={"example": 80.0})
-    currency = fields.String(validate=validate.Regexp(r"^[A-Z]{3}$", error="Not an ISO 4217 code."),
+    currency = fields.String(validate=CURRENCY,
                              metadata={"example": "USD"})
     timezone = fields.String(validate=known_timezone, metadata={"example": "Europe/Berlin"})
     active = fields.Boolean()
@@ -39,7 +42,7 @@ class ServiceCreateSchema(ServiceFieldsSchema):
     price = fields.Float(load_default=0, allow_nan=False,
                          validate=[validate.Range(0, MAX_PRICE), two_decimals])
     currency = fields.String(load_default="USD",
-                             validate=validate.Regexp(r"^[A-Z]{3}$", error="Not an ISO 4217 code."))
+                             validate=CURRENCY)
     timezone = fields.String(load_default="UTC", validate=known_timezone)
     active = fields.Boolean(load_default=True)
 
@@ -54,7 +57,7 @@ class ServiceSchema(ServiceFieldsSchema):
     updated_at = UtcDateTime(data_key="updatedAt", dump_only=True)
 
 
-class ServiceQueryArgsSchema(Schema):
+class ServiceQueryArgsSchema(ApiSchema):
     category = Text(validate=validate.Length(max=100))
     active = fields.Boolean()
     q = Text(validate=validate.Length(max=200),

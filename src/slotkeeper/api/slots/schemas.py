@@ -1,17 +1,18 @@
 from datetime import time, timedelta
 
-from marshmallow import Schema, ValidationError, fields, post_load, validate, validates_schema
+from marshmallow import ValidationError, fields, post_load, validate, validates_schema
 
 from slotkeeper.api.fields import ObjectIdString, UtcDateTime, strict_int
+from slotkeeper.api.schemas import ApiSchema
 from slotkeeper.domain.rules import free_seats
 from slotkeeper.domain.status import SlotStatus
 
 MAX_CAPACITY = 10000
 MAX_RANGE_DAYS = 366
-HHMM = validate.Regexp(r"^([01]\d|2[0-3]):[0-5]\d$", error="Not a time of day as HH:MM.")
+HHMM = validate.Regexp(r"^([01]\d|2[0-3]):[0-5]\d$", error="A time of day as HH:MM, like 09:00.")
 
 
-class SlotCreateSchema(Schema):
+class SlotCreateSchema(ApiSchema):
     service_id = ObjectIdString(data_key="serviceId", required=True)
     start_time = UtcDateTime(data_key="startTime", required=True)
     end_time = UtcDateTime(data_key="endTime", required=True)
@@ -21,14 +22,14 @@ class SlotCreateSchema(Schema):
     def ends_after_start(self, data, **kwargs):
         start, end = data.get("start_time"), data.get("end_time")
         if start and end and end <= start:
-            raise ValidationError("endTime must be after startTime.", "endTime")
+            raise ValidationError("A date-time after startTime.", "endTime")
 
 
 def _clock_time(text: str) -> time:
     return time(int(text[:2]), int(text[3:]))
 
 
-class SlotGenerateSchema(Schema):
+class SlotGenerateSchema(ApiSchema):
     service_id = ObjectIdString(data_key="serviceId", required=True)
     from_date = fields.Date(data_key="fromDate", required=True, metadata={"example": "2030-01-07"})
     to_date = fields.Date(data_key="toDate", required=True, metadata={"example": "2030-01-11"})
@@ -49,10 +50,10 @@ class SlotGenerateSchema(Schema):
         if {"from_date", "to_date"} <= data.keys():
             days = (data["to_date"] - data["from_date"]).days
             if not 0 <= days <= MAX_RANGE_DAYS:
-                raise ValidationError(f"toDate must be 0..{MAX_RANGE_DAYS} days after fromDate.",
+                raise ValidationError(f"A date 0 to {MAX_RANGE_DAYS} days after fromDate.",
                                       "toDate")
         if {"day_start", "day_end"} <= data.keys() and data["day_end"] <= data["day_start"]:
-            raise ValidationError("dayEnd must be after dayStart.", "dayEnd")
+            raise ValidationError("A time of day after dayStart.", "dayEnd")
 
     @post_load
     def to_plan(self, data, **kwargs):
@@ -65,7 +66,7 @@ class SlotGenerateSchema(Schema):
                          "weekdays": frozenset(data["weekdays"])}}
 
 
-class SlotSchema(Schema):
+class SlotSchema(ApiSchema):
     id = ObjectIdString(dump_only=True)
     service_id = ObjectIdString(data_key="serviceId")
     start_time = UtcDateTime(data_key="startTime")
@@ -82,13 +83,13 @@ class SlotSchema(Schema):
         return free_seats(slot.capacity, slot.booked_seats, slot.held_seats)
 
 
-class GeneratedSlotsSchema(Schema):
+class GeneratedSlotsSchema(ApiSchema):
     created = fields.Integer()
     skipped = fields.Integer()
     slots = fields.List(fields.Nested(SlotSchema), metadata={"description": "The slots created"})
 
 
-class SlotQueryArgsSchema(Schema):
+class SlotQueryArgsSchema(ApiSchema):
     service_id = ObjectIdString(data_key="serviceId")
     status = fields.String(validate=validate.OneOf([s.value for s in SlotStatus]))
     start_from = UtcDateTime(data_key="from", metadata={"description": "startTime >= from"})

@@ -1,5 +1,5 @@
-"""Messages a client can act on: each names the field and says what is expected
-(issue 15, item 3)."""
+"""Messages a client can act on: each names the field and says what is expected, and checks
+match the whole value, not a prefix of it (issue 15, items 3 and 5)."""
 import pytest
 
 pytestmark = pytest.mark.usefixtures("no_server_errors")
@@ -74,3 +74,40 @@ def test_a_body_that_is_not_utf8_is_not_json_either(client, check):
                            content_type="application/json")
     assert check.error(response, 400)["message"] == (
         "The body is not valid JSON: it is not UTF-8 text.")
+
+
+@pytest.mark.parametrize("field, value", [
+    ("currency", "USD\n"), ("currency", "usd"), ("currency", "USDX"),
+    ("timezone", "localtime"), ("timezone", "Mars/Olympus"), ("timezone", "Europe/Berlin\n"),
+])
+def test_service_values_must_match_whole(client, check, field, value):
+    before = check.state()
+    response = client.post("/api/v1/services", json={"name": "X", field: value})
+    assert check.invalid(response, "json", field)["message"].startswith(f"{field}: ")
+    assert check.state() == before
+
+
+@pytest.mark.parametrize("value", ["09:00\n", "9:00", "09:00:00", "24:00"])
+def test_a_time_of_day_must_match_whole(api, client, check, value):
+    body = {"serviceId": api.service()["id"], "fromDate": "2030-02-04", "toDate": "2030-02-04",
+            "dayStart": value, "dayEnd": "17:00", "durationMinutes": 30}
+    before = check.state()
+    message = check.invalid(client.post("/api/v1/slots/generate", json=body), "json",
+                            "dayStart")["message"]
+    assert message == "dayStart: a time of day as HH:MM, like 09:00"
+    assert check.state() == before
+
+
+def test_an_id_with_a_trailing_newline_is_refused(api, client, check):
+    slot = api.slot()
+    response = client.post("/api/v1/appointments/book",
+                           json={"slotId": slot["id"] + "\n", "userId": "ada"})
+    assert check.invalid(response, "json", "slotId")["message"].startswith(
+        "slotId: an id: 24 hexadecimal digits")
+
+
+@pytest.mark.parametrize("field, value", [("currency", "EUR"), ("timezone", "Europe/Berlin"),
+                                          ("timezone", "UTC"), ("timezone", "US/Eastern")])
+def test_whole_valid_values_are_still_accepted(client, field, value):
+    response = client.post("/api/v1/services", json={"name": "X", field: value})
+    assert response.status_code == 201 and response.json[field] == value

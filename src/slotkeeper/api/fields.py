@@ -9,7 +9,7 @@ from datetime import UTC
 
 from marshmallow import ValidationError, fields, validate
 
-OBJECT_ID = re.compile(r"^[0-9a-fA-F]{24}$")
+OBJECT_ID = re.compile(r"[0-9a-fA-F]{24}\Z")
 EXAMPLE_ID = "6650f0c2a1b2c3d4e5f60718"
 DATE_TIME_EXPECTED = "A date-time with an offset, like 2030-01-07T09:00:00Z."
 
@@ -33,6 +33,12 @@ def expected_messages(field: fields.Field) -> dict[str, str]:
         if isinstance(field, kind):
             return messages
     return {}
+
+
+def full_match(pattern: str, error: str) -> validate.Regexp:
+    """A regular expression the whole value must match (Python's `$` also matches before a
+    final newline, so "USD\\n" would pass a `^[A-Z]{3}$`)."""
+    return validate.Regexp(re.compile(rf"(?:{pattern})\Z"), error=error)
 
 
 class ObjectIdString(fields.String):

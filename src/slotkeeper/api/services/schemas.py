@@ -1,15 +1,15 @@
 from decimal import Decimal
-from zoneinfo import available_timezones
+from importlib.resources import files
 
 from marshmallow import ValidationError, fields, validate
 
-from slotkeeper.api.fields import ObjectIdString, Text, UtcDateTime
+from slotkeeper.api.fields import ObjectIdString, Text, UtcDateTime, full_match
 from slotkeeper.api.schemas import ApiSchema
 
-TIMEZONES = frozenset(available_timezones())
+# The IANA names the tzdata package ships (the host's files add "localtime" and the like)
+TIMEZONES = frozenset(files("tzdata").joinpath("zones").read_text(encoding="ascii").split())
 MAX_PRICE = 1_000_000_000
-CURRENCY = validate.Regexp(r"^[A-Z]{3}$",
-                           error="An ISO 4217 currency code of 3 capital letters, like EUR.")
+CURRENCY = full_match(r"[A-Z]{3}", "An ISO 4217 currency code of 3 capital letters, like EUR.")
 
 
 def two_decimals(value: float) -> None:

@@ -4,7 +4,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 
-.PHONY: run serve migrate test lint clean
+.PHONY: run serve migrate test lint token clean
 
 $(STAMP): requirements.txt setup.cfg pyproject.toml
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
@@ -30,6 +30,10 @@ lint: $(STAMP)  ## ruff's checks, ruff's formatting and mypy's types; CI runs it
 	$(BIN)/ruff check $(LINTED)
 	$(BIN)/ruff format --check $(LINTED)
 	$(BIN)/mypy src
+
+token: $(STAMP)  ## a development token from AUTH_JWT_SECRET: make -s token SUB=alice [ROLE=admin] [MINUTES=60]
+	@test -n "$(SUB)" || { echo "make token: give the user id, e.g. make -s token SUB=alice" >&2; exit 2; }
+	@$(BIN)/slotkeeper token --sub '$(SUB)' $(if $(ROLE),--role '$(ROLE)') --minutes '$(or $(MINUTES),60)'
 
 clean:
 	rm -rf $(VENV) .pytest_cache .ruff_cache .hypothesis build src/*.egg-info

@@ -9,6 +9,7 @@ import flask_smorest
 from flask import Flask
 from werkzeug.http import HTTP_STATUS_CODES
 
+from slotkeeper.api.blueprint import reject_unknown_query_parameters
 from slotkeeper.database.connection import is_unavailable
 from slotkeeper.domain.errors import (
     Conflict,
@@ -27,6 +28,10 @@ STATUS_BY_ERROR = [(NotFound, 404), (Forbidden, 403), (Conflict, 409), (Invalid,
 class Api(flask_smorest.Api):
     """flask-smorest's Api, with a `message` in every error: validation errors name each
     field and what it expects; others say werkzeug's description if nothing more precise."""
+
+    def init_app(self, app, *args, **kwargs):
+        super().init_app(app, *args, **kwargs)
+        reject_unknown_query_parameters(app, self)
 
     def handle_http_exception(self, error):
         data = getattr(error, "data", None) or {}

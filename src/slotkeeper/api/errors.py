@@ -6,7 +6,8 @@ import logging
 from collections.abc import Iterator
 
 import flask_smorest
-from flask import Flask
+from flask import Flask, request
+from werkzeug.exceptions import RequestEntityTooLarge
 from werkzeug.http import HTTP_STATUS_CODES
 
 from slotkeeper.api.blueprint import reject_unknown_query_parameters
@@ -21,6 +22,8 @@ from slotkeeper.domain.errors import (
 )
 
 log = logging.getLogger(__name__)
+MAX_BODY_BYTES = 1024 * 1024
+TOO_LARGE = f"The body is larger than 1 MiB ({MAX_BODY_BYTES} bytes); send a smaller one."
 STATUS_BY_ERROR = [(NotFound, 404), (Forbidden, 403), (Conflict, 409), (Invalid, 422),
                    (DatabaseUnavailable, 503)]
 
@@ -31,15 +34,36 @@ class Api(flask_smorest.Api):
 
     def init_app(self, app, *args, **kwargs):
         super().init_app(app, *args, **kwargs)
+        if app.config.get("MAX_CONTENT_LENGTH") is None:
+            app.config["MAX_CONTENT_LENGTH"] = MAX_BODY_BYTES
+        app.before_request(refuse_large_bodies)
         reject_unknown_query_parameters(app, self)
 
     def handle_http_exception(self, error):
         data = getattr(error, "data", None) or {}
-        if "message" not in data:
+        if error.code == 413:
+            error.data = {**data, "message": TOO_LARGE}
+        elif "message" not in data:
             errors = data.get("errors", data.get("messages"))
             message = describe_errors(errors) if errors else None
             error.data = {**data, "message": message or error.description}
         return super().handle_http_exception(error)
+
+
+def refuse_large_bodies() -> None:
+    """A body over the limit is a 413 before any view sees it: a declared length at once; a
+    body sent in chunks (no length) is read up to the limit, and a byte more is refused
+    (werkzeug cuts such a body off at the limit and would hand the view its beginning)."""
+    limit = request.max_content_length
+    if limit is None:
+        return
+    if request.content_length is not None:
+        if request.content_length > limit:
+            raise RequestEntityTooLarge()
+        return
+    if request.environ.get("wsgi.input_terminated"):
+        request.get_data(cache=True)
+        request.stream.read(1)  # raises RequestEntityTooLarge past the limit
 
 
 def _flatten(errors, path: str = "") -> Iterator[tuple[str, str]]:

@@ -6,6 +6,8 @@ gunicorn.conf.py and `make serve`).
 """
 import sys
 
+from werkzeug.serving import WSGIRequestHandler
+
 from slotkeeper.config import ConfigError, Settings, load_settings
 
 USAGE = """usage: slotkeeper COMMAND [OPTIONS]
@@ -16,6 +18,21 @@ USAGE = """usage: slotkeeper COMMAND [OPTIONS]
   sweep     run the expiry sweep once
   token     print a development bearer token: --sub USER [--role admin] [--minutes 60]
 """
+
+# `run` is for a person at a terminal: readable lines; `make serve` (gunicorn) keeps JSON
+RUN_DEFAULTS = {"LOG_FORMAT": "text"}
+
+
+class QuietRequestHandler(WSGIRequestHandler):
+    """The development server without its own line per request: the app writes one (with
+    the request id), so each request is one line, as under gunicorn."""
+
+    def log_request(self, code="-", size="-") -> None:
+        pass
+
+
+def settings_for(command: str) -> Settings:
+    return load_settings(defaults=RUN_DEFAULTS if command == "run" else None)
 
 
 def run(settings: Settings) -> int:
@@ -28,7 +45,8 @@ def run(settings: Settings) -> int:
         with app.app_context():
             seed_demo(current_repos(), now())
     print(f"slotkeeper on http://{settings.host}:{settings.port}/api-docs ({settings.engine})")
-    app.run(host=settings.host, port=settings.port, threaded=True, use_reloader=False)
+    app.run(host=settings.host, port=settings.port, threaded=True, use_reloader=False,
+            request_handler=QuietRequestHandler)
     return 0
 
 
@@ -51,7 +69,7 @@ def main(argv: list[str]) -> int:
         return 0 if argv else 2
     from slotkeeper.database.migrations import MigrationError
     try:
-        settings = load_settings()
+        settings = settings_for(argv[0])
         return run(settings) if argv[0] == "run" else command(settings, argv)
     except (ConfigError, MigrationError) as err:
         print(f"slotkeeper: {err}", file=sys.stderr)

@@ -9,7 +9,7 @@ from datetime import UTC
 
 from marshmallow import ValidationError, fields, validate
 
-OBJECT_ID = re.compile(r"[0-9a-fA-F]{24}\Z")
+OBJECT_ID = r"[0-9a-fA-F]{24}"
 EXAMPLE_ID = "6650f0c2a1b2c3d4e5f60718"
 DATE_TIME_EXPECTED = "A date-time with an offset, like 2030-01-07T09:00:00Z."
 
@@ -35,19 +35,28 @@ def expected_messages(field: fields.Field) -> dict[str, str]:
     return {}
 
 
-def full_match(pattern: str, error: str) -> validate.Regexp:
-    """A regular expression the whole value must match (Python's `$` also matches before a
-    final newline, so "USD\\n" would pass a `^[A-Z]{3}$`)."""
-    return validate.Regexp(re.compile(rf"(?:{pattern})\Z"), error=error)
+class FullMatch(validate.Regexp):
+    """A regular expression the whole value must match. Python's `$` also matches before a
+    final newline ("USD\\n" passes `^[A-Z]{3}$` with re.match), so this uses fullmatch;
+    the pattern the OpenAPI document shows keeps `^...$`, which JSON Schema reads alike."""
+
+    def __init__(self, pattern: str, error: str):
+        super().__init__(re.compile(f"^(?:{pattern})$"), error=error)
+
+    def __call__(self, value):
+        if self.regex.fullmatch(value) is None:
+            raise ValidationError(self._format_error(value))
+        return value
 
 
 class ObjectIdString(fields.String):
     """A MongoDB ObjectId as 24 hex characters."""
 
-    def __init__(self, **kwargs):
-        kwargs.setdefault("metadata", {}).setdefault("example", EXAMPLE_ID)
+    def __init__(self, example: str | None = EXAMPLE_ID, **kwargs):
+        if example is not None:
+            kwargs.setdefault("metadata", {}).setdefault("example", example)
         error = f"An id: 24 hexadecimal digits, like {EXAMPLE_ID}."
-        super().__init__(validate=validate.Regexp(OBJECT_ID, error=error), **kwargs)
+        super().__init__(validate=FullMatch(OBJECT_ID, error), **kwargs)
 
     def _serialize(self, value, attr, obj, **kwargs):
         return None if value is None else str(value)

@@ -3,13 +3,13 @@ from importlib.resources import files
 
 from marshmallow import ValidationError, fields, validate
 
-from slotkeeper.api.fields import ObjectIdString, Text, UtcDateTime, full_match
+from slotkeeper.api.fields import FullMatch, ObjectIdString, Text, UtcDateTime
 from slotkeeper.api.schemas import ApiSchema
 
 # The IANA names the tzdata package ships (the host's files add "localtime" and the like)
 TIMEZONES = frozenset(files("tzdata").joinpath("zones").read_text(encoding="ascii").split())
 MAX_PRICE = 1_000_000_000
-CURRENCY = full_match(r"[A-Z]{3}", "An ISO 4217 currency code of 3 capital letters, like EUR.")
+CURRENCY = FullMatch(r"[A-Z]{3}", "An ISO 4217 currency code of 3 capital letters, like EUR.")
 
 
 def two_decimals(value: float) -> None:

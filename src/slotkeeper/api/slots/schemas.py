@@ -2,14 +2,14 @@ from datetime import time, timedelta
 
 from marshmallow import ValidationError, fields, post_load, validate, validates_schema
 
-from slotkeeper.api.fields import ObjectIdString, UtcDateTime, full_match, strict_int
+from slotkeeper.api.fields import FullMatch, ObjectIdString, UtcDateTime, strict_int
 from slotkeeper.api.schemas import ApiSchema
 from slotkeeper.domain.rules import free_seats
 from slotkeeper.domain.status import SlotStatus
 
 MAX_CAPACITY = 10000
 MAX_RANGE_DAYS = 366
-HHMM = full_match(r"([01]\d|2[0-3]):[0-5]\d", "A time of day as HH:MM, like 09:00.")
+HHMM = FullMatch(r"([01]\d|2[0-3]):[0-5]\d", "A time of day as HH:MM, like 09:00.")
 
 
 class SlotCreateSchema(ApiSchema):

@@ -37,6 +37,7 @@ def settings_for(command: str) -> Settings:
 
 def run(settings: Settings) -> int:
     from slotkeeper import create_app
+    from slotkeeper.api.docs import demo_example_ids
     from slotkeeper.context import current_repos, now
     from slotkeeper.service_layer.demo import seed_demo
 
@@ -44,6 +45,8 @@ def run(settings: Settings) -> int:
     if settings.engine == "embedded" or settings.demo_data:
         with app.app_context():
             seed_demo(current_repos(), now())
+        # Swagger UI's examples name demo objects, so "Try it out" finds what it sends
+        app.extensions["slotkeeper.api"].point_examples_at(demo_example_ids(app))
     print(f"slotkeeper on http://{settings.host}:{settings.port}/api-docs ({settings.engine})")
     app.run(host=settings.host, port=settings.port, threaded=True, use_reloader=False,
             request_handler=QuietRequestHandler)

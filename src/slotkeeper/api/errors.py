@@ -2,15 +2,18 @@
 
 Domain errors become HTTP here and only here; conflicts add a stable `reason`.
 """
+import json
 import logging
 from collections.abc import Iterator
 
 import flask_smorest
-from flask import Flask, request
+from flask import Flask, current_app, request
 from werkzeug.exceptions import RequestEntityTooLarge
 from werkzeug.http import HTTP_STATUS_CODES
 
 from slotkeeper.api.blueprint import reject_unknown_query_parameters
+from slotkeeper.api.docs import finish_document
+from slotkeeper.api.schemas import ErrorSchema
 from slotkeeper.database.connection import is_unavailable
 from slotkeeper.domain.errors import (
     Conflict,
@@ -32,12 +35,27 @@ class Api(flask_smorest.Api):
     """flask-smorest's Api, with a `message` in every error: validation errors name each
     field and what it expects; others say werkzeug's description if nothing more precise."""
 
+    ERROR_SCHEMA = ErrorSchema
+
     def init_app(self, app, *args, **kwargs):
+        self.example_ids: dict[str, str] = {}
         super().init_app(app, *args, **kwargs)
+        app.extensions["slotkeeper.api"] = self
         if app.config.get("MAX_CONTENT_LENGTH") is None:
             app.config["MAX_CONTENT_LENGTH"] = MAX_BODY_BYTES
         app.before_request(refuse_large_bodies)
         reject_unknown_query_parameters(app, self)
+
+    def point_examples_at(self, ids: dict[str, str]) -> None:
+        """Let the document's examples name these ids (placeholder -> id) instead."""
+        self.example_ids = dict(ids)
+
+    def document(self) -> dict:
+        return finish_document(self.spec.to_dict(), self.example_ids)
+
+    def _openapi_json(self):
+        return current_app.response_class(json.dumps(self.document(), indent=2),
+                                          mimetype="application/json")
 
     def handle_http_exception(self, error):
         data = getattr(error, "data", None) or {}

@@ -1,6 +1,6 @@
 """Schemas shared by every resource."""
 
-from flask_smorest.error_handler import ErrorSchema
+from flask_smorest.error_handler import ErrorSchema as SmorestErrorSchema
 from marshmallow import Schema, fields
 
 from slotkeeper.api.fields import expected_messages
@@ -17,6 +17,19 @@ class ApiSchema(Schema):
         if isinstance(field_obj, fields.List):
             inner = field_obj.inner
             inner.error_messages = {**inner.error_messages, **expected_messages(inner)}
+
+
+class ErrorSchema(SmorestErrorSchema):
+    """The error answer; every documented response shows a whole example of it."""
+
+    code = fields.Integer(metadata={"description": "The HTTP status code", "example": 404})
+    status = fields.String(metadata={"description": "Its name", "example": "Not Found"})
+    message = fields.String(metadata={"description": "What went wrong; for a 422, each field "
+                                      "and what it expects", "example": "Unknown slot"})
+    errors = fields.Dict(metadata={
+        "description": "Validation errors by location (json, query, headers), then field",
+        "example": {"json": {"startTime": ["A date-time with an offset, like "
+                                           "2030-01-07T09:00:00Z."]}}})
 
 
 class ConflictSchema(ErrorSchema):

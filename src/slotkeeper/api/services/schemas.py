@@ -3,6 +3,7 @@ from importlib.resources import files
 
 from marshmallow import ValidationError, fields, validate
 
+from slotkeeper.api import examples
 from slotkeeper.api.fields import FullMatch, ObjectIdString, Text, UtcDateTime
 from slotkeeper.api.schemas import ApiSchema
 
@@ -24,27 +25,29 @@ def known_timezone(value: str) -> None:
 
 class ServiceFieldsSchema(ApiSchema):
     name = Text(validate=validate.Length(1, 200), metadata={"example": "Dr. Ada Lovelace"})
-    description = Text(allow_none=True, validate=validate.Length(max=2000))
-    address = Text(allow_none=True, validate=validate.Length(max=500))
+    description = Text(allow_none=True, validate=validate.Length(max=2000),
+                       metadata={"example": "General cardiology"})
+    address = Text(allow_none=True, validate=validate.Length(max=500),
+                   metadata={"example": "Hauptstr. 1, Berlin"})
     category = Text(allow_none=True, validate=validate.Length(max=100),
                     metadata={"example": "Cardiology"})
     price = fields.Float(allow_nan=False, validate=[validate.Range(0, MAX_PRICE), two_decimals],
                          metadata={"example": 80.0})
-    currency = fields.String(validate=CURRENCY,
-                             metadata={"example": "USD"})
+    currency = fields.String(validate=CURRENCY, metadata={"example": "EUR"})
     timezone = fields.String(validate=known_timezone, metadata={"example": "Europe/Berlin"})
-    active = fields.Boolean()
+    active = fields.Boolean(metadata={"example": True})
 
 
 class ServiceCreateSchema(ServiceFieldsSchema):
     name = Text(required=True, validate=validate.Length(1, 200),
                 metadata={"example": "Dr. Ada Lovelace"})
     price = fields.Float(load_default=0, allow_nan=False,
-                         validate=[validate.Range(0, MAX_PRICE), two_decimals])
-    currency = fields.String(load_default="USD",
-                             validate=CURRENCY)
-    timezone = fields.String(load_default="UTC", validate=known_timezone)
-    active = fields.Boolean(load_default=True)
+                         validate=[validate.Range(0, MAX_PRICE), two_decimals],
+                         metadata={"example": 80.0})
+    currency = fields.String(load_default="USD", validate=CURRENCY, metadata={"example": "EUR"})
+    timezone = fields.String(load_default="UTC", validate=known_timezone,
+                             metadata={"example": "Europe/Berlin"})
+    active = fields.Boolean(load_default=True, metadata={"example": True})
 
 
 class ServiceUpdateSchema(ServiceFieldsSchema):
@@ -52,9 +55,9 @@ class ServiceUpdateSchema(ServiceFieldsSchema):
 
 
 class ServiceSchema(ServiceFieldsSchema):
-    id = ObjectIdString(dump_only=True)
-    created_at = UtcDateTime(data_key="createdAt", dump_only=True)
-    updated_at = UtcDateTime(data_key="updatedAt", dump_only=True)
+    id = ObjectIdString(examples.SERVICE_ID, dump_only=True)
+    created_at = UtcDateTime(examples.CREATED, data_key="createdAt", dump_only=True)
+    updated_at = UtcDateTime(examples.CREATED, data_key="updatedAt", dump_only=True)
 
 
 class ServiceQueryArgsSchema(ApiSchema):

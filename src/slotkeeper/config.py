@@ -151,7 +151,7 @@ def check_auth(settings: Settings) -> Settings:
         if secret:
             tokens.check_secret(secret, algorithm)
             return settings
-        pem = _public_key_pem(settings.auth_jwt_public_key)
+        pem = _public_key_pem(settings.auth_jwt_public_key or "")
         tokens.load_public_key(pem, algorithm)
     except ValueError as err:
         raise ConfigError(f"{name} {err}") from None

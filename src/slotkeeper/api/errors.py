@@ -5,6 +5,7 @@ Domain errors become HTTP here and only here; conflicts add a stable `reason`.
 import json
 import logging
 from collections.abc import Iterator
+from typing import Any
 
 import flask_smorest
 from flask import Flask, current_app, request
@@ -37,7 +38,7 @@ class Api(flask_smorest.Api):
 
     ERROR_SCHEMA = ErrorSchema
 
-    def init_app(self, app, *args, **kwargs):
+    def init_app(self, app: Flask, *args: Any, **kwargs: Any) -> None:
         self.example_ids: dict[str, str] = {}
         super().init_app(app, *args, **kwargs)
         app.extensions["slotkeeper.api"] = self
@@ -128,9 +129,10 @@ def error_body(code: int, message: str, **extra) -> dict:
 
 def handle_domain_error(err: DomainError):
     code = next(code for cls, code in STATUS_BY_ERROR if isinstance(err, cls))
-    extra = {}
-    if getattr(err, "reason", None):
-        extra["reason"] = err.reason
+    extra: dict[str, object] = {}
+    reason = getattr(err, "reason", None)
+    if reason:
+        extra["reason"] = reason
     if isinstance(err, Invalid):
         extra["errors"] = {err.location: {err.field: [str(err)]}}
     return error_body(code, str(err), **extra), code

@@ -14,7 +14,8 @@ CURRENCY = FullMatch(r"[A-Z]{3}", "An ISO 4217 currency code of 3 capital letter
 
 
 def two_decimals(value: float) -> None:
-    if Decimal(str(value)).as_tuple().exponent < -2:
+    exponent = Decimal(str(value)).as_tuple().exponent
+    if not isinstance(exponent, int) or exponent < -2:  # "n", "N", "F": NaN or infinite
         raise ValidationError("A number with at most 2 decimals, like 80.25.")
 
 

@@ -1,6 +1,7 @@
 """The OpenAPI document's examples: every one is valid by its own schema, Swagger UI's
 composed examples (of request bodies and answers) too, and under `make run`, where they name
 the demo data, every request filled in from them is answered 2xx (issue 15, item 2)."""
+
 import copy
 import re
 from typing import Any
@@ -36,8 +37,11 @@ def json_schema(schema: dict) -> dict:
         return [json_schema(item) for item in schema]
     if not isinstance(schema, dict):
         return schema
-    converted = {key: json_schema(value) for key, value in schema.items()
-                 if key not in {"nullable", "example", "discriminator", "xml"}}
+    converted = {
+        key: json_schema(value)
+        for key, value in schema.items()
+        if key not in {"nullable", "example", "discriminator", "xml"}
+    }
     if schema.get("nullable"):
         if isinstance(converted.get("type"), str):
             converted["type"] = [converted["type"], "null"]
@@ -76,9 +80,11 @@ def compose(document: dict, schema: dict, request: bool, where: str) -> Any:
     if schema.get("type") == "array":
         return [compose(document, schema["items"], request, f"{where}[]")]
     if schema.get("type") == "object" and "properties" in schema:
-        return {name: compose(document, part, request, f"{where}.{name}")
-                for name, part in schema["properties"].items()
-                if not (request and part.get("readOnly"))}
+        return {
+            name: compose(document, part, request, f"{where}.{name}")
+            for name, part in schema["properties"].items()
+            if not (request and part.get("readOnly"))
+        }
     if schema.get("type") == "boolean":
         return True
     raise MissingExample(f"{where} has no example")
@@ -86,6 +92,7 @@ def compose(document: dict, schema: dict, request: bool, where: str) -> Any:
 
 def property_examples(document: dict):
     """(where, example, schema) for every example of a property or a schema."""
+
     def walk(schema: dict, where: str):
         if "example" in schema:
             yield where, schema["example"], schema
@@ -93,6 +100,7 @@ def property_examples(document: dict):
             yield from walk(part, f"{where}.{name}")
         if isinstance(schema.get("items"), dict):
             yield from walk(schema["items"], f"{where}[]")
+
     for name, schema in document["components"]["schemas"].items():
         yield from walk(schema, name)
 
@@ -102,6 +110,7 @@ def _all_schemas(document: dict):
         yield where, None, schema
         for name, part in schema.get("properties", {}).items():
             yield from walk(part, f"{where}.{name}")
+
     for name, schema in document["components"]["schemas"].items():
         yield from walk(schema, name)
 
@@ -116,8 +125,10 @@ def operations(document: dict):
 def media_examples(document: dict):
     """(where, example, schema) for every example of a parameter, body or answer, and the
     composed example of every body and answer."""
-    responses_of = [(f"components.responses.{name}", {"default": response})
-                    for name, response in document["components"]["responses"].items()]
+    responses_of = [
+        (f"components.responses.{name}", {"default": response})
+        for name, response in document["components"]["responses"].items()
+    ]
     for path, method, operation in operations(document):
         name = f"{method.upper()} {path}"
         shared = document["paths"][path].get("parameters", [])
@@ -136,8 +147,11 @@ def media_examples(document: dict):
             where = f"{name} {code}"
             if "example" in content:
                 yield f"{where} example", content["example"], content["schema"]
-            yield f"{where} composed", compose(document, content["schema"], False, where), \
-                content["schema"]
+            yield (
+                f"{where} composed",
+                compose(document, content["schema"], False, where),
+                content["schema"],
+            )
 
 
 def test_every_example_is_valid_by_its_own_schema(document):
@@ -157,15 +171,20 @@ def test_the_check_finds_an_example_its_schema_refuses(document):
     slot = broken["components"]["schemas"]["Slot"]["properties"]
     slot["availableSeats"]["example"] = "1"
     slot["startTime"]["example"] = "2030-01-07 09:00"
-    found = {where for where, example, schema in property_examples(broken)
-             if not validator(broken, schema).is_valid(example)}
+    found = {
+        where
+        for where, example, schema in property_examples(broken)
+        if not validator(broken, schema).is_valid(example)
+    }
     assert {"Slot.availableSeats", "Slot.startTime"} <= found
 
 
 def test_answers_show_the_status_they_have(document):
     def example(path: str, code: str) -> dict:
-        return document["paths"][path]["post" if "cancel" not in path else "patch"][
-            "responses"][code]["content"]["application/json"]["example"]
+        return document["paths"][path]["post" if "cancel" not in path else "patch"]["responses"][
+            code
+        ]["content"]["application/json"]["example"]
+
     assert example("/api/v1/appointments/book", "201")["status"] == "BOOKED"
     hold = example("/api/v1/appointments/hold", "201")
     assert hold["status"] == "PENDING" and hold["expiresAt"] and hold["slot"]["status"] == "LOCKED"
@@ -174,9 +193,11 @@ def test_answers_show_the_status_they_have(document):
 
 def test_no_example_is_a_placeholder_swagger_ui_would_make_up(document):
     """A free-form object without an example shows as {"additionalProp1": ...}."""
-    free_form = [where for where, _, schema in _all_schemas(document)
-                 if schema.get("type") == "object" and "properties" not in schema
-                 and "example" not in schema]
+    free_form = [
+        where
+        for where, _, schema in _all_schemas(document)
+        if schema.get("type") == "object" and "properties" not in schema and "example" not in schema
+    ]
     assert free_form == []
     slot = document["components"]["schemas"]["Slot"]["properties"]
     assert slot["availableSeats"]["type"] == "integer"
@@ -202,8 +223,9 @@ def demo_app():
     ids = demo_example_ids(app)
     app.extensions["slotkeeper.api"].point_examples_at(ids)
     with app.app_context():
-        after_demo = {name: list(get_db()[name].find())
-                      for name in get_db().list_collection_names()}
+        after_demo = {
+            name: list(get_db()[name].find()) for name in get_db().list_collection_names()
+        }
     app.restore = lambda: _restore(app, after_demo)
     app.demo_ids = ids
     return app
@@ -225,8 +247,11 @@ def filled_in(document: dict, path: str, operation: dict) -> dict:
     parameters = {p["name"]: p for p in shared + operation.get("parameters", [])}
     for name in re.findall(r"{(\w+)}", path):
         path = path.replace(f"{{{name}}}", parameters[name]["example"])
-    query = {name: p["schema"]["example"] for name, p in parameters.items()
-             if p["in"] == "query" and "example" in p["schema"]}
+    query = {
+        name: p["schema"]["example"]
+        for name, p in parameters.items()
+        if p["in"] == "query" and "example" in p["schema"]
+    }
     request = {"path": path, "query_string": query}
     body = operation.get("requestBody", {}).get("content", {}).get("application/json")
     if body:
@@ -237,13 +262,19 @@ def filled_in(document: dict, path: str, operation: dict) -> dict:
 def tried_operations():
     app = create_app(test_settings())
     document = app.test_client().get("/openapi.json").get_json()
-    return [pytest.param(path, method, id=f"{method.upper()} {path}")
-            for path, method, _ in operations(document)]
+    return [
+        pytest.param(path, method, id=f"{method.upper()} {path}")
+        for path, method, _ in operations(document)
+    ]
 
 
 def test_the_demo_examples_name_four_different_demo_objects(demo_app):
-    assert set(demo_app.demo_ids) == {examples.SERVICE_ID, examples.SLOT_ID,
-                                      examples.OTHER_SLOT_ID, examples.APPOINTMENT_ID}
+    assert set(demo_app.demo_ids) == {
+        examples.SERVICE_ID,
+        examples.SLOT_ID,
+        examples.OTHER_SLOT_ID,
+        examples.APPOINTMENT_ID,
+    }
     assert len(set(demo_app.demo_ids.values())) == 4
 
 
@@ -255,6 +286,9 @@ def test_try_it_out_as_filled_in_is_answered_2xx(demo_app, path, method):
     request = filled_in(document, path, operation)
     response = demo_app.test_client().open(method=method.upper(), **request)
     assert 200 <= response.status_code < 300, (request, response.get_json())
-    if method == "get" and isinstance(response.get_json(), list) and path != (
-            "/api/v1/slots/{slot_id}/appointments"):
+    if (
+        method == "get"
+        and isinstance(response.get_json(), list)
+        and path != ("/api/v1/slots/{slot_id}/appointments")
+    ):
         assert response.get_json(), f"{path} lists nothing for {request}"

@@ -1,6 +1,7 @@
 """A live `make run` server (`python -m slotkeeper run`: embedded engine, demo data) on a free
 loopback port, for what only a real HTTP server shows: raw bodies, its log lines, the
 README's shell walkthrough."""
+
 import os
 import socket
 import subprocess
@@ -52,13 +53,28 @@ class LiveServer:
 def start_server(tmp_path: Path, **env: str) -> LiveServer:
     port = free_port()
     log_path = tmp_path / "server.log"
-    environment = {key: value for key, value in os.environ.items()
-                   if not key.startswith(("MONGODB_", "AUTH_", "LOG_", "RATE_LIMIT_"))}
-    environment.update({"HOST": "127.0.0.1", "PORT": str(port), "PYTHONUNBUFFERED": "1",
-                        "EXPIRY_JOB_ENABLED": "false", **env})
+    environment = {
+        key: value
+        for key, value in os.environ.items()
+        if not key.startswith(("MONGODB_", "AUTH_", "LOG_", "RATE_LIMIT_"))
+    }
+    environment.update(
+        {
+            "HOST": "127.0.0.1",
+            "PORT": str(port),
+            "PYTHONUNBUFFERED": "1",
+            "EXPIRY_JOB_ENABLED": "false",
+            **env,
+        }
+    )
     with open(log_path, "wb") as log:
-        process = subprocess.Popen([sys.executable, "-m", "slotkeeper", "run"], cwd=tmp_path,
-                                   env=environment, stdout=log, stderr=subprocess.STDOUT)
+        process = subprocess.Popen(
+            [sys.executable, "-m", "slotkeeper", "run"],
+            cwd=tmp_path,
+            env=environment,
+            stdout=log,
+            stderr=subprocess.STDOUT,
+        )
     server = LiveServer(port, log_path, process)
     deadline = time.monotonic() + 60
     while True:

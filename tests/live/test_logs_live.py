@@ -1,5 +1,6 @@
 """Logs: `make run` writes readable text with one line per request and no terminal colour
 codes; `make serve` (gunicorn, plain load_settings) keeps JSON (issue 15, item 7)."""
+
 import json
 import logging
 import secrets
@@ -17,8 +18,9 @@ def test_make_run_logs_readable_text_without_colour_codes(live_server):
     assert "\x1b" not in log
     lines = [line for line in log.splitlines() if line.strip()]
     assert lines and not any(line.lstrip().startswith("{") for line in lines), log
-    assert any(" INFO slotkeeper.access [" in line and "GET /api/v1/services 200" in line
-               for line in lines), log
+    assert any(
+        " INFO slotkeeper.access [" in line and "GET /api/v1/services 200" in line for line in lines
+    ), log
 
 
 def test_each_request_writes_one_line(live_server):
@@ -29,7 +31,8 @@ def test_each_request_writes_one_line(live_server):
     request_id = response.headers["X-Request-ID"]
     lines = live_server.log_lines_after(mark)
     assert [line for line in lines if missing in line] == [
-        line for line in lines if f"[{request_id}] GET /api/v1/services/{missing} 404" in line]
+        line for line in lines if f"[{request_id}] GET /api/v1/services/{missing} 404" in line
+    ]
     assert len([line for line in lines if missing in line]) == 1, lines
 
 

@@ -1,5 +1,6 @@
 """The README's walkthrough, run as written against a live `make run` server: each `#>` line
 is what the command before it must print (issue 15, item 1)."""
+
 import os
 import re
 import shutil
@@ -12,11 +13,21 @@ ROOT = Path(__file__).resolve().parents[2]
 SECTION = re.compile(r"<!-- walkthrough -->(.*?)<!-- /walkthrough -->", re.S)
 SHELL_BLOCK = re.compile(r"```sh\n(.*?)```", re.S)
 VARIABLE = re.compile(r"\$([A-Z_]+)")
-STEPS = ["/appointments/hold", "/confirm", "/appointments/book", "/cancel", "/reschedule",
-         "Idempotency-Key", "appointments?userId=", "SLOT_UNAVAILABLE"]
+STEPS = [
+    "/appointments/hold",
+    "/confirm",
+    "/appointments/book",
+    "/cancel",
+    "/reschedule",
+    "Idempotency-Key",
+    "appointments?userId=",
+    "SLOT_UNAVAILABLE",
+]
 
-pytestmark = pytest.mark.skipif(shutil.which("curl") is None or shutil.which("bash") is None,
-                                reason="the walkthrough needs curl and bash")
+pytestmark = pytest.mark.skipif(
+    shutil.which("curl") is None or shutil.which("bash") is None,
+    reason="the walkthrough needs curl and bash",
+)
 
 
 def walkthrough(readme: str) -> str:
@@ -26,15 +37,20 @@ def walkthrough(readme: str) -> str:
 
 
 def expected_lines(script: str) -> list[str]:
-    return [line[len("#> "):] for line in script.splitlines() if line.startswith("#> ")]
+    return [line[len("#> ") :] for line in script.splitlines() if line.startswith("#> ")]
 
 
 def run(script: str, port: int) -> subprocess.CompletedProcess:
     names = sorted({name for line in expected_lines(script) for name in VARIABLE.findall(line)})
     dump = "".join(f'\necho "@@{name}=${name}"' for name in names)
     environment = {**os.environ, "PORT": str(port)}
-    return subprocess.run(["bash", "-euo", "pipefail", "-c", script + dump], env=environment,
-                          capture_output=True, text=True, timeout=120)
+    return subprocess.run(
+        ["bash", "-euo", "pipefail", "-c", script + dump],
+        env=environment,
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
 
 
 def test_the_walkthrough_covers_the_whole_lifecycle():
@@ -55,8 +71,7 @@ def test_the_readme_walkthrough_prints_what_it_says(live_server):
             values[name] = value
         else:
             printed.append(line)
-    expected = [VARIABLE.sub(lambda m: values[m.group(1)], line)
-                for line in expected_lines(script)]
+    expected = [VARIABLE.sub(lambda m: values[m.group(1)], line) for line in expected_lines(script)]
     assert printed == expected
 
 

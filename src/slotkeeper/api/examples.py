@@ -18,38 +18,66 @@ START, END = "2030-01-07T09:00:00Z", "2030-01-07T09:30:00Z"
 CREATED = "2029-12-20T08:15:00Z"
 
 SERVICE = {
-    "id": SERVICE_ID, "name": "Dr. Ada Lovelace", "description": "General cardiology",
-    "address": "Hauptstr. 1, Berlin", "category": "Cardiology", "price": 80.0,
-    "currency": "EUR", "timezone": "Europe/Berlin", "active": True,
-    "createdAt": CREATED, "updatedAt": CREATED,
+    "id": SERVICE_ID,
+    "name": "Dr. Ada Lovelace",
+    "description": "General cardiology",
+    "address": "Hauptstr. 1, Berlin",
+    "category": "Cardiology",
+    "price": 80.0,
+    "currency": "EUR",
+    "timezone": "Europe/Berlin",
+    "active": True,
+    "createdAt": CREATED,
+    "updatedAt": CREATED,
 }
 SLOT = {
-    "id": SLOT_ID, "serviceId": SERVICE_ID, "startTime": START, "endTime": END,
-    "capacity": 1, "bookedSeats": 0, "heldSeats": 0, "availableSeats": 1,
-    "status": "AVAILABLE", "createdAt": CREATED, "updatedAt": CREATED,
+    "id": SLOT_ID,
+    "serviceId": SERVICE_ID,
+    "startTime": START,
+    "endTime": END,
+    "capacity": 1,
+    "bookedSeats": 0,
+    "heldSeats": 0,
+    "availableSeats": 1,
+    "status": "AVAILABLE",
+    "createdAt": CREATED,
+    "updatedAt": CREATED,
 }
 
 
 def appointment(status: str) -> dict:
     """An appointment of one seat on SLOT in `status`, with the slot's counts to match."""
     held, booked = (1, 0) if status == "PENDING" else (0, 1) if status == "BOOKED" else (0, 0)
-    slot = {**SLOT, "heldSeats": held, "bookedSeats": booked, "availableSeats": 1 - held - booked,
-            "status": {(1, 0): "LOCKED", (0, 1): "BOOKED"}.get((held, booked), "AVAILABLE")}
+    slot = {
+        **SLOT,
+        "heldSeats": held,
+        "bookedSeats": booked,
+        "availableSeats": 1 - held - booked,
+        "status": {(1, 0): "LOCKED", (0, 1): "BOOKED"}.get((held, booked), "AVAILABLE"),
+    }
     return {
-        "id": APPOINTMENT_ID, "slotId": SLOT_ID, "serviceId": SERVICE_ID,
-        "userId": "patient-42", "userName": "Grace Hopper", "userEmail": "grace@example.com",
-        "seats": 1, "status": status,
+        "id": APPOINTMENT_ID,
+        "slotId": SLOT_ID,
+        "serviceId": SERVICE_ID,
+        "userId": "patient-42",
+        "userName": "Grace Hopper",
+        "userEmail": "grace@example.com",
+        "seats": 1,
+        "status": status,
         "expiresAt": "2029-12-20T08:17:00Z" if status == "PENDING" else None,
-        "createdAt": "2029-12-20T08:15:00Z", "updatedAt": "2029-12-20T08:15:00Z",
+        "createdAt": "2029-12-20T08:15:00Z",
+        "updatedAt": "2029-12-20T08:15:00Z",
         "cancelledAt": "2029-12-20T08:20:00Z" if status == "CANCELLED" else None,
-        "service": SERVICE, "slot": slot,
+        "service": SERVICE,
+        "slot": slot,
     }
 
 
 GENERATED = {"created": 1, "skipped": 0, "slots": [SLOT]}
 
-VALIDATION_ERRORS = {"json": {"startTime": ["A date-time with an offset, like "
-                                            "2030-01-07T09:00:00Z."]}}
+VALIDATION_ERRORS = {
+    "json": {"startTime": ["A date-time with an offset, like 2030-01-07T09:00:00Z."]}
+}
 REASONS = {409: "SLOT_UNAVAILABLE", 422: "IDEMPOTENCY_MISMATCH"}
 
 
@@ -62,8 +90,14 @@ def error(code: int, description: str, with_reason: bool) -> dict:
     elif code == 400:
         body["message"] = "The body is not valid JSON: Expecting value at line 1, column 1."
     elif with_reason:
-        reason = next((word.strip(" ,.:()") for word in description.split()
-                       if word.strip(" ,.:()").isupper() and "_" in word), REASONS.get(code))
+        reason = next(
+            (
+                word.strip(" ,.:()")
+                for word in description.split()
+                if word.strip(" ,.:()").isupper() and "_" in word
+            ),
+            REASONS.get(code),
+        )
         if reason:
             body["reason"] = reason
     return body

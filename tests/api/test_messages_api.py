@@ -157,3 +157,12 @@ def test_an_id_with_a_trailing_newline_is_refused(api, client, check):
 def test_whole_valid_values_are_still_accepted(client, field, value):
     response = client.post("/api/v1/services", json={"name": "X", field: value})
     assert response.status_code == 201 and response.json[field] == value
+
+
+def test_a_refusal_found_past_validation_names_its_field_too(api, client, check):
+    slot = api.slot(capacity=2)
+    response = client.post(
+        "/api/v1/appointments/book", json={"slotId": slot["id"], "userId": "ada", "seats": 3}
+    )
+    body = check.invalid(response, "json", "seats")
+    assert body["message"] == "seats: the slot has 2 seat(s) in all"

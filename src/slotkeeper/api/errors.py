@@ -133,9 +133,12 @@ def handle_domain_error(err: DomainError):
     reason = getattr(err, "reason", None)
     if reason:
         extra["reason"] = reason
+    message = str(err)
     if isinstance(err, Invalid):
-        extra["errors"] = {err.location: {err.field: [str(err)]}}
-    return error_body(code, str(err), **extra), code
+        errors = {err.location: {err.field: [message]}}
+        extra["errors"] = errors
+        message = describe_errors(errors)  # names the field, as validation does
+    return error_body(code, message, **extra), code
 
 
 def database_down(err: Exception):

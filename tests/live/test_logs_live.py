@@ -53,3 +53,10 @@ def test_json_lines_carry_no_colour_codes(capsys):
     finally:
         configure_logging("WARNING", "json")
     assert json.loads(line)["message"] == "Press CTRL+C to quit now"
+
+
+def test_start_up_logs_no_request_lines(live_server):
+    """The look-ups that point Swagger UI's examples at the demo data are not requests."""
+    start_up = live_server.log().split("Press CTRL+C to quit")[0]
+    assert "slotkeeper.access" not in start_up and "slotkeeper.decisions" not in start_up
+    assert "Swagger UI examples name the demo service" in start_up

@@ -3,6 +3,7 @@ finishing touches of the OpenAPI document: examples for path ids and error answe
 `make run`, ids that name the demo data."""
 
 import copy
+import logging
 from typing import Any
 
 from flask import Blueprint, Flask
@@ -10,6 +11,7 @@ from swagger_ui_bundle import swagger_ui_path
 
 from slotkeeper.api import examples
 
+log = logging.getLogger(__name__)
 ASSETS_URL = "/api-docs/assets/"
 ERROR_SCHEMAS = {"#/components/schemas/Error": False, "#/components/schemas/Conflict": True}
 # The demo objects the examples name under `make run` (service_layer/demo.py lays them out)
@@ -72,8 +74,23 @@ def demo_example_ids(app: Flask) -> dict[str, str]:
     """Placeholder -> id of the demo data, read (and one booking made) through the API itself:
     a service and a free slot of it, and a BOOKED appointment on another service with a
     second free slot to move it to. Empty when the demo data is not there."""
-    client = app.test_client()
+    quiet = [logging.getLogger(name) for name in ("slotkeeper.access", "slotkeeper.decisions")]
+    levels = [logger.level for logger in quiet]
+    for logger in quiet:  # start-up lookups, not requests anyone sent
+        logger.setLevel(logging.WARNING)
+    try:
+        ids = _look_up_demo(app.test_client())
+    finally:
+        for logger, level in zip(quiet, levels, strict=True):
+            logger.setLevel(level)
+    if ids:
+        log.info("Swagger UI examples name the demo service %s, slot %s and appointment %s",
+                 ids[examples.SERVICE_ID], ids[examples.SLOT_ID],
+                 ids.get(examples.APPOINTMENT_ID))
+    return ids
 
+
+def _look_up_demo(client) -> dict[str, str]:
     def first(path: str, **query) -> dict | None:
         response = client.get(path, query_string=query)
         items = response.get_json() if response.status_code == 200 else None

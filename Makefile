@@ -4,7 +4,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 
-.PHONY: run serve migrate test lint clean
+.PHONY: run serve migrate test lint token clean
 
 $(STAMP): requirements.txt setup.cfg pyproject.toml
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
@@ -24,8 +24,16 @@ migrate: $(STAMP)  ## apply pending migrations to MONGODB_URI (safe to run twice
 test: $(STAMP)  ## the whole suite (MONGODB_URI=... runs it against a real MongoDB)
 	$(BIN)/python -m pytest
 
-lint: $(STAMP)
-	$(BIN)/ruff check src tests migrations wsgi.py gunicorn.conf.py
+LINTED := src tests migrations wsgi.py gunicorn.conf.py
+
+lint: $(STAMP)  ## ruff's checks, ruff's formatting and mypy's types; CI runs it
+	$(BIN)/ruff check $(LINTED)
+	$(BIN)/ruff format --check $(LINTED)
+	$(BIN)/mypy src
+
+token: $(STAMP)  ## a development token from AUTH_JWT_SECRET: make -s token SUB=alice [ROLE=admin] [MINUTES=60]
+	@test -n "$(SUB)" || { echo "make token: give the user id, e.g. make -s token SUB=alice" >&2; exit 2; }
+	@$(BIN)/slotkeeper token --sub '$(SUB)' $(if $(ROLE),--role '$(ROLE)') --minutes '$(or $(MINUTES),60)'
 
 clean:
 	rm -rf $(VENV) .pytest_cache .ruff_cache .hypothesis build src/*.egg-info

@@ -20,7 +20,10 @@ API_DESCRIPTION = """Book seats of time slots without ever overbooking.
   or `book` (BOOKED at once).
 * Date-times are ISO 8601 with an offset; input without one is a 422. Output is UTC.
 * Errors: `{"code", "status", "message"}`, plus `errors` for validation (422) and a stable
-  `reason` for conflicts (409). A malformed id in a path is a 404.
+  `reason` for conflicts (409). A malformed id in a path is a 404. The `message` of a 422
+  names each field and what it expects.
+* Unknown fields in a body and unknown query parameters are a 422; a body that is not JSON is
+  a 400; a body over 1 MiB is a 413.
 * Lists are paginated: `page` (from 1), `page_size` (default 20, max 100); the
   `X-Pagination` header holds the totals.
 * When the database does not answer in time, any endpoint answers 503 in the same error

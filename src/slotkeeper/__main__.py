@@ -6,6 +6,8 @@ gunicorn.conf.py and `make serve`).
 """
 import sys
 
+from werkzeug.serving import WSGIRequestHandler
+
 from slotkeeper.config import ConfigError, Settings, load_settings
 
 USAGE = """usage: slotkeeper COMMAND [OPTIONS]
@@ -17,9 +19,25 @@ USAGE = """usage: slotkeeper COMMAND [OPTIONS]
   token     print a development bearer token: --sub USER [--role admin] [--minutes 60]
 """
 
+# `run` is for a person at a terminal: readable lines; `make serve` (gunicorn) keeps JSON
+RUN_DEFAULTS = {"LOG_FORMAT": "text"}
+
+
+class QuietRequestHandler(WSGIRequestHandler):
+    """The development server without its own line per request: the app writes one (with
+    the request id), so each request is one line, as under gunicorn."""
+
+    def log_request(self, code="-", size="-") -> None:
+        pass
+
+
+def settings_for(command: str) -> Settings:
+    return load_settings(defaults=RUN_DEFAULTS if command == "run" else None)
+
 
 def run(settings: Settings) -> int:
     from slotkeeper import create_app
+    from slotkeeper.api.docs import demo_example_ids
     from slotkeeper.context import current_repos, now
     from slotkeeper.service_layer.demo import seed_demo
 
@@ -27,8 +45,11 @@ def run(settings: Settings) -> int:
     if settings.engine == "embedded" or settings.demo_data:
         with app.app_context():
             seed_demo(current_repos(), now())
+        # Swagger UI's examples name demo objects, so "Try it out" finds what it sends
+        app.extensions["slotkeeper.api"].point_examples_at(demo_example_ids(app))
     print(f"slotkeeper on http://{settings.host}:{settings.port}/api-docs ({settings.engine})")
-    app.run(host=settings.host, port=settings.port, threaded=True, use_reloader=False)
+    app.run(host=settings.host, port=settings.port, threaded=True, use_reloader=False,
+            request_handler=QuietRequestHandler)
     return 0
 
 
@@ -51,7 +72,7 @@ def main(argv: list[str]) -> int:
         return 0 if argv else 2
     from slotkeeper.database.migrations import MigrationError
     try:
-        settings = load_settings()
+        settings = settings_for(argv[0])
         return run(settings) if argv[0] == "run" else command(settings, argv)
     except (ConfigError, MigrationError) as err:
         print(f"slotkeeper: {err}", file=sys.stderr)

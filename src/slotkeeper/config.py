@@ -151,7 +151,7 @@ def check_auth(settings: Settings) -> Settings:
         if secret:
             tokens.check_secret(secret, algorithm)
             return settings
-        pem = _public_key_pem(settings.auth_jwt_public_key)
+        pem = _public_key_pem(settings.auth_jwt_public_key or "")
         tokens.load_public_key(pem, algorithm)
     except ValueError as err:
         raise ConfigError(f"{name} {err}") from None
@@ -196,13 +196,16 @@ def check_rate_limits(settings: Settings) -> None:
                           f"{settings.rate_limit_storage_uri!r}")
 
 
-def load_settings(environ: Mapping[str, str] | None = None, dotenv: bool = True) -> Settings:
-    """Settings from the environment; a wrong value raises ConfigError naming the variable."""
+def load_settings(environ: Mapping[str, str] | None = None, dotenv: bool = True,
+                  defaults: Mapping[str, str] | None = None) -> Settings:
+    """Settings from the environment; a wrong value raises ConfigError naming the variable.
+    `defaults` (by variable name) stand in for variables the environment does not set."""
     if environ is None:
         if dotenv:
             from dotenv import load_dotenv
             load_dotenv(override=False)
         environ = os.environ
+    environ = {**(defaults or {}), **environ}
     values = {}
     for f in fields(Settings):
         raw = environ.get(f.name.upper())

@@ -83,8 +83,10 @@ def test_invalid_history_queries_are_422(client, history, query):
     assert "query" in response.json["errors"]
 
 
-def test_unknown_query_parameters_are_ignored(client, history):
-    assert len(ids(client.get(LIST, query_string={"colour": "blue"}))) == 4
+def test_unknown_query_parameters_are_a_422_naming_them(client, history):
+    response = client.get(LIST, query_string={"colour": "blue"})
+    assert response.status_code == 422
+    assert response.json["errors"]["query"] == {"colour": ["Unknown field."]}
 
 
 def test_history_is_paginated(client, history):

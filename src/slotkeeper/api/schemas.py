@@ -1,6 +1,35 @@
 """Schemas shared by every resource."""
-from flask_smorest.error_handler import ErrorSchema
-from marshmallow import fields
+
+from flask_smorest.error_handler import ErrorSchema as SmorestErrorSchema
+from marshmallow import Schema, fields
+
+from slotkeeper.api.fields import expected_messages
+
+
+class ApiSchema(Schema):
+    """The base of the API's schemas: each field's messages say what it expects."""
+
+    error_messages = {"type": "A JSON object."}
+
+    def on_bind_field(self, field_name: str, field_obj: fields.Field) -> None:
+        expected = expected_messages(field_obj)
+        field_obj.error_messages = {**field_obj.error_messages, **expected}
+        if isinstance(field_obj, fields.List):
+            inner = field_obj.inner
+            inner.error_messages = {**inner.error_messages, **expected_messages(inner)}
+
+
+class ErrorSchema(SmorestErrorSchema):
+    """The error answer; every documented response shows a whole example of it."""
+
+    code = fields.Integer(metadata={"description": "The HTTP status code", "example": 404})
+    status = fields.String(metadata={"description": "Its name", "example": "Not Found"})
+    message = fields.String(metadata={"description": "What went wrong; for a 422, each field "
+                                      "and what it expects", "example": "Unknown slot"})
+    errors = fields.Dict(metadata={
+        "description": "Validation errors by location (json, query, headers), then field",
+        "example": {"json": {"startTime": ["A date-time with an offset, like "
+                                           "2030-01-07T09:00:00Z."]}}})
 
 
 class ConflictSchema(ErrorSchema):
@@ -8,4 +37,4 @@ class ConflictSchema(ErrorSchema):
                                      "example": "SLOT_UNAVAILABLE"})
 
 
-__all__ = ["ConflictSchema", "ErrorSchema"]
+__all__ = ["ApiSchema", "ConflictSchema", "ErrorSchema"]

@@ -8,7 +8,7 @@ from flask_smorest import abort
 
 from slotkeeper.auth import tokens
 from slotkeeper.auth.policy import ADMIN, PUBLIC, SCHEME, SECURITY_SCHEME, Access, access_of
-from slotkeeper.config import Settings, check_auth
+from slotkeeper.config import ConfigError, Settings, check_auth
 from slotkeeper.domain.actor import ANONYMOUS, TRUSTED, Actor
 
 EXTENSION = "slotkeeper.auth"
@@ -30,9 +30,15 @@ def verifier_for(settings: Settings) -> tokens.Verifier | None:
     settings = check_auth(settings)
     if not settings.auth_enabled:
         return None
-    key = settings.auth_jwt_secret or tokens.load_public_key(settings.auth_jwt_public_key,
-                                                             settings.auth_jwt_algorithm)
-    return tokens.Verifier(key, settings.auth_jwt_algorithm, settings.auth_jwt_audience,
+    algorithm = settings.auth_jwt_algorithm
+    if algorithm is None:  # check_auth sets it whenever authentication is on
+        raise ConfigError("AUTH_JWT_ALGORITHM could not be decided")
+    key: str | tokens.PublicKey
+    if settings.auth_jwt_secret:
+        key = settings.auth_jwt_secret
+    else:
+        key = tokens.load_public_key(settings.auth_jwt_public_key or "", algorithm)
+    return tokens.Verifier(key, algorithm, settings.auth_jwt_audience,
                            settings.auth_jwt_issuer, settings.auth_jwt_leeway_seconds)
 
 

@@ -35,7 +35,8 @@ def install(app: Flask, settings: Settings) -> None:
         raise ConfigError(f"RATE_LIMIT_STORAGE_URI cannot be used: {err}") from None
     shared = limiter.shared_limit(settings.rate_limit_booking, scope="booking")
     for endpoint in LIMITED:
-        app.view_functions[endpoint] = shared(app.view_functions[endpoint])
+        limited = shared(app.view_functions[endpoint])
+        app.view_functions[endpoint] = limited  # type: ignore[assignment]  # sync, as given
     app.extensions[EXTENSION] = limiter
     app.register_error_handler(RateLimitExceeded, too_many_requests)
 

@@ -29,7 +29,7 @@ class InvalidToken(Exception):
 class Verifier:
     """What a token must satisfy: signed by `key` with `algorithm` (and no other), for us."""
 
-    key: object
+    key: "str | PublicKey"
     algorithm: str
     audience: str | None = None
     issuer: str | None = None
@@ -64,7 +64,10 @@ def check_secret(secret: str, algorithm: str) -> None:
                          f"got {length}")
 
 
-def load_public_key(pem: str, algorithm: str):
+PublicKey = rsa.RSAPublicKey | ec.EllipticCurvePublicKey
+
+
+def load_public_key(pem: str, algorithm: str) -> PublicKey:
     """The public key in a PEM text, checked to be of the kind `algorithm` verifies with."""
     try:
         key = load_pem_public_key(pem.encode())

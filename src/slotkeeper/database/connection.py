@@ -47,7 +47,7 @@ atexit.register(mongoengine.disconnect_all)
 
 
 def _connect_mongodb(settings: Settings) -> None:
-    named = uri_database(settings.mongodb_uri)
+    named = uri_database(settings.mongodb_uri or "")
     if named is not None and named != settings.mongodb_db:
         raise ConfigError(f"MONGODB_URI names database {named!r} but the settings say "
                           f"{settings.mongodb_db!r}")

@@ -48,7 +48,7 @@ _LOCKED_CLIENT_METHODS = ("get_database", "list_database_names", "drop_database"
 
 # Clients can share one data store (mongomock's ``_store=`` argument); they must then
 # share the lock too, so it is keyed by the store rather than owned by the client.
-_store_locks = weakref.WeakKeyDictionary()
+_store_locks: weakref.WeakKeyDictionary[object, threading.RLock] = weakref.WeakKeyDictionary()
 _store_locks_guard = threading.Lock()
 
 

@@ -5,7 +5,9 @@ matching document, sorting them with a generic BSON comparison, and only then sl
 cursor of `WindowedCursor` sorts the matching documents first (on plain values when every
 document has a value of one type, as dates and ids do), slices the page, and copies only that.
 """
+import functools
 from datetime import datetime
+from typing import Any
 
 from bson import ObjectId
 from mongomock import helpers
@@ -23,13 +25,13 @@ def sort_documents(documents: list, sort) -> list:
         if field == "$natural":
             documents = documents[::-1] if direction < 0 else documents
             continue
-        values = [d.get(field) if "." not in field else None for d in documents]
+        values: list[Any] = [d.get(field) if "." not in field else None for d in documents]
         kinds = {type(v) for v in values}
         if "." not in field and len(kinds) == 1 and issubclass(kinds.pop(), PLAIN_TYPES):
-            order = sorted(range(len(documents)), key=values.__getitem__, reverse=direction < 0)
+            order = sorted(range(len(documents)), key=lambda i: values[i], reverse=direction < 0)
             documents = [documents[i] for i in order]
         else:
-            documents = sorted(documents, key=lambda d, f=field: resolve_sort_key(f, d),
+            documents = sorted(documents, key=functools.partial(resolve_sort_key, field),
                                reverse=direction < 0)
     return documents
 

@@ -122,6 +122,8 @@ def _run(db, migration: Migration, owner: str) -> None:
 @functools.lru_cache(maxsize=64)
 def _load(path: Path, checksum: str):
     spec = importlib.util.spec_from_file_location(f"slotkeeper_migration_{checksum[:12]}", path)
+    if spec is None or spec.loader is None:
+        raise MigrationError(f"{path.name} cannot be loaded as a Python module")
     module = importlib.util.module_from_spec(spec)
     try:
         spec.loader.exec_module(module)

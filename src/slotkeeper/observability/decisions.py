@@ -6,6 +6,7 @@ and the error handlers have answered, so neither the domain nor the views carry 
 import logging
 
 from flask import Flask, current_app, request
+from werkzeug.exceptions import HTTPException
 from werkzeug.http import HTTP_STATUS_CODES
 
 from slotkeeper.observability.metrics import metrics_of
@@ -36,6 +37,8 @@ def _sent_body() -> dict:
     try:
         sent = request.get_json(silent=True)
     except (RecursionError, ValueError):  # JSON the parser already refused with a 400
+        return {}
+    except HTTPException:  # a body cut short, malformed chunks, over the size limit: no body
         return {}
     return sent if isinstance(sent, dict) else {}
 

@@ -1,5 +1,6 @@
 """Logs as one JSON object per line on stderr, each with the id of the request that logged it."""
 import logging
+import re
 import sys
 import time
 
@@ -18,6 +19,20 @@ class RequestIdFilter(logging.Filter):
     def filter(self, record: logging.LogRecord) -> bool:
         if not hasattr(record, "request_id"):
             record.request_id = current_request_id()
+        return True
+
+
+ANSI_ESCAPE = re.compile(r"\x1b\[[0-9;?]*[A-Za-z]")
+
+
+class PlainTextFilter(logging.Filter):
+    """Drops terminal colour codes (werkzeug colours its lines) so that neither a JSON line
+    nor a log file carries them."""
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        message = record.getMessage()
+        if "\x1b" in message:
+            record.msg, record.args = ANSI_ESCAPE.sub("", message), None
         return True
 
 
@@ -48,6 +63,7 @@ def configure_logging(level: str, log_format: str = "json") -> None:
     if handler is None:
         handler = StderrHandler()
         handler.addFilter(RequestIdFilter())
+        handler.addFilter(PlainTextFilter())
         root.addHandler(handler)
     text = logging.Formatter(TEXT_FORMAT)
     handler.setFormatter(json_formatter() if log_format == "json" else text)

@@ -1,5 +1,6 @@
 from flask.views import MethodView
 
+from slotkeeper.api import examples
 from slotkeeper.api.appointments.schemas import (
     AppointmentCreateSchema,
     AppointmentQueryArgsSchema,
@@ -32,12 +33,19 @@ TOO_MANY = ("Rate limit reached (only when RATE_LIMIT_BOOKING is set; one budget
             "and reschedule, per user); Retry-After says when to try again")
 
 
-def _takes_seats(view):
-    """The body, headers, answers and access rule that book and hold share."""
+def _takes_seats(status: str):
+    """The body, headers, answers and access rule that book and hold share; the answer is
+    an appointment in `status`."""
+    def decorate_all(view):
+        return _stack(view, status)
+    return decorate_all
+
+
+def _stack(view, status: str):
     shared = [
         blp.arguments(AppointmentCreateSchema),
         blp.arguments(IdempotencyHeaderSchema, location="headers"),
-        blp.response(201, AppointmentSchema),
+        blp.response(201, AppointmentSchema, example=examples.appointment(status)),
         blp.alt_response(400, schema=ErrorSchema, description=NOT_JSON),
         blp.alt_response(415, schema=ErrorSchema, description=NOT_JSON_TYPE),
         blp.alt_response(404, schema=ErrorSchema, description="Unknown slot"),
@@ -54,7 +62,7 @@ def _takes_seats(view):
 
 @blp.route("/book")
 class Bookings(MethodView):
-    @_takes_seats
+    @_takes_seats("BOOKED")
     def post(self, data, headers):
         """Book seats now (BOOKED)
 
@@ -68,7 +76,7 @@ class Bookings(MethodView):
 
 @blp.route("/hold")
 class Holds(MethodView):
-    @_takes_seats
+    @_takes_seats("PENDING")
     def post(self, data, headers):
         """Hold seats until expiresAt (PENDING); confirm before then
 
@@ -125,7 +133,7 @@ class Confirmation(MethodView):
 
 @blp.route("/<appointment_id>/cancel")
 class Cancellation(MethodView):
-    @blp.response(200, AppointmentSchema)
+    @blp.response(200, AppointmentSchema, example=examples.appointment("CANCELLED"))
     @blp.alt_response(404, schema=ErrorSchema, description="Unknown appointment")
     @blp.alt_response(409, schema=ConflictSchema, description="INVALID_TRANSITION when expired")
     @requires(blp, USER)

@@ -1,47 +1,54 @@
 from decimal import Decimal
-from zoneinfo import available_timezones
+from importlib.resources import files
 
-from marshmallow import Schema, ValidationError, fields, validate
+from marshmallow import ValidationError, fields, validate
 
-from slotkeeper.api.fields import ObjectIdString, Text, UtcDateTime
+from slotkeeper.api import examples
+from slotkeeper.api.fields import FullMatch, ObjectIdString, Text, UtcDateTime
+from slotkeeper.api.schemas import ApiSchema
 
-TIMEZONES = frozenset(available_timezones())
+# The IANA names the tzdata package ships (the host's files add "localtime" and the like)
+TIMEZONES = frozenset(files("tzdata").joinpath("zones").read_text(encoding="ascii").split())
 MAX_PRICE = 1_000_000_000
+CURRENCY = FullMatch(r"[A-Z]{3}", "An ISO 4217 currency code of 3 capital letters, like EUR.")
 
 
 def two_decimals(value: float) -> None:
-    if Decimal(str(value)).as_tuple().exponent < -2:
-        raise ValidationError("At most 2 decimals.")
+    exponent = Decimal(str(value)).as_tuple().exponent
+    if not isinstance(exponent, int) or exponent < -2:  # "n", "N", "F": NaN or infinite
+        raise ValidationError("A number with at most 2 decimals, like 80.25.")
 
 
 def known_timezone(value: str) -> None:
     if value not in TIMEZONES:
-        raise ValidationError("Unknown IANA time zone.")
+        raise ValidationError("An IANA time zone name, like Europe/Berlin or UTC.")
 
 
-class ServiceFieldsSchema(Schema):
+class ServiceFieldsSchema(ApiSchema):
     name = Text(validate=validate.Length(1, 200), metadata={"example": "Dr. Ada Lovelace"})
-    description = Text(allow_none=True, validate=validate.Length(max=2000))
-    address = Text(allow_none=True, validate=validate.Length(max=500))
+    description = Text(allow_none=True, validate=validate.Length(max=2000),
+                       metadata={"example": "General cardiology"})
+    address = Text(allow_none=True, validate=validate.Length(max=500),
+                   metadata={"example": "Hauptstr. 1, Berlin"})
     category = Text(allow_none=True, validate=validate.Length(max=100),
                     metadata={"example": "Cardiology"})
     price = fields.Float(allow_nan=False, validate=[validate.Range(0, MAX_PRICE), two_decimals],
                          metadata={"example": 80.0})
-    currency = fields.String(validate=validate.Regexp(r"^[A-Z]{3}$", error="Not an ISO 4217 code."),
-                             metadata={"example": "USD"})
+    currency = fields.String(validate=CURRENCY, metadata={"example": "EUR"})
     timezone = fields.String(validate=known_timezone, metadata={"example": "Europe/Berlin"})
-    active = fields.Boolean()
+    active = fields.Boolean(metadata={"example": True})
 
 
 class ServiceCreateSchema(ServiceFieldsSchema):
     name = Text(required=True, validate=validate.Length(1, 200),
                 metadata={"example": "Dr. Ada Lovelace"})
     price = fields.Float(load_default=0, allow_nan=False,
-                         validate=[validate.Range(0, MAX_PRICE), two_decimals])
-    currency = fields.String(load_default="USD",
-                             validate=validate.Regexp(r"^[A-Z]{3}$", error="Not an ISO 4217 code."))
-    timezone = fields.String(load_default="UTC", validate=known_timezone)
-    active = fields.Boolean(load_default=True)
+                         validate=[validate.Range(0, MAX_PRICE), two_decimals],
+                         metadata={"example": 80.0})
+    currency = fields.String(load_default="USD", validate=CURRENCY, metadata={"example": "EUR"})
+    timezone = fields.String(load_default="UTC", validate=known_timezone,
+                             metadata={"example": "Europe/Berlin"})
+    active = fields.Boolean(load_default=True, metadata={"example": True})
 
 
 class ServiceUpdateSchema(ServiceFieldsSchema):
@@ -49,12 +56,12 @@ class ServiceUpdateSchema(ServiceFieldsSchema):
 
 
 class ServiceSchema(ServiceFieldsSchema):
-    id = ObjectIdString(dump_only=True)
-    created_at = UtcDateTime(data_key="createdAt", dump_only=True)
-    updated_at = UtcDateTime(data_key="updatedAt", dump_only=True)
+    id = ObjectIdString(examples.SERVICE_ID, dump_only=True)
+    created_at = UtcDateTime(examples.CREATED, data_key="createdAt", dump_only=True)
+    updated_at = UtcDateTime(examples.CREATED, data_key="updatedAt", dump_only=True)
 
 
-class ServiceQueryArgsSchema(Schema):
+class ServiceQueryArgsSchema(ApiSchema):
     category = Text(validate=validate.Length(max=100))
     active = fields.Boolean()
     q = Text(validate=validate.Length(max=200),

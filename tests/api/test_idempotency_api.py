@@ -191,3 +191,21 @@ def test_a_repeat_while_the_first_is_unfinished_is_409_and_a_late_one_finishes_i
     assert resumed.json["id"] == str(record.appointment_id)  # never two appointments per key
     assert api.hold(slot["id"], **key("k-1")).json["id"] == resumed.json["id"]
     assert taken(api, slot["id"]) == 1
+
+
+def test_a_replayed_answer_says_so_in_idempotent_replayed_and_a_first_one_does_not(api):
+    slot = api.slot(capacity=3)
+    first = api.book(slot["id"], **key("k-replay"))
+    again = api.book(slot["id"], **key("k-replay"))
+    assert (first.status_code, again.status_code) == (201, 201)
+    assert "Idempotent-Replayed" not in first.headers
+    assert again.headers["Idempotent-Replayed"] == "true"
+    assert again.json["id"] == first.json["id"]
+    fresh = api.hold(slot["id"], user="u2", **key("k-replay"))  # another user's key: new
+    assert "Idempotent-Replayed" not in fresh.headers
+
+
+def test_the_replay_header_is_in_the_openapi_document(client):
+    paths = client.get("/openapi.json").json["paths"]
+    for path in ("/api/v1/appointments/book", "/api/v1/appointments/hold"):
+        assert "Idempotent-Replayed" in paths[path]["post"]["responses"]["201"]["headers"]

@@ -33,6 +33,17 @@ TOO_MANY = ("Rate limit reached (only when RATE_LIMIT_BOOKING is set; one budget
             "and reschedule, per user); Retry-After says when to try again")
 
 
+REPLAY_HEADER = {"Idempotent-Replayed": {
+    "description": "true when this is the answer of an earlier request with the same "
+                   "Idempotency-Key and userId (no seats were taken by this one); absent otherwise",
+    "schema": {"type": "string", "enum": ["true"]}}}
+
+
+def _answer(made):
+    """201 with the appointment; a replayed answer says so in Idempotent-Replayed."""
+    return made, 201, ({"Idempotent-Replayed": "true"} if made.replayed else {})
+
+
 def _takes_seats(status: str):
     """The body, headers, answers and access rule that book and hold share; the answer is
     an appointment in `status`."""
@@ -45,7 +56,8 @@ def _stack(view, status: str):
     shared = [
         blp.arguments(AppointmentCreateSchema),
         blp.arguments(IdempotencyHeaderSchema, location="headers"),
-        blp.response(201, AppointmentSchema, example=examples.appointment(status)),
+        blp.response(201, AppointmentSchema, example=examples.appointment(status),
+                     headers=REPLAY_HEADER),
         blp.alt_response(400, schema=ErrorSchema, description=NOT_JSON),
         blp.alt_response(415, schema=ErrorSchema, description=NOT_JSON_TYPE),
         blp.alt_response(404, schema=ErrorSchema, description="Unknown slot"),
@@ -69,9 +81,9 @@ class Bookings(MethodView):
         With authentication on, userId may be left out: it is the token's sub; a different
         userId needs role admin (else 403).
         """
-        return booking.book_seats(current_repos(), BookingRequest(**data), now(),
-                                  actor=current_actor(),
-                                  idempotency_key=headers.get("idempotency_key"))
+        return _answer(booking.book_seats(current_repos(), BookingRequest(**data), now(),
+                                          actor=current_actor(),
+                                          idempotency_key=headers.get("idempotency_key")))
 
 
 @blp.route("/hold")
@@ -83,9 +95,9 @@ class Holds(MethodView):
         With authentication on, userId may be left out: it is the token's sub; a different
         userId needs role admin (else 403).
         """
-        return booking.hold_seats(current_repos(), BookingRequest(**data), now(),
-                                  settings().hold_ttl, actor=current_actor(),
-                                  idempotency_key=headers.get("idempotency_key"))
+        return _answer(booking.hold_seats(current_repos(), BookingRequest(**data), now(),
+                                          settings().hold_ttl, actor=current_actor(),
+                                          idempotency_key=headers.get("idempotency_key")))
 
 
 @blp.route("")

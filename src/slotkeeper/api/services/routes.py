@@ -69,5 +69,14 @@ class ServiceById(MethodView):
                       description="HAS_ACTIVE_APPOINTMENTS: held or booked seats on future slots")
     @requires(blp, ADMIN)
     def delete(self, service_id):
-        """Archive a service: it stays readable and takes no new slots or appointments"""
+        """Archive a service: it stays readable and takes no new slots or appointments
+
+        Refused with 409 HAS_ACTIVE_APPOINTMENTS while seats of its future slots are held or
+        booked; archiving an archived service is 204 again. Archive and booking are
+        linearizable: every booking, hold and reschedule either happens before the archive
+        (which is then refused, the booking standing) or after it (refused with
+        SERVICE_INACTIVE, no seat kept). A refused archive changes nothing anyone can see:
+        bookings made while it decides are never turned away because of it, and the
+        service's active and updatedAt stay as they were.
+        """
         catalog.archive_service(current_repos(), service_id, now())

@@ -4,7 +4,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 
-.PHONY: run serve migrate test lint token clean
+.PHONY: run serve migrate test explore lint token clean
 
 $(STAMP): requirements.txt setup.cfg pyproject.toml
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
@@ -23,6 +23,9 @@ migrate: $(STAMP)  ## apply pending migrations to MONGODB_URI (safe to run twice
 
 test: $(STAMP)  ## the whole suite (MONGODB_URI=... runs it against a real MongoDB)
 	$(BIN)/python -m pytest
+
+explore: $(STAMP)  ## the longer interleaving exploration (both worlds, more triples); CI runs it
+	$(BIN)/python -m pytest -m slow tests/integration/test_interleavings.py
 
 LINTED := src tests migrations wsgi.py gunicorn.conf.py
 

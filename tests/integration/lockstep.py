@@ -174,14 +174,15 @@ class Outcome:
 
 
 class _Run:
-    """One execution of several use cases, each in a thread, advanced one call at a time."""
+    """One execution of several use cases, each in a thread, advanced one call at a time: a
+    thread runs only between the scheduler's `go` and its own next report `back`."""
 
     def __init__(self, repos: Repositories, use_cases: list[Callable[[Repositories], object]]):
-        self.condition = threading.Condition()
         self.pending: list[Call | None] = [None] * len(use_cases)
         self.finished = [False] * len(use_cases)
-        self.turn: int | None = None
         self.abort = False
+        self.go = [threading.Semaphore(0) for _ in use_cases]
+        self.back = threading.Semaphore(0)
         self.outcomes = [Outcome() for _ in use_cases]
         self.threads = [threading.Thread(target=self._body, args=(i, repos, use_case),
                                          daemon=True)
@@ -193,55 +194,41 @@ class _Run:
         try:
             self.outcomes[thread].value = use_case(gated)
         except Aborted:
-            pass
+            return
         except Exception as error:  # noqa: BLE001 - the outcome of the use case, judged later
             self.outcomes[thread].error = error
-        finally:
-            with self.condition:
-                self.finished[thread] = True
-                self.pending[thread] = None
-                self.turn = None
-                self.condition.notify_all()
+        self.finished[thread] = True
+        self.back.release()
 
     def pause(self, thread: int, call: Call) -> None:
-        with self.condition:
-            self.pending[thread] = call
-            self.turn = None
-            self.condition.notify_all()
-            if not self.condition.wait_for(lambda: self.turn == thread or self.abort, TIMEOUT):
-                raise AssertionError(f"thread {thread} waited too long at {call}")
-            if self.abort:
-                raise Aborted()
-            self.pending[thread] = None
+        self.pending[thread] = call
+        self.back.release()
+        if not self.go[thread].acquire(timeout=TIMEOUT):
+            raise AssertionError(f"thread {thread} waited too long at {call}")
+        if self.abort:
+            raise Aborted()
+        self.pending[thread] = None
 
-    def _settled(self) -> bool:
-        return all(f or p is not None for f, p in zip(self.finished, self.pending, strict=True))
+    def _report(self) -> None:
+        if not self.back.acquire(timeout=TIMEOUT):
+            raise AssertionError("a use case blocked outside the repositories")
 
     def start(self) -> None:
         for t in self.threads:
             t.start()
-        self._wait()
-
-    def _wait(self) -> None:
-        with self.condition:
-            if not self.condition.wait_for(lambda: self.turn is None and self._settled(),
-                                           TIMEOUT):
-                raise AssertionError("a use case blocked outside the repositories")
+            self._report()  # one at a time: each runs to its first call
 
     def step(self, thread: int) -> None:
-        with self.condition:
-            self.turn = thread
-            self.condition.notify_all()
-            self.condition.wait_for(lambda: self.turn is None or self.finished[thread], TIMEOUT)
-        self._wait()
+        self.go[thread].release()
+        self._report()
 
     def live(self) -> list[int]:
         return [i for i, done in enumerate(self.finished) if not done]
 
     def stop(self) -> None:
-        with self.condition:
-            self.abort = True
-            self.condition.notify_all()
+        self.abort = True
+        for thread in self.live():
+            self.go[thread].release()
         for t in self.threads:
             t.join(TIMEOUT)
 

@@ -90,6 +90,7 @@ class MongoSeatLedger:
         user's holder pointer, cleared here, is what guarantees its seats come back once."""
         key = claim_key(c.claim_id)
         path, holder = f"claims.{key}", f"holders.{c.holder}"
+        conditions: dict
         if to is Status.EXPIRED:
             conditions = {f"{path}.state": "PENDING", f"{path}.until": {"$lte": now}}
         else:

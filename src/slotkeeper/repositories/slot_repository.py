@@ -66,7 +66,8 @@ class MongoSlotRepository:
         rows = Slot._get_collection().aggregate([
             {"$match": {"heldSeats": {"$gt": 0}}},
             {"$group": {"_id": None, "seats": {"$sum": "$heldSeats"}}}])
-        return next(iter(rows), {}).get("seats", 0)
+        first: dict = next(iter(rows), {})
+        return first.get("seats", 0)
 
     def delete_if_idle(self, slot_id) -> bool:
         """Delete the slot only while no seat of it is held or booked (one atomic operation)."""

@@ -9,6 +9,7 @@ from datetime import datetime
 from slotkeeper.domain.actor import Actor
 from slotkeeper.domain.errors import NotFound
 from slotkeeper.domain.status import Status
+from slotkeeper.models import Appointment, Service, Slot
 from slotkeeper.repositories import Repositories
 
 
@@ -16,9 +17,9 @@ from slotkeeper.repositories import Repositories
 class Populated:
     """An appointment with the service and slot it refers to (None once a slot is deleted)."""
 
-    appointment: object
-    service: object | None
-    slot: object | None
+    appointment: Appointment
+    service: Service | None
+    slot: Slot | None
     as_of: datetime | None = None
     replayed: bool = False  # the answer of an earlier request with the same Idempotency-Key
 

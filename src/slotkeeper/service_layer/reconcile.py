@@ -29,7 +29,7 @@ def reconcile_claim(repos: Repositories, ledger: Ledger, claim: Claim, now: date
         if not repos.ledger.release(ledger.slot_id, claim, ending, now):
             return False  # someone else changed this claim first; they finish the job
         returned, claim = True, replace(claim, state=ending, check_at=now)
-    if named and Status(appointment.status) in LIVE:
+    if named and appointment is not None and Status(appointment.status) in LIVE:
         extra = {"cancelledAt": now} if claim.state is Status.CANCELLED else {}
         repos.appointments.transition(appointment.id, claim.claim_id, set(LIVE), claim.state,
                                       now, **extra)
@@ -54,7 +54,7 @@ def reconcile_appointment(repos: Repositories, appointment, now: datetime) -> bo
     holder = holder_key(appointment.user_id)
     ledger = repos.ledger.read(appointment.slot_id, holder=holder)
     claim = ledger.claim(appointment.claim_id) if ledger else None
-    if claim is not None:
+    if ledger is not None and claim is not None:
         return reconcile_claim(repos, ledger, claim, now)
     if ledger and ledger.holder_claim(holder) == appointment.claim_id:
         return False  # a settled booking: nothing in flight

@@ -39,7 +39,8 @@ def reschedule_appointment(repos: Repositories, appointment_id: str, slot_id: st
         if slot.service_id != appointment.service_id:
             raise Invalid("the new slot must belong to the same service", field="slotId")
         check_slot(slot, appointment.seats, now)
-        claim = ours = _new_claim(repos, appointment, now)
+        claim = _new_claim(repos, appointment, now)
+        ours: Claim | None = claim
         try:
             take_seats(repos, slot, claim, now)
         except DuplicateBooking:

@@ -2,9 +2,10 @@
 from dataclasses import dataclass, replace
 from datetime import datetime, timedelta
 
-from slotkeeper.domain.errors import Invalid, ServiceInactive, SlotInPast
+from slotkeeper.domain.errors import Invalid, NotFound, ServiceInactive, SlotInPast
 from slotkeeper.domain.ledger import Claim, Ledger, holder_key
 from slotkeeper.domain.status import Status
+from slotkeeper.models import Slot
 from slotkeeper.repositories import Repositories
 from slotkeeper.service_layer.reconcile import reclaim_stale_holds
 
@@ -17,7 +18,7 @@ WRITE_GRACE = timedelta(seconds=60)
 class Taken:
     """The seats are ours now; the slot as the taking left it."""
 
-    slot: object
+    slot: Slot
 
 
 @dataclass(frozen=True)
@@ -61,7 +62,7 @@ def take_seats(repos: Repositories, slot, claim: Claim, now: datetime) -> Taken 
 def ledger_or_404(repos: Repositories, slot_id, holder: str | None = None) -> Ledger:
     ledger = repos.ledger.read(slot_id, holder=holder)
     if ledger is None:
-        repos.slots.get(slot_id)  # raises NotFound
+        raise NotFound(f"slot {slot_id} not found")
     return ledger
 
 

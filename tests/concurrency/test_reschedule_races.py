@@ -30,6 +30,18 @@ def slots_of_one_service(api, count: int, capacity: int) -> list[dict]:
             for i in range(count)]
 
 
+def race_with_reschedules(live_server, ids: list[str], slot_id: str, other) -> list[tuple]:
+    """For every appointment, a reschedule to `slot_id` and `other(id)` sent at once, all
+    appointments together; their answers as (reschedule, other) pairs."""
+    def call(i):
+        appointment = ids[i // 2]
+        if i % 2:
+            return other(appointment)
+        return live_server.post(f"/appointments/{appointment}/reschedule", {"slotId": slot_id})
+    answers = live_server.race(call, 2 * len(ids), threads=2 * len(ids))
+    return list(zip(answers[::2], answers[1::2], strict=True))
+
+
 def test_a_storm_of_reschedules_of_one_appointment_never_oversells(app, api, live_server):
     for _ in rounds():
         x, y = slots_of_one_service(api, 2, capacity=3)
@@ -71,13 +83,9 @@ def test_cancel_racing_reschedule_always_ends_cancelled_with_every_seat_back(app
     for round_ in rounds(most=30):
         x, y = slots_of_one_service(api, 2, capacity=2 * pairs)
         ids = [api.book(x["id"], f"user-{round_}-{i}", seats=2).json["id"] for i in range(pairs)]
-        calls = [(lambda a=a: live_server.patch(f"/appointments/{a}/cancel")) if i % 2 else
-                 (lambda a=a, y=y: live_server.post(f"/appointments/{a}/reschedule",
-                                                    {"slotId": y["id"]}))
-                 for a in ids for i in range(2)]
-        answers = live_server.race(lambda i, calls=calls: calls[i](), len(calls),
-                                   threads=len(calls))
-        for move, cancel in zip(answers[::2], answers[1::2], strict=True):
+        answers = race_with_reschedules(live_server, ids, y["id"],
+                                        lambda a: live_server.patch(f"/appointments/{a}/cancel"))
+        for move, cancel in answers:
             assert cancel.status_code == 200 and move.status_code in (200, 409)
             if move.status_code == 200:  # the move came first: it moved a booking, then cancel
                 assert (move.json()["status"], move.json()["slotId"]) == ("BOOKED", y["id"])
@@ -95,13 +103,9 @@ def test_confirm_racing_reschedule_ends_booked_on_one_slot_only(app, api, live_s
     for round_ in rounds(most=30):
         x, y = slots_of_one_service(api, 2, capacity=2 * pairs)
         ids = [api.hold(x["id"], f"user-{round_}-{i}", seats=2).json["id"] for i in range(pairs)]
-        calls = [(lambda a=a: live_server.post(f"/appointments/{a}/confirm")) if i % 2 else
-                 (lambda a=a, y=y: live_server.post(f"/appointments/{a}/reschedule",
-                                                    {"slotId": y["id"]}))
-                 for a in ids for i in range(2)]
-        answers = live_server.race(lambda i, calls=calls: calls[i](), len(calls),
-                                   threads=len(calls))
-        for move, confirm in zip(answers[::2], answers[1::2], strict=True):
+        answers = race_with_reschedules(live_server, ids, y["id"],
+                                        lambda a: live_server.post(f"/appointments/{a}/confirm"))
+        for move, confirm in answers:
             assert confirm.status_code == 200 and move.status_code in (200, 409)
             if move.status_code == 200:  # each answer is the appointment as its step left it
                 moved_a_booking = move.json()["status"] == "BOOKED"

@@ -30,10 +30,10 @@ from pymongo import monitoring
 from tests.conftest import NOW
 
 BUDGET = {  # round trips per call, as measured when recorded
-    "book": 5,  # slot, service, ledger allocate (returns the slot), appointment insert, settle
-    "hold": 4,  # slot, service, ledger allocate (returns the slot), appointment insert
-    "confirm": 7,  # read, ledger confirm, appointment update, ledger settle, re-read, populate (2)
-    "cancel": 7,  # read, ledger release, appointment update, ledger settle, re-read, populate (2)
+    "book": 5,  # slot, take the claim (returns the slot), service, appointment insert, settle
+    "hold": 4,  # slot, take the claim (returns the slot), service, appointment insert
+    "confirm": 6,  # read, ledger confirm, appointment update (returns it), settle, populate (2)
+    "cancel": 6,  # read, ledger release, appointment update (returns it), settle, populate (2)
     "slots page": 2,  # count, page
     "appointments page": 4,  # count, page, then services and slots of the whole page at once
 }

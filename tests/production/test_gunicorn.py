@@ -109,3 +109,35 @@ def test_gunicorn_refuses_to_preload_the_app_in_the_master():
 def test_gunicorn_refuses_several_workers_on_the_single_process_embedded_engine():
     done = refusal(WEB_CONCURRENCY="2")
     assert done.returncode != 0 and "WEB_CONCURRENCY must be 1" in done.stderr
+
+
+@pytest.mark.parametrize("flags, settings", [
+    (["-w", "2"], {}),
+    (["--workers=3"], {}),
+    ([], {"GUNICORN_CMD_ARGS": "--workers 2"}),
+], ids=["-w 2", "--workers=3", "GUNICORN_CMD_ARGS"])
+def test_gunicorn_refuses_several_workers_on_the_embedded_engine_however_the_count_is_given(
+        flags, settings):
+    done = refusal(*flags, **settings)
+    assert done.returncode != 0, done.stderr
+    assert "workers on the embedded engine would each have their own in-memory database" \
+        in done.stderr
+    assert "Booting worker" not in done.stderr
+
+
+def children(pid: int) -> list[str]:
+    return Path(f"/proc/{pid}/task/{pid}/children").read_text().split()
+
+
+@pytest.mark.skipif(not Path("/proc/self/task").is_dir(), reason="reads /proc")
+def test_sigttin_does_not_add_a_worker_on_the_embedded_engine(gunicorn):
+    wait_for(gunicorn.healthy, BOOT_SECONDS, "healthy answer")
+    master = gunicorn.process.pid
+    assert len(children(master)) == 1
+    gunicorn.process.send_signal(signal.SIGTTIN)
+    wait_for(lambda: "not adding one" in gunicorn.output(), BOOT_SECONDS, "refusal line")
+    # the master handles signals one at a time: once it logs the next one, the TTIN is done
+    gunicorn.process.send_signal(signal.SIGUSR1)
+    wait_for(lambda: "Handling signal: usr1" in gunicorn.output(), BOOT_SECONDS, "usr1 line")
+    assert len(children(master)) == 1
+    assert gunicorn.call("GET", "/services").status_code == 200

@@ -1,7 +1,8 @@
 """Fixtures shared by every test layer.
 
 The database is the configured engine: embedded by default, a real MongoDB when MONGODB_URI
-is set (a database named slotkeeper_test is emptied before each test).
+is set, or a SecantusDB server started for the run with `--secantusdb` (a database named
+slotkeeper_test is emptied before each test).
 """
 import os
 from datetime import UTC, datetime, timedelta
@@ -36,6 +37,35 @@ def test_settings(**overrides) -> Settings:
 
 
 test_settings.__test__ = False  # a helper, not a test
+
+
+def pytest_addoption(parser):
+    parser.addoption("--secantusdb", action="store_true",
+                     help="run against a SecantusDB server started for this run (free port, "
+                          "temporary data directory), instead of MONGODB_URI or the embedded "
+                          "engine")
+
+
+def pytest_configure(config):
+    if config.getoption("secantusdb"):
+        from tests.secantus import SecantusServer
+        server = SecantusServer()
+        config.secantus_server = server  # stopped in pytest_unconfigure, also after failures
+        server.start()
+        os.environ["MONGODB_URI"] = server.uri
+
+
+def pytest_unconfigure(config):
+    server = getattr(config, "secantus_server", None)
+    if server is not None:
+        server.close()
+
+
+def pytest_report_header(config):
+    uri = os.environ.get("MONGODB_URI")
+    if getattr(config, "secantus_server", None) is not None:
+        return f"database: SecantusDB server at {uri} (data in {config.secantus_server.data_dir})"
+    return f"database: {'MongoDB at ' + uri if uri else 'embedded engine'}"
 
 
 @pytest.fixture

@@ -1,5 +1,6 @@
 """One connection module, two engines: embedded (in-process) or a real MongoDB."""
 import atexit
+from datetime import timedelta
 
 import mongoengine
 from mongoengine.connection import DEFAULT_CONNECTION_NAME, get_db
@@ -38,7 +39,8 @@ def connect(settings: Settings) -> str:
                             mongo_client_class=SerializedMongoClient)
     if settings.engine == "embedded" or settings.migrate_on_start:
         from slotkeeper.database.migrations import apply_migrations, migrations_dir
-        apply_migrations(get_db(), migrations_dir(settings))
+        apply_migrations(get_db(), migrations_dir(settings),
+                         timeout=timedelta(seconds=settings.migration_timeout_seconds))
     return settings.engine
 
 

@@ -28,12 +28,15 @@ def wait_for(condition, seconds: float, what: str):
 class Gunicorn:
     """gunicorn as a subprocess on a loopback port of its choosing."""
 
-    def __init__(self, log: Path):
+    def __init__(self, log: Path, **settings: str):
+        """On the embedded engine with one worker, unless `settings` (environment variables)
+        say otherwise."""
         env = {k: v for k, v in os.environ.items()
                if k not in {"MONGODB_URI", "PROMETHEUS_MULTIPROC_DIR", "GUNICORN_CMD_ARGS"}}
         env.update(PYTHONPATH=os.pathsep.join([str(ROOT / "src"), str(ROOT)]), HOST="127.0.0.1",
                    PORT="0", WEB_CONCURRENCY="1", WEB_THREADS="2", WEB_GRACEFUL_TIMEOUT="5",
                    EXPIRY_JOB_ENABLED="true", EXPIRY_SWEEP_SECONDS="1", LOG_LEVEL="INFO")
+        env.update(settings)
         self.log = log
         with open(log, "wb") as out:
             self.process = subprocess.Popen(
@@ -58,6 +61,19 @@ class Gunicorn:
 
     def call(self, method: str, path: str, json=None) -> requests.Response:
         return requests.request(method, self.url + "/api/v1" + path, json=json, timeout=10)
+
+    def worker_pids(self) -> list[int]:
+        """The workers booted so far, in order (a replaced worker adds its successor)."""
+        return [int(pid) for pid in re.findall(r"Booting worker with pid: (\d+)", self.output())]
+
+    def stop(self) -> None:
+        if self.process.poll() is None:
+            self.process.send_signal(signal.SIGTERM)
+            try:
+                self.process.wait(timeout=EXIT_SECONDS)
+            except subprocess.TimeoutExpired:
+                self.process.kill()
+                self.process.wait(timeout=EXIT_SECONDS)
 
 
 @pytest.fixture

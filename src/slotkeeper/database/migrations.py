@@ -14,7 +14,7 @@ before each version and every LEASE / 4 while one runs, so a runner that dies ca
 the others for longer than LEASE, and a long script keeps its lock.
 
 A script runs under its own operation timeout (MIGRATION_TIMEOUT_SECONDS, an hour by
-default) instead of the client's, which is sized for requests (twice MONGODB_TIMEOUT_MS): an
+default) instead of the client's, which is sized for requests (MONGODB_TIMEOUT_MS): an
 index build on a large collection would otherwise be cut off, and aborted again on every
 retry.
 """

@@ -8,6 +8,7 @@ import time
 import pytest
 from mongoengine.connection import get_connection
 from mongoengine.errors import OperationError
+from pymongo import MongoClient
 from pymongo.errors import (
     AutoReconnect,
     ExecutionTimeout,
@@ -19,10 +20,11 @@ from pymongo.errors import (
 )
 
 from slotkeeper import create_app
-from slotkeeper.database.connection import is_unavailable
+from slotkeeper.database.connection import drop_all, is_unavailable
 from slotkeeper.jobs.expiry_job import run_expiry
 from slotkeeper.models import Slot
-from tests.conftest import test_settings
+from tests.conftest import Api, test_settings
+from tests.production.conftest import failpoint, needs_server, server_uri
 
 ID = "0123456789abcdef01234567"
 REQUESTS = {
@@ -146,3 +148,73 @@ def test_the_expiry_job_logs_one_line_and_carries_on_while_the_database_is_down(
         "expiry sweep skipped, the database is unavailable: AutoReconnect"]
     outage.stop()
     run_expiry(app)
+
+
+# --- the same faults from a real server: mongod's failCommand failpoint ------------------------
+
+APP_COMMANDS = ["find", "insert", "update", "delete", "findAndModify", "aggregate", "count",
+                "ping"]
+SERVER_FAULTS = {  # what the server does to every command of the app's client
+    "connection closed": {"closeConnection": True},
+    "not primary": {"errorCode": 10107},  # NotWritablePrimary, as in an election
+    "shutting down": {"errorCode": 91},  # ShutdownInProgress
+    "time limit exceeded": {"errorCode": 50},  # MaxTimeMSExpired
+}
+
+
+@pytest.fixture
+def admin_client():
+    """A client of the tests' own, which the failpoints (filtered by appName) leave alone."""
+    client = MongoClient(server_uri(), appname="slotkeeper-tests", serverSelectionTimeoutMS=5000)
+    yield client
+    client.close()
+
+
+@pytest.fixture
+def quick_app(clock):
+    """An app on the server that gives up after 300 ms, like unreachable_app."""
+    app = create_app(test_settings().with_overrides(mongodb_timeout_ms=300), clock=clock)
+    with app.app_context():
+        drop_all()
+    return app
+
+
+def app_fault(**data) -> dict:
+    return {"failCommands": APP_COMMANDS, "appName": "slotkeeper", **data}
+
+
+@needs_server
+@pytest.mark.parametrize("fault", SERVER_FAULTS.values(), ids=SERVER_FAULTS.keys())
+def test_when_the_server_fails_every_command_requests_are_503_and_the_same_app_recovers(
+        quick_app, admin_client, fault):
+    api = Api(quick_app.test_client())
+    slot = api.slot(capacity=2)
+    with failpoint(admin_client, app_fault(**fault)):
+        for method, path, body in REQUESTS.values():
+            assert_unavailable(getattr(api.client, method)(path, json=body))
+        assert_unavailable(api.hold(slot["id"]))
+        assert api.client.get("/api/v1/health").json["database"] == "unavailable"
+    # a closed connection marks the server unknown until the driver's next check (500 ms)
+    deadline = time.monotonic() + 10
+    while api.client.get("/api/v1/health").status_code != 200:
+        assert time.monotonic() < deadline, "the app did not find the server again"
+    assert api.hold(slot["id"]).status_code == 201
+    assert api.client.get("/api/v1/slots").status_code == 200
+
+
+@needs_server
+def test_a_write_concern_timeout_from_the_server_that_mongoengine_rewraps_is_a_503(
+        quick_app, admin_client):
+    client = quick_app.test_client()
+    timed_out = {"code": 64, "codeName": "WriteConcernFailed",
+                 "errmsg": "waiting for replication timed out", "errInfo": {"wtimeout": True}}
+    with failpoint(admin_client, app_fault(writeConcernError=timed_out), mode={"times": 1}):
+        assert_unavailable(client.post("/api/v1/services", json={"name": "Dr. Who"}))
+
+
+@needs_server
+def test_a_server_error_that_is_not_an_outage_stays_a_500(quick_app, admin_client):
+    client = quick_app.test_client()
+    with failpoint(admin_client, app_fault(errorCode=2), mode={"times": 1}):  # BadValue
+        response = client.get("/api/v1/slots")
+    assert response.status_code == 500 and response.json["code"] == 500

@@ -3,15 +3,23 @@
 The database is the configured engine: embedded by default, a real MongoDB when MONGODB_URI
 is set, or a SecantusDB server started for the run with `--secantusdb` (a database named
 slotkeeper_test is emptied before each test).
+
+The app with the default test settings is built once per session and reused: each test gets
+it connected, on an empty database, with the clock back at NOW. A test that needs an app of
+its own (other settings, fresh metrics) builds it with create_app, or asks for one with
+`@pytest.mark.fresh_app`.
 """
 import os
 from datetime import UTC, datetime, timedelta
 
+import mongoengine
 import pytest
+from mongoengine.connection import DEFAULT_CONNECTION_NAME, get_connection
 
 from slotkeeper import create_app
 from slotkeeper.config import Settings
-from slotkeeper.database.connection import drop_all
+from slotkeeper.context import EXTENSION
+from slotkeeper.database.connection import connect, drop_all
 
 NOW = datetime(2030, 1, 1, 12, 0, tzinfo=UTC)
 
@@ -47,6 +55,8 @@ def pytest_addoption(parser):
 
 
 def pytest_configure(config):
+    config.addinivalue_line("markers", "fresh_app: the test gets an app of its own rather than "
+                                       "the session's (for instance to count metrics from 0)")
     if config.getoption("secantusdb"):
         from tests.secantus import SecantusServer
         server = SecantusServer()
@@ -68,14 +78,45 @@ def pytest_report_header(config):
     return f"database: {'MongoDB at ' + uri if uri else 'embedded engine'}"
 
 
-@pytest.fixture
-def clock() -> FakeClock:
+@pytest.fixture(scope="session")
+def session_clock() -> FakeClock:
     return FakeClock()
 
 
 @pytest.fixture
-def app(clock):
-    app = create_app(test_settings(), clock=clock)
+def clock(session_clock) -> FakeClock:
+    session_clock.now = NOW
+    return session_clock
+
+
+class SessionApp:
+    """The app with the default test settings, built once; `connected` gives it back the
+    database connection when a test connected another app since (MongoEngine has one
+    default connection per process)."""
+
+    def __init__(self, clock: FakeClock):
+        self.app = create_app(test_settings(), clock=clock)
+        self.client = get_connection()
+
+    def connected(self):
+        current = mongoengine.connection._connections.get(DEFAULT_CONNECTION_NAME)
+        if current is not self.client:
+            connect(self.app.extensions[EXTENSION].settings)
+            self.client = get_connection()
+        return self.app
+
+
+@pytest.fixture(scope="session")
+def session_app(session_clock) -> SessionApp:
+    return SessionApp(session_clock)
+
+
+@pytest.fixture
+def app(request, session_app, clock):
+    if request.node.get_closest_marker("fresh_app"):
+        app = create_app(test_settings(), clock=clock)
+    else:
+        app = session_app.connected()
     with app.app_context():
         drop_all()
     yield app

@@ -189,21 +189,21 @@ def test_a_missing_directory_is_an_error_naming_the_setting(tmp_path):
 
 
 def test_a_script_longer_than_the_lease_keeps_the_lock_while_it_runs(db, tmp_path):
-    (tmp_path / "0001_slow.py").write_text("import time\n\ndef up(db):\n    time.sleep(1.0)\n")
-    lease, done = timedelta(milliseconds=300), []
+    (tmp_path / "0001_slow.py").write_text("import time\n\ndef up(db):\n    time.sleep(3.0)\n")
+    lease, done = timedelta(seconds=2), []  # renewed every 500 ms while the script runs
     runner = threading.Thread(target=lambda: done.append(apply_migrations(db, tmp_path,
                                                                           lease=lease)))
     runner.start()
-    rival, barged_in = MigrationLock(db, lease), False
+    rival, barged_in = MigrationLock(db, lease), None
     deadline = time.monotonic() + 20
-    while runner.is_alive() and time.monotonic() < deadline:  # about 1 s: the script's length
+    while runner.is_alive() and time.monotonic() < deadline:  # the script's 3 s
         lock = db[COLLECTION].find_one({"_id": LOCK_ID}) or {}
         if lock.get("owner") and rival.try_acquire():
-            barged_in = True
+            barged_in = (lock, datetime.now(UTC))
             break
         time.sleep(0.02)
     runner.join(timeout=20)
-    assert not barged_in, "another runner took the lock while the script ran"
+    assert barged_in is None, f"another runner took the lock while the script ran: {barged_in}"
     assert [m.version for m in done[0]] == ["0001"]
 
 

@@ -29,6 +29,7 @@ pytestmark = needs_server
 WORKERS, THREADS = 3, 8
 CLIENTS = 32  # client threads: more than the 24 request threads, so every worker stays busy
 START = datetime(2099, 3, 2, 9, tzinfo=UTC)
+HOLDS = 30  # expired by the three workers' sweeps
 
 
 def cluster(tmp_path, **settings: str) -> Gunicorn:
@@ -168,27 +169,27 @@ def test_the_expiry_job_in_three_workers_at_once_expires_each_hold_exactly_once(
                      HOLD_TTL_SECONDS="2", PROMETHEUS_MULTIPROC_DIR=str(tmp_path / "metrics"))
     try:
         http = Client(server.url)
-        slots = http.slots(20, 20, 20)
-        holds = race(lambda i: http.take("hold", slots[i % 3]["id"], f"user-{i}"), 60)
-        assert codes(holds) == {201: 60}
+        slots = http.slots(10, 10, 10)
+        holds = race(lambda i: http.take("hold", slots[i % 3]["id"], f"user-{i}"), HOLDS)
+        assert codes(holds) == {201: HOLDS}
 
         def expired_so_far() -> int:
             return sum(entry["expired"] for entry in sweep_lines(server))
 
-        wait_for(lambda: expired_so_far() >= 60
+        wait_for(lambda: expired_so_far() >= HOLDS
                  and all(http.slot(s["id"])["heldSeats"] == 0 for s in slots), 120,
                  "every hold expired")
         lines = sweep_lines(server)
-        assert expired_so_far() == 60  # counted in the decisions the three workers logged
-        assert metric(server.url, "slotkeeper_expirations_total") == 60  # and in the metrics
+        assert expired_so_far() == HOLDS  # counted in the decisions the three workers logged
+        assert metric(server.url, "slotkeeper_expirations_total") == HOLDS  # and in metrics
         by_worker = Counter()
         for entry in lines:
             by_worker[entry["process"]] += entry["expired"]
         print(f"expirations by worker: {dict(by_worker)} in {len(lines)} sweep line(s)")
         statuses = Counter(http.call("GET", f"/appointments/{h.json()['id']}").json()["status"]
                            for h in holds)
-        assert statuses == {"EXPIRED": 60}
-        assert {http.slot(s["id"])["availableSeats"] for s in slots} == {20}
+        assert statuses == {"EXPIRED": HOLDS}
+        assert {http.slot(s["id"])["availableSeats"] for s in slots} == {10}
         with app.app_context():
             assert_all_invariants()
     finally:
@@ -221,7 +222,7 @@ def test_a_worker_killed_mid_storm_leaves_nothing_one_sweep_does_not_repair(
         app, workers, clock, caplog):
     http = Client(workers.url)
     slots = http.slots(6, 6, 6, 6)
-    steps, kill_after, done = 12, 120, Counter()
+    steps, kill_after, done = 8, 80, Counter()
     guard, killed = threading.Lock(), []
     victim = workers.worker_pids()[-1]
 

@@ -29,20 +29,18 @@ serve: $(STAMP)  ## production server: gunicorn, settings from the environment (
 migrate: $(STAMP)  ## apply pending migrations to MONGODB_URI (safe to run twice or in parallel)
 	$(BIN)/slotkeeper migrate
 
-# The whole suite twice: on the embedded engine, then on a SecantusDB server that pytest starts
-# (free port, temporary data directory) and stops at the end. Both run even when the first
-# fails; the target fails when either does.
+# The whole suite twice, side by side: on the embedded engine, and on a SecantusDB server that
+# pytest starts (free port, temporary data directory) and stops at the end, also on failure.
+# The server run mostly waits on the server, so the two share two cores well. Each run's
+# output is shown when it ends; the target fails when either run does.
 test: $(DEV_STAMP)
-	@status=0; \
-	$(MAKE) --no-print-directory test-embedded || status=1; \
-	$(MAKE) --no-print-directory test-server || status=1; \
-	exit $$status
+	$(MAKE) --no-print-directory -j2 --output-sync=target test-embedded test-server
 
 test-embedded: $(DEV_STAMP)  ## the suite on the embedded engine
 	env -u MONGODB_URI $(BIN)/python -m pytest
 
 test-server: $(DEV_STAMP)  ## the suite on a SecantusDB server started for the run
-	$(BIN)/python -m pytest --secantusdb
+	$(BIN)/python -m pytest -p no:cacheprovider --secantusdb
 
 lint: $(DEV_STAMP)
 	$(BIN)/ruff check src tests migrations wsgi.py gunicorn.conf.py

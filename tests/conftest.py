@@ -10,6 +10,7 @@ its own (other settings, fresh metrics) builds it with create_app, or asks for o
 `@pytest.mark.fresh_app`.
 """
 import os
+import signal
 from datetime import UTC, datetime, timedelta
 
 import mongoengine
@@ -59,6 +60,8 @@ def pytest_configure(config):
                                        "the session's (for instance to count metrics from 0)")
     if config.getoption("secantusdb"):
         from tests.secantus import SecantusServer
+        # SIGTERM (a CI timeout, say) ends the session like Ctrl-C, so the server is stopped too
+        signal.signal(signal.SIGTERM, signal.default_int_handler)
         server = SecantusServer()
         config.secantus_server = server  # stopped in pytest_unconfigure, also after failures
         server.start()

@@ -198,7 +198,9 @@ def test_a_script_longer_than_the_lease_keeps_the_lock_while_it_runs(db, tmp_pat
     deadline = time.monotonic() + 20
     while runner.is_alive() and time.monotonic() < deadline:  # the script's 3 s
         lock = db[COLLECTION].find_one({"_id": LOCK_ID}) or {}
-        if lock.get("owner") and rival.try_acquire():
+        # the runner records the script, then frees the lock: taking it before the record
+        # exists is taking it from a running script
+        if lock.get("owner") and rival.try_acquire() and "0001" not in applied_versions(db):
             barged_in = (lock, datetime.now(UTC))
             break
         time.sleep(0.02)
@@ -210,23 +212,26 @@ def test_a_script_longer_than_the_lease_keeps_the_lock_while_it_runs(db, tmp_pat
 @needs_server
 def test_a_script_gets_the_migration_timeout_not_the_clients_short_one(app, tmp_path):
     """An index build that takes longer than the client's timeoutMS (a failpoint holds the
-    createIndexes command 800 ms; the client allows 200 ms) completes inside a migration."""
-    settings = test_settings().with_overrides(mongodb_timeout_ms=100)
+    createIndexes command 1.5 s; the client allows 300 ms) completes inside a migration."""
+    settings = test_settings().with_overrides(mongodb_timeout_ms=300)
     client = MongoClient(server_uri(), **mongodb_options(settings))
+    admin = MongoClient(server_uri(), appname="slotkeeper-tests", serverSelectionTimeoutMS=5000)
     db = client[f"slotkeeper_timeout_{uuid.uuid4().hex[:8]}"]
     (tmp_path / "0001_index.py").write_text('def up(db):\n    db.things.create_index("x")\n')
-    slow = {"failCommands": ["createIndexes"], "blockConnection": True, "blockTimeMS": 800}
+    slow = {"failCommands": ["createIndexes"], "blockConnection": True, "blockTimeMS": 1500,
+            "appName": "slotkeeper"}
     try:
-        with failpoint(client, slow, mode={"times": 1}):
+        with failpoint(admin, slow, mode={"times": 1}):
             with pytest.raises(PyMongoError) as cut_off:  # what the client's own timeout does
                 db.others.create_index("x")
             assert cut_off.value.timeout
-        with failpoint(client, slow, mode={"times": 1}):
-            applied = apply_migrations(db, tmp_path, timeout=timedelta(seconds=30))
+        with failpoint(admin, slow, mode={"times": 1}):
+            applied = apply_migrations(db, tmp_path, timeout=timedelta(seconds=60))
         assert [m.version for m in applied] == ["0001"]
-        assert "x_1" in db.things.index_information()
+        assert "x_1" in admin[db.name].things.index_information()
     finally:
-        client.drop_database(db.name)
+        admin.drop_database(db.name)
+        admin.close()
         client.close()
 
 

@@ -20,7 +20,7 @@ from pymongo.errors import (
 )
 
 from slotkeeper import create_app
-from slotkeeper.database.connection import drop_all, is_unavailable
+from slotkeeper.database.connection import is_unavailable
 from slotkeeper.jobs.expiry_job import run_expiry
 from slotkeeper.models import Slot
 from tests.conftest import Api, test_settings
@@ -170,18 +170,14 @@ def admin_client():
     client.close()
 
 
-@pytest.fixture
 def quick_app(clock):
-    """An app on the server that gives up after 300 ms, like unreachable_app. After a
-    not-primary error the driver waits for the server's next heartbeat answer, which a real
-    primary sends at once when its role changes and a failpoint never makes it send: the
-    heartbeat is every 500 ms here rather than 10 s."""
+    """An app on the server that gives up after a second. After a not-primary error the
+    driver waits for the server's next heartbeat answer, which a real primary sends at once
+    when its role changes and a failpoint never makes it send: the heartbeat is every 500 ms
+    here rather than 10 s."""
     uri = server_uri().rstrip("/") + "/?heartbeatFrequencyMS=500"
-    app = create_app(test_settings().with_overrides(mongodb_uri=uri, mongodb_timeout_ms=300),
-                     clock=clock)
-    with app.app_context():
-        drop_all()
-    return app
+    return create_app(test_settings().with_overrides(mongodb_uri=uri, mongodb_timeout_ms=1000),
+                      clock=clock)
 
 
 def app_fault(**data) -> dict:
@@ -191,9 +187,9 @@ def app_fault(**data) -> dict:
 @needs_server
 @pytest.mark.parametrize("fault", SERVER_FAULTS.values(), ids=SERVER_FAULTS.keys())
 def test_when_the_server_fails_every_command_requests_are_503_and_the_same_app_recovers(
-        quick_app, admin_client, fault):
-    api = Api(quick_app.test_client())
-    slot = api.slot(capacity=2)
+        api, clock, admin_client, fault):
+    slot = api.slot(capacity=2)  # through the session's app, before the quick one connects
+    api = Api(quick_app(clock).test_client())
     with failpoint(admin_client, app_fault(**fault)):
         for method, path, body in REQUESTS.values():
             assert_unavailable(getattr(api.client, method)(path, json=body))
@@ -209,8 +205,8 @@ def test_when_the_server_fails_every_command_requests_are_503_and_the_same_app_r
 
 @needs_server
 def test_a_write_concern_timeout_from_the_server_that_mongoengine_rewraps_is_a_503(
-        quick_app, admin_client):
-    client = quick_app.test_client()
+        app, clock, admin_client):
+    client = quick_app(clock).test_client()
     timed_out = {"code": 64, "codeName": "WriteConcernFailed",
                  "errmsg": "waiting for replication timed out", "errInfo": {"wtimeout": True}}
     with failpoint(admin_client, app_fault(writeConcernError=timed_out), mode={"times": 1}):
@@ -218,8 +214,8 @@ def test_a_write_concern_timeout_from_the_server_that_mongoengine_rewraps_is_a_5
 
 
 @needs_server
-def test_a_server_error_that_is_not_an_outage_stays_a_500(quick_app, admin_client):
-    client = quick_app.test_client()
+def test_a_server_error_that_is_not_an_outage_stays_a_500(app, clock, admin_client):
+    client = quick_app(clock).test_client()
     with failpoint(admin_client, app_fault(errorCode=2), mode={"times": 1}):  # BadValue
         response = client.get("/api/v1/slots")
     assert response.status_code == 500 and response.json["code"] == 500

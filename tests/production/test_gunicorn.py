@@ -56,7 +56,7 @@ class Gunicorn:
     def healthy(self) -> bool:
         try:
             return requests.get(self.url + "/api/v1/health", timeout=2).status_code == 200
-        except requests.ConnectionError:
+        except (requests.ConnectionError, requests.Timeout):  # still booting, or a busy machine
             return False
 
     def call(self, method: str, path: str, json=None) -> requests.Response:

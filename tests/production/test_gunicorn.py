@@ -42,7 +42,11 @@ class Gunicorn:
             self.process = subprocess.Popen(
                 [sys.executable, "-m", "gunicorn", "-c", "gunicorn.conf.py", "wsgi:app"],
                 cwd=ROOT, env=env, stdout=out, stderr=subprocess.STDOUT)
-        self.url = f"http://127.0.0.1:{wait_for(self.port, BOOT_SECONDS, 'listening port')}"
+        try:
+            self.url = f"http://127.0.0.1:{wait_for(self.port, BOOT_SECONDS, 'listening port')}"
+        except BaseException:
+            self.stop()  # one that never listened is not left running
+            raise
 
     def output(self) -> str:
         return self.log.read_text(errors="replace")

@@ -37,8 +37,12 @@ def cluster(tmp_path, **settings: str) -> Gunicorn:
                       MONGODB_DB="slotkeeper_test", WEB_CONCURRENCY=str(WORKERS),
                       WEB_THREADS=str(THREADS), WEB_TIMEOUT="60", MIGRATE_ON_START="false",
                       **settings)
-    wait_for(lambda: len(server.worker_pids()) >= WORKERS, BOOT_SECONDS, "three workers")
-    wait_for(server.healthy, BOOT_SECONDS, "healthy answer")
+    try:
+        wait_for(lambda: len(server.worker_pids()) >= WORKERS, BOOT_SECONDS, "three workers")
+        wait_for(server.healthy, BOOT_SECONDS, "healthy answer")
+    except BaseException:
+        server.stop()  # a cluster that did not come up is not left running
+        raise
     return server
 
 

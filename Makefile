@@ -1,16 +1,24 @@
-# Every target that needs Python creates .venv and installs requirements.txt first.
+# Every target that needs Python creates .venv first and installs what it needs: the runtime
+# requirements (requirements.txt) to run the service, the development ones
+# (requirements-dev.txt: tests, lint, benchmark, the test database server) for the rest.
 PYTHON ?= python3
 VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
+DEV_STAMP := $(VENV)/.installed-dev
+PIP := $(BIN)/python -m pip install --quiet --disable-pip-version-check
 
-.PHONY: run serve migrate test explore lint token clean
+.PHONY: run serve migrate test test-embedded test-server explore lint token clean
 
 $(STAMP): requirements.txt setup.cfg pyproject.toml
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
-	$(BIN)/python -m pip install --quiet --disable-pip-version-check -r requirements.txt
-	$(BIN)/python -m pip install --quiet --disable-pip-version-check --no-deps -e .
+	$(PIP) -r requirements.txt
+	$(PIP) --no-deps -e .
 	touch $(STAMP)
+
+$(DEV_STAMP): $(STAMP) requirements-dev.txt
+	$(PIP) -r requirements-dev.txt
+	touch $(DEV_STAMP)
 
 run: $(STAMP)  ## the service on HOST:PORT (default 127.0.0.1:8000), embedded engine, demo data
 	$(BIN)/python -m slotkeeper run
@@ -21,15 +29,25 @@ serve: $(STAMP)  ## production server: gunicorn, settings from the environment (
 migrate: $(STAMP)  ## apply pending migrations to MONGODB_URI (safe to run twice or in parallel)
 	$(BIN)/slotkeeper migrate
 
-test: $(STAMP)  ## the whole suite (MONGODB_URI=... runs it against a real MongoDB)
-	$(BIN)/python -m pytest
+# The whole suite twice, side by side: on the embedded engine, and on a SecantusDB server that
+# pytest starts (free port, temporary data directory) and stops at the end, also on failure.
+# The server run mostly waits on the server, so the two share two cores well. Each run's
+# output is shown when it ends; the target fails when either run does.
+test: $(DEV_STAMP)
+	$(MAKE) --no-print-directory -j2 --output-sync=target test-embedded test-server
 
-explore: $(STAMP)  ## the longer interleaving exploration (both worlds, more triples); CI runs it
-	$(BIN)/python -m pytest -m slow tests/integration/test_interleavings.py
+test-embedded: $(DEV_STAMP)  ## the suite on the embedded engine
+	env -u MONGODB_URI $(BIN)/python -m pytest
+
+test-server: $(DEV_STAMP)  ## the suite on a SecantusDB server started for the run
+	$(BIN)/python -m pytest -p no:cacheprovider --secantusdb
+
+explore: $(DEV_STAMP)  ## the longer interleaving exploration (both worlds, more triples); CI runs it
+	env -u MONGODB_URI $(BIN)/python -m pytest -m slow tests/integration/test_interleavings.py
 
 LINTED := src tests migrations wsgi.py gunicorn.conf.py
 
-lint: $(STAMP)  ## ruff's checks, ruff's formatting and mypy's types; CI runs it
+lint: $(DEV_STAMP)  ## ruff's checks, ruff's formatting and mypy's types; CI runs it
 	$(BIN)/ruff check $(LINTED)
 	$(BIN)/ruff format --check $(LINTED)
 	$(BIN)/mypy src
@@ -44,10 +62,10 @@ clean:
 
 .PHONY: bench e2e
 
-bench: $(STAMP)  ## req/s, contention and growth under gunicorn (~3 min); bench/results/latest.{json,png}
+bench: $(DEV_STAMP)  ## req/s, contention and growth under gunicorn (~3 min); bench/results/latest.{json,png}
 	$(BIN)/python bench/run.py
 
-e2e: $(STAMP)  ## Swagger UI in headless Chromium; installs Debian's chromium + chromium-driver if missing
+e2e: $(DEV_STAMP)  ## Swagger UI in headless Chromium; installs Debian's chromium + chromium-driver if missing
 	@command -v chromium >/dev/null && command -v chromedriver >/dev/null || { \
 	  echo "e2e: installing chromium and chromium-driver with apt-get (needs root)"; \
 	  apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq \

@@ -52,6 +52,12 @@ def on_starting(server):
     if server.cfg.preload_app:
         raise SystemExit("slotkeeper: preload_app must stay off: each worker connects to "
                          "MongoDB and runs its expiry scheduler after the fork")
+    # the worker count as gunicorn settled it: WEB_CONCURRENCY, -w/--workers, GUNICORN_CMD_ARGS
+    if _settings.engine == "embedded" and server.cfg.workers > 1:
+        raise SystemExit(f"slotkeeper: {server.cfg.workers} workers on the embedded engine would "
+                         "each have their own in-memory database: run one worker "
+                         "(WEB_CONCURRENCY must be 1, and so must -w/--workers), or set "
+                         "MONGODB_URI")
     multiproc = _settings.prometheus_multiproc_dir
     if server.cfg.workers > 1 and _settings.metrics_enabled and not multiproc:
         server.log.warning("%d workers without PROMETHEUS_MULTIPROC_DIR: each scrape of /metrics "
@@ -60,6 +66,14 @@ def on_starting(server):
         Path(multiproc).mkdir(parents=True, exist_ok=True)
         for stale in Path(multiproc).glob("*.db"):
             stale.unlink()
+
+
+def nworkers_changed(server, new_value, old_value):
+    # SIGTTIN adds a worker at run time: on the embedded engine it would start with an empty
+    # database, so the count goes back to one
+    if _settings.engine == "embedded" and old_value is not None and new_value > 1:
+        server.log.warning("slotkeeper: the embedded engine runs in one worker; not adding one")
+        server.num_workers = 1
 
 
 def worker_exit(server, worker):

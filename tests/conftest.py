@@ -1,16 +1,26 @@
 """Fixtures shared by every test layer.
 
 The database is the configured engine: embedded by default, a real MongoDB when MONGODB_URI
-is set (a database named slotkeeper_test is emptied before each test).
+is set, or a SecantusDB server started for the run with `--secantusdb` (a database named
+slotkeeper_test is emptied before each test).
+
+The app with the default test settings is built once per session and reused: each test gets
+it connected, on an empty database, with the clock back at NOW. A test that needs an app of
+its own (other settings, fresh metrics) builds it with create_app, or asks for one with
+`@pytest.mark.fresh_app`.
 """
 import os
+import signal
 from datetime import UTC, datetime, timedelta
 
+import mongoengine
 import pytest
+from mongoengine.connection import DEFAULT_CONNECTION_NAME, get_connection
 
 from slotkeeper import create_app
 from slotkeeper.config import Settings
-from slotkeeper.database.connection import drop_all
+from slotkeeper.context import EXTENSION
+from slotkeeper.database.connection import connect, drop_all
 
 NOW = datetime(2030, 1, 1, 12, 0, tzinfo=UTC)
 
@@ -38,14 +48,78 @@ def test_settings(**overrides) -> Settings:
 test_settings.__test__ = False  # a helper, not a test
 
 
-@pytest.fixture
-def clock() -> FakeClock:
+def pytest_addoption(parser):
+    parser.addoption("--secantusdb", action="store_true",
+                     help="run against a SecantusDB server started for this run (free port, "
+                          "temporary data directory), instead of MONGODB_URI or the embedded "
+                          "engine")
+
+
+def pytest_configure(config):
+    config.addinivalue_line("markers", "fresh_app: the test gets an app of its own rather than "
+                                       "the session's (for instance to count metrics from 0)")
+    if config.getoption("secantusdb"):
+        from tests.secantus import SecantusServer
+        # SIGTERM (a CI timeout, say) ends the session like Ctrl-C, so the server is stopped too
+        signal.signal(signal.SIGTERM, signal.default_int_handler)
+        server = SecantusServer()
+        config.secantus_server = server  # stopped in pytest_unconfigure, also after failures
+        server.start()
+        os.environ["MONGODB_URI"] = server.uri
+
+
+def pytest_unconfigure(config):
+    server = getattr(config, "secantus_server", None)
+    if server is not None:
+        server.close()
+
+
+def pytest_report_header(config):
+    uri = os.environ.get("MONGODB_URI")
+    if getattr(config, "secantus_server", None) is not None:
+        return f"database: SecantusDB server at {uri} (data in {config.secantus_server.data_dir})"
+    return f"database: {'MongoDB at ' + uri if uri else 'embedded engine'}"
+
+
+@pytest.fixture(scope="session")
+def session_clock() -> FakeClock:
     return FakeClock()
 
 
 @pytest.fixture
-def app(clock):
-    app = create_app(test_settings(), clock=clock)
+def clock(session_clock) -> FakeClock:
+    session_clock.now = NOW
+    return session_clock
+
+
+class SessionApp:
+    """The app with the default test settings, built once; `connected` gives it back the
+    database connection when a test connected another app since (MongoEngine has one
+    default connection per process)."""
+
+    def __init__(self, clock: FakeClock):
+        self.app = create_app(test_settings(), clock=clock)
+        self.client = get_connection()
+
+    def connected(self):
+        current = mongoengine.connection._connections.get(DEFAULT_CONNECTION_NAME)
+        if current is not self.client:
+            connect(self.app.extensions[EXTENSION].settings)
+            self.client = get_connection()
+        return self.app
+
+
+@pytest.fixture(scope="session")
+def session_app(session_clock) -> SessionApp:
+    return SessionApp(session_clock)
+
+
+@pytest.fixture
+def app(request, session_app, clock):
+    if request.node.get_closest_marker("fresh_app"):
+        app = create_app(test_settings(), clock=clock)
+    else:
+        app = session_app.connected()
     with app.app_context():
         drop_all()
     yield app

@@ -52,7 +52,8 @@ def register_commands(app: Flask) -> None:
             if status:
                 _print_status(directory)
                 return
-            applied = apply_migrations(get_db(), directory, wait=wait)
+            timeout = timedelta(seconds=settings().migration_timeout_seconds)
+            applied = apply_migrations(get_db(), directory, wait=wait, timeout=timeout)
         except MigrationError as err:
             raise click.ClickException(str(err)) from None
         for migration in applied:

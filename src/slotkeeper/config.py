@@ -17,6 +17,7 @@ class Settings:
     mongodb_timeout_ms: int = 5000
     migrate_on_start: bool = False
     migrations_dir: str | None = None
+    migration_timeout_seconds: int = 3600
     host: str = "127.0.0.1"
     port: int = 8000
     web_concurrency: int = 1
@@ -68,6 +69,7 @@ OPTIONAL = {"mongodb_uri", "migrations_dir", "prometheus_multiproc_dir", "auth_j
 URI_SCHEMES = ("mongodb://", "mongodb+srv://")
 BOUNDS = {"port": (0, 65535), "hold_ttl_seconds": (1, 7 * 24 * 3600),
           "expiry_sweep_seconds": (1, 24 * 3600), "mongodb_timeout_ms": (100, 120000),
+          "migration_timeout_seconds": (1, 7 * 24 * 3600),
           "web_concurrency": (1, 256), "web_threads": (1, 1024), "web_timeout": (1, 3600),
           "web_graceful_timeout": (1, 3600), "web_keepalive": (0, 3600),
           "auth_jwt_leeway_seconds": (0, 3600)}

@@ -1,6 +1,9 @@
-"""Helpers for the production tests: free loopback ports, a MongoDB that is not there, and an
-outage switch for the embedded engine."""
+"""Helpers for the production tests: free loopback ports, a MongoDB that is not there, an
+outage switch for the embedded engine, and for the tests that need a server (MONGODB_URI)
+a marker and mongod's failCommand failpoint."""
+import os
 import socket
+from contextlib import contextmanager
 
 import pytest
 
@@ -45,3 +48,23 @@ def outage(monkeypatch) -> Outage:
 
     monkeypatch.setattr(SerializedDatabase, "_lock", property(failing_lock))
     return state
+
+
+# a condition read at each test, after pytest_configure may have started the server
+needs_server = pytest.mark.skipif(
+    "not os.environ.get('MONGODB_URI')",
+    reason="needs a MongoDB server: make test runs it on SecantusDB (--secantusdb)")
+
+
+def server_uri() -> str:
+    return os.environ["MONGODB_URI"]
+
+
+@contextmanager
+def failpoint(client, data: dict, mode="alwaysOn"):
+    """mongod's failCommand test failpoint (SecantusDB has it) for the duration of a block."""
+    client.admin.command({"configureFailPoint": "failCommand", "mode": mode, "data": data})
+    try:
+        yield
+    finally:
+        client.admin.command({"configureFailPoint": "failCommand", "mode": "off"})

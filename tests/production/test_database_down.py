@@ -8,6 +8,7 @@ import time
 import pytest
 from mongoengine.connection import get_connection
 from mongoengine.errors import OperationError
+from pymongo import MongoClient
 from pymongo.errors import (
     AutoReconnect,
     ExecutionTimeout,
@@ -22,7 +23,8 @@ from slotkeeper import create_app
 from slotkeeper.database.connection import is_unavailable
 from slotkeeper.jobs.expiry_job import run_expiry
 from slotkeeper.models import Slot
-from tests.conftest import test_settings
+from tests.conftest import Api, test_settings
+from tests.production.conftest import failpoint, needs_server, server_uri
 
 ID = "0123456789abcdef01234567"
 REQUESTS = {
@@ -91,7 +93,7 @@ def test_the_client_writes_majority_journaled_retryable_with_bounded_timeouts(cl
     assert client.options.retry_writes is True
     assert client.options.server_selection_timeout == 0.15
     assert client.options.pool_options.connect_timeout == 0.15
-    assert client.options.timeout == 0.3
+    assert client.options.timeout == 0.15  # server selection included: 503 within 150 ms
     assert client.codec_options.tz_aware is True
 
 
@@ -146,3 +148,74 @@ def test_the_expiry_job_logs_one_line_and_carries_on_while_the_database_is_down(
         "expiry sweep skipped, the database is unavailable: AutoReconnect"]
     outage.stop()
     run_expiry(app)
+
+
+# --- the same faults from a real server: mongod's failCommand failpoint ------------------------
+
+APP_COMMANDS = ["find", "insert", "update", "delete", "findAndModify", "aggregate", "count",
+                "ping"]
+SERVER_FAULTS = {  # what the server does to every command of the app's client
+    "connection closed": {"closeConnection": True},
+    "not primary": {"errorCode": 10107},  # NotWritablePrimary, as in an election
+    "shutting down": {"errorCode": 91},  # ShutdownInProgress
+    "time limit exceeded": {"errorCode": 50},  # MaxTimeMSExpired
+}
+
+
+@pytest.fixture
+def admin_client():
+    """A client of the tests' own, which the failpoints (filtered by appName) leave alone."""
+    client = MongoClient(server_uri(), appname="slotkeeper-tests", serverSelectionTimeoutMS=5000)
+    yield client
+    client.close()
+
+
+def quick_app(clock):
+    """An app on the server that gives up after a second. After a not-primary error the
+    driver waits for the server's next heartbeat answer, which a real primary sends at once
+    when its role changes and a failpoint never makes it send: the heartbeat is every 500 ms
+    here rather than 10 s."""
+    uri = server_uri().rstrip("/") + "/?heartbeatFrequencyMS=500"
+    return create_app(test_settings().with_overrides(mongodb_uri=uri, mongodb_timeout_ms=1000),
+                      clock=clock)
+
+
+def app_fault(**data) -> dict:
+    return {"failCommands": APP_COMMANDS, "appName": "slotkeeper", **data}
+
+
+@needs_server
+@pytest.mark.parametrize("fault", SERVER_FAULTS.values(), ids=SERVER_FAULTS.keys())
+def test_when_the_server_fails_every_command_requests_are_503_and_the_same_app_recovers(
+        api, clock, admin_client, fault):
+    slot = api.slot(capacity=2)  # through the session's app, before the quick one connects
+    api = Api(quick_app(clock).test_client())
+    with failpoint(admin_client, app_fault(**fault)):
+        for method, path, body in REQUESTS.values():
+            assert_unavailable(getattr(api.client, method)(path, json=body))
+        assert_unavailable(api.hold(slot["id"]))
+        assert api.client.get("/api/v1/health").json["database"] == "unavailable"
+    # the error marked the server unknown until the driver's next check
+    deadline = time.monotonic() + 10
+    while api.client.get("/api/v1/health").status_code != 200:
+        assert time.monotonic() < deadline, "the app did not find the server again"
+    assert api.hold(slot["id"]).status_code == 201
+    assert api.client.get("/api/v1/slots").status_code == 200
+
+
+@needs_server
+def test_a_write_concern_timeout_from_the_server_that_mongoengine_rewraps_is_a_503(
+        app, clock, admin_client):
+    client = quick_app(clock).test_client()
+    timed_out = {"code": 64, "codeName": "WriteConcernFailed",
+                 "errmsg": "waiting for replication timed out", "errInfo": {"wtimeout": True}}
+    with failpoint(admin_client, app_fault(writeConcernError=timed_out), mode={"times": 1}):
+        assert_unavailable(client.post("/api/v1/services", json={"name": "Dr. Who"}))
+
+
+@needs_server
+def test_a_server_error_that_is_not_an_outage_stays_a_500(app, clock, admin_client):
+    client = quick_app(clock).test_client()
+    with failpoint(admin_client, app_fault(errorCode=2), mode={"times": 1}):  # BadValue
+        response = client.get("/api/v1/slots")
+    assert response.status_code == 500 and response.json["code"] == 500

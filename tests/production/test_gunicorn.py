@@ -28,18 +28,25 @@ def wait_for(condition, seconds: float, what: str):
 class Gunicorn:
     """gunicorn as a subprocess on a loopback port of its choosing."""
 
-    def __init__(self, log: Path):
+    def __init__(self, log: Path, **settings: str):
+        """On the embedded engine with one worker, unless `settings` (environment variables)
+        say otherwise."""
         env = {k: v for k, v in os.environ.items()
                if k not in {"MONGODB_URI", "PROMETHEUS_MULTIPROC_DIR", "GUNICORN_CMD_ARGS"}}
         env.update(PYTHONPATH=os.pathsep.join([str(ROOT / "src"), str(ROOT)]), HOST="127.0.0.1",
                    PORT="0", WEB_CONCURRENCY="1", WEB_THREADS="2", WEB_GRACEFUL_TIMEOUT="5",
                    EXPIRY_JOB_ENABLED="true", EXPIRY_SWEEP_SECONDS="1", LOG_LEVEL="INFO")
+        env.update(settings)
         self.log = log
         with open(log, "wb") as out:
             self.process = subprocess.Popen(
                 [sys.executable, "-m", "gunicorn", "-c", "gunicorn.conf.py", "wsgi:app"],
                 cwd=ROOT, env=env, stdout=out, stderr=subprocess.STDOUT)
-        self.url = f"http://127.0.0.1:{wait_for(self.port, BOOT_SECONDS, 'listening port')}"
+        try:
+            self.url = f"http://127.0.0.1:{wait_for(self.port, BOOT_SECONDS, 'listening port')}"
+        except BaseException:
+            self.stop()  # one that never listened is not left running
+            raise
 
     def output(self) -> str:
         return self.log.read_text(errors="replace")
@@ -53,11 +60,24 @@ class Gunicorn:
     def healthy(self) -> bool:
         try:
             return requests.get(self.url + "/api/v1/health", timeout=2).status_code == 200
-        except requests.ConnectionError:
+        except (requests.ConnectionError, requests.Timeout):  # still booting, or a busy machine
             return False
 
     def call(self, method: str, path: str, json=None) -> requests.Response:
         return requests.request(method, self.url + "/api/v1" + path, json=json, timeout=10)
+
+    def worker_pids(self) -> list[int]:
+        """The workers booted so far, in order (a replaced worker adds its successor)."""
+        return [int(pid) for pid in re.findall(r"Booting worker with pid: (\d+)", self.output())]
+
+    def stop(self) -> None:
+        if self.process.poll() is None:
+            self.process.send_signal(signal.SIGTERM)
+            try:
+                self.process.wait(timeout=EXIT_SECONDS)
+            except subprocess.TimeoutExpired:
+                self.process.kill()
+                self.process.wait(timeout=EXIT_SECONDS)
 
 
 @pytest.fixture
@@ -109,3 +129,35 @@ def test_gunicorn_refuses_to_preload_the_app_in_the_master():
 def test_gunicorn_refuses_several_workers_on_the_single_process_embedded_engine():
     done = refusal(WEB_CONCURRENCY="2")
     assert done.returncode != 0 and "WEB_CONCURRENCY must be 1" in done.stderr
+
+
+@pytest.mark.parametrize("flags, settings", [
+    (["-w", "2"], {}),
+    (["--workers=3"], {}),
+    ([], {"GUNICORN_CMD_ARGS": "--workers 2"}),
+], ids=["-w 2", "--workers=3", "GUNICORN_CMD_ARGS"])
+def test_gunicorn_refuses_several_workers_on_the_embedded_engine_however_the_count_is_given(
+        flags, settings):
+    done = refusal(*flags, **settings)
+    assert done.returncode != 0, done.stderr
+    assert "workers on the embedded engine would each have their own in-memory database" \
+        in done.stderr
+    assert "Booting worker" not in done.stderr
+
+
+def children(pid: int) -> list[str]:
+    return Path(f"/proc/{pid}/task/{pid}/children").read_text().split()
+
+
+@pytest.mark.skipif(not Path("/proc/self/task").is_dir(), reason="reads /proc")
+def test_sigttin_does_not_add_a_worker_on_the_embedded_engine(gunicorn):
+    wait_for(gunicorn.healthy, BOOT_SECONDS, "healthy answer")
+    master = gunicorn.process.pid
+    assert len(children(master)) == 1
+    gunicorn.process.send_signal(signal.SIGTTIN)
+    wait_for(lambda: "not adding one" in gunicorn.output(), BOOT_SECONDS, "refusal line")
+    # the master handles signals one at a time: once it logs the next one, the TTIN is done
+    gunicorn.process.send_signal(signal.SIGUSR1)
+    wait_for(lambda: "Handling signal: usr1" in gunicorn.output(), BOOT_SECONDS, "usr1 line")
+    assert len(children(master)) == 1
+    assert gunicorn.call("GET", "/services").status_code == 200

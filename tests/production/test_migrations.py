@@ -1,12 +1,21 @@
-"""migrations/: versioned scripts applied in order, each once, even by two runners at once."""
+"""migrations/: versioned scripts applied in order, each once, even by two runners at once
+(threads here, and two `slotkeeper migrate` processes on a server), under their own
+generous timeout rather than the client's."""
+import os
+import subprocess
+import sys
 import threading
 import time
+import uuid
 from datetime import UTC, datetime, timedelta
+from pathlib import Path
 
 import pytest
 from mongoengine.connection import get_db
-from pymongo.errors import DuplicateKeyError
+from pymongo import MongoClient
+from pymongo.errors import DuplicateKeyError, PyMongoError
 
+from slotkeeper.database.connection import mongodb_options
 from slotkeeper.database.migrations import (
     COLLECTION,
     DEFAULT_DIR,
@@ -18,6 +27,10 @@ from slotkeeper.database.migrations import (
     discover,
 )
 from slotkeeper.models import Appointment, IdempotencyRecord, Service, Slot
+from tests.conftest import test_settings
+from tests.production.conftest import failpoint, needs_server, server_uri
+
+ROOT = Path(__file__).resolve().parents[2]
 
 MODELS = [Service, Slot, Appointment, IdempotencyRecord]
 OPTIONS = ("unique", "sparse", "expireAfterSeconds", "partialFilterExpression")
@@ -197,3 +210,76 @@ def test_ledgers_of_version_0001_become_claims_the_appointments_name(db):
     after_move = db.appointments.find_one({"_id": moved})
     assert "movedFrom" not in after_move
     assert after_move["leaving"] == [{"slotId": old_slot, "claimId": str(moved)}]
+
+
+def test_a_script_longer_than_the_lease_keeps_the_lock_while_it_runs(db, tmp_path):
+    (tmp_path / "0001_slow.py").write_text("import time\n\ndef up(db):\n    time.sleep(3.0)\n")
+    lease, done = timedelta(seconds=2), []  # renewed every 500 ms while the script runs
+    runner = threading.Thread(target=lambda: done.append(apply_migrations(db, tmp_path,
+                                                                          lease=lease)))
+    runner.start()
+    rival, barged_in = MigrationLock(db, lease), None
+    deadline = time.monotonic() + 20
+    while runner.is_alive() and time.monotonic() < deadline:  # the script's 3 s
+        lock = db[COLLECTION].find_one({"_id": LOCK_ID}) or {}
+        # the runner records the script, then frees the lock: taking it before the record
+        # exists is taking it from a running script
+        if lock.get("owner") and rival.try_acquire() and "0001" not in applied_versions(db):
+            barged_in = (lock, datetime.now(UTC))
+            break
+        time.sleep(0.02)
+    runner.join(timeout=20)
+    assert barged_in is None, f"another runner took the lock while the script ran: {barged_in}"
+    assert [m.version for m in done[0]] == ["0001"]
+
+
+@needs_server
+def test_a_script_gets_the_migration_timeout_not_the_clients_short_one(app, tmp_path):
+    """An index build that takes longer than the client's timeoutMS (a failpoint holds the
+    createIndexes command 1.5 s; the client allows 300 ms) completes inside a migration."""
+    settings = test_settings().with_overrides(mongodb_timeout_ms=300)
+    client = MongoClient(server_uri(), **mongodb_options(settings))
+    admin = MongoClient(server_uri(), appname="slotkeeper-tests", serverSelectionTimeoutMS=5000)
+    db = client[f"slotkeeper_timeout_{uuid.uuid4().hex[:8]}"]
+    (tmp_path / "0001_index.py").write_text('def up(db):\n    db.things.create_index("x")\n')
+    slow = {"failCommands": ["createIndexes"], "blockConnection": True, "blockTimeMS": 1500,
+            "appName": "slotkeeper"}
+    try:
+        with failpoint(admin, slow, mode={"times": 1}):
+            with pytest.raises(PyMongoError) as cut_off:  # what the client's own timeout does
+                db.others.create_index("x")
+            assert cut_off.value.timeout
+        with failpoint(admin, slow, mode={"times": 1}):
+            applied = apply_migrations(db, tmp_path, timeout=timedelta(seconds=60))
+        assert [m.version for m in applied] == ["0001"]
+        assert "x_1" in admin[db.name].things.index_information()
+    finally:
+        admin.drop_database(db.name)
+        admin.close()
+        client.close()
+
+
+@needs_server
+def test_two_migrate_processes_started_together_apply_each_migration_once(tmp_path):
+    write_scripts(tmp_path, "0001", "0002", "0003")
+    name = f"slotkeeper_migrate_{uuid.uuid4().hex[:8]}"
+    env = {**os.environ, "MONGODB_URI": server_uri(), "MONGODB_DB": name,
+           "MIGRATIONS_DIR": str(tmp_path), "LOG_LEVEL": "INFO"}
+    argv = [sys.executable, "-m", "slotkeeper", "migrate", "--wait", "60"]
+    runners = [subprocess.Popen(argv, cwd=ROOT, env=env, stdout=subprocess.PIPE,
+                                stderr=subprocess.STDOUT, text=True) for _ in range(2)]
+    outputs = [runner.communicate(timeout=90)[0] for runner in runners]
+    client = MongoClient(server_uri(), serverSelectionTimeoutMS=5000)
+    try:
+        db = client[name]
+        assert [runner.returncode for runner in runners] == [0, 0], outputs
+        applied = [line for out in outputs for line in out.splitlines()
+                   if line.startswith("applied ")]
+        assert sorted(applied) == ["applied 0001_step", "applied 0002_step", "applied 0003_step"]
+        assert {doc["_id"]: doc["count"] for doc in db.runs.find()} == {
+            "0001": 1, "0002": 1, "0003": 1}
+        assert db.order.find_one()["versions"] == ["0001", "0002", "0003"]
+        assert sorted(applied_versions(db)) == ["0001", "0002", "0003"]
+    finally:
+        client.drop_database(name)
+        client.close()

@@ -85,6 +85,7 @@ def test_log_lines_are_json_objects_with_the_request_id(api, caplog, capsys):
 
 # --- metrics ---------------------------------------------------------------------------------
 
+@pytest.mark.fresh_app
 def test_the_booking_counters_move(api):
     client = api.client
     slot = api.slot(capacity=1)
@@ -100,12 +101,14 @@ def test_the_booking_counters_move(api):
                   reason="SLOT_UNAVAILABLE") == 1
 
 
+@pytest.mark.fresh_app
 def test_request_latency_is_measured_by_endpoint(api):
     api.client.get("/api/v1/services")
     assert sample(api.client, "flask_http_request_duration_seconds_count",
                   endpoint="services.Services", method="GET", status="200") >= 1
 
 
+@pytest.mark.fresh_app
 def test_the_sweep_counts_expirations_and_updates_the_seats_held_gauge(app, api, clock):
     slot = api.slot(capacity=3)
     api.hold(slot["id"], user="ada", seats=2)
@@ -117,6 +120,7 @@ def test_the_sweep_counts_expirations_and_updates_the_seats_held_gauge(app, api,
     assert sample(api.client, "slotkeeper_expirations_total") == 1
 
 
+@pytest.mark.fresh_app
 def test_apps_in_one_process_keep_their_own_metrics(api, clock):
     other = create_app(test_settings(), clock=clock)
     assert api.hold(api.slot()["id"]).status_code == 201

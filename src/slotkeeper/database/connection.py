@@ -1,5 +1,6 @@
 """One connection module, two engines: embedded (in-process) or a real MongoDB."""
 import atexit
+from datetime import timedelta
 
 import mongoengine
 from mongoengine.connection import DEFAULT_CONNECTION_NAME, get_db
@@ -17,9 +18,12 @@ def mongodb_options(settings: Settings) -> dict:
         # a write interrupted by an election is retried once (replica sets and sharded clusters)
         "retryWrites": True, "retryReads": True,
         "serverSelectionTimeoutMS": timeout, "connectTimeoutMS": timeout,
-        # the whole operation, retries, pool wait and replication wait included
-        # (client-side operation timeout, pymongo >= 4.2); socketTimeoutMS bounds what it does not
-        "timeoutMS": 2 * timeout, "socketTimeoutMS": 2 * timeout,
+        # the whole operation, server selection, retries, pool wait and replication wait
+        # included (client-side operation timeout, pymongo >= 4.2). With it set, pymongo waits
+        # for a server as long as the operation's remaining time and ignores
+        # serverSelectionTimeoutMS, so it is the one bound of how long a request waits for a
+        # database that has gone away; socketTimeoutMS bounds what it does not cover
+        "timeoutMS": timeout, "socketTimeoutMS": timeout,
         "appname": "slotkeeper", "tz_aware": True, "uuidRepresentation": "standard",
     }
 
@@ -38,7 +42,8 @@ def connect(settings: Settings) -> str:
                             mongo_client_class=SerializedMongoClient)
     if settings.engine == "embedded" or settings.migrate_on_start:
         from slotkeeper.database.migrations import apply_migrations, migrations_dir
-        apply_migrations(get_db(), migrations_dir(settings))
+        apply_migrations(get_db(), migrations_dir(settings),
+                         timeout=timedelta(seconds=settings.migration_timeout_seconds))
     return settings.engine
 
 

@@ -10,7 +10,13 @@ Bookkeeping lives in the `migrations` collection: one document per applied versi
 (free or expired -> mine; a concurrent insert of the same `_id` fails with a duplicate key),
 so runs never interleave and versions are applied in order even when two processes start
 together; the loser waits and then finds nothing left to do. The lock is a lease, renewed
-before each version, so a runner that dies cannot block the others for longer than LEASE.
+before each version and every LEASE / 4 while one runs, so a runner that dies cannot block
+the others for longer than LEASE, and a long script keeps its lock.
+
+A script runs under its own operation timeout (MIGRATION_TIMEOUT_SECONDS, an hour by
+default) instead of the client's, which is sized for requests (MONGODB_TIMEOUT_MS): an
+index build on a large collection would otherwise be cut off, and aborted again on every
+retry.
 """
 import functools
 import hashlib
@@ -19,19 +25,22 @@ import logging
 import os
 import re
 import socket
+import threading
 import time
 import uuid
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
-from pymongo.errors import DuplicateKeyError
+import pymongo
+from pymongo.errors import DuplicateKeyError, PyMongoError
 
 log = logging.getLogger(__name__)
 
 COLLECTION = "migrations"
 LOCK_ID = "lock"
 LEASE = timedelta(minutes=10)
+TIMEOUT = timedelta(hours=1)  # a script's operations together; MIGRATION_TIMEOUT_SECONDS
 SCRIPT = re.compile(r"^(\d{4})_(\w+)\.py$")
 # the repository's migrations/, next to src/ (an editable install or a checkout)
 DEFAULT_DIR = Path(__file__).resolve().parents[3] / "migrations"
@@ -91,8 +100,10 @@ def pending(db, migrations: list[Migration]) -> list[Migration]:
 
 
 def apply_migrations(db, directory: Path, wait: float | None = None,
-                     lease: timedelta = LEASE) -> list[Migration]:
-    """Apply the pending migrations of `directory` in order; the ones this call applied."""
+                     lease: timedelta = LEASE, timeout: timedelta = TIMEOUT) -> list[Migration]:
+    """Apply the pending migrations of `directory` in order; the ones this call applied.
+
+    Each script's operations together get `timeout`, whatever the client's own timeoutMS."""
     migrations = discover(directory)
     if not pending(db, migrations):
         return []
@@ -101,14 +112,17 @@ def apply_migrations(db, directory: Path, wait: float | None = None,
     with MigrationLock(db, lease).held(wait) as lock:
         for migration in pending(db, migrations):
             lock.renew()
-            _run(db, migration, lock.owner)
+            with lock.kept_while_running():
+                _run(db, migration, lock.owner, timeout)
             applied.append(migration)
     return applied
 
 
-def _run(db, migration: Migration, owner: str) -> None:
+def _run(db, migration: Migration, owner: str, timeout: timedelta = TIMEOUT) -> None:
     started = time.monotonic()
-    _load(migration.path, migration.checksum).up(db)
+    module = _load(migration.path, migration.checksum)
+    with pymongo.timeout(timeout.total_seconds()):
+        module.up(db)
     record = {"_id": migration.version, "name": migration.name, "checksum": migration.checksum,
               "appliedAt": _now(), "appliedBy": owner}
     try:
@@ -172,6 +186,10 @@ class MigrationLock:
         if renewed.matched_count != 1:
             raise MigrationError("the migration lock expired and was taken by another runner")
 
+    def kept_while_running(self) -> "LeaseKeeper":
+        """A block during which a thread renews the lease every quarter of it."""
+        return LeaseKeeper(self)
+
     def release(self) -> None:
         self.collection.update_one({"_id": LOCK_ID, "owner": self.owner},
                                    {"$set": {"owner": None, "expiresAt": None}})
@@ -185,3 +203,29 @@ class MigrationLock:
 
     def __exit__(self, *exc) -> None:
         self.release()
+
+
+class LeaseKeeper:
+    """Renews a MigrationLock from a thread while a script runs, so a script that takes
+    longer than the lease is not overtaken by another runner. A renewal that fails (the
+    database away for a while) is tried again at the next beat; the lease bounds the rest."""
+
+    def __init__(self, lock: MigrationLock):
+        self.lock = lock
+        self.stopped = threading.Event()
+        self.thread = threading.Thread(target=self._beat, name="migration-lease", daemon=True)
+
+    def _beat(self) -> None:
+        while not self.stopped.wait(self.lock.lease.total_seconds() / 4):
+            try:
+                self.lock.renew()
+            except (MigrationError, PyMongoError) as err:
+                log.warning("could not renew the migration lock: %s", err)
+
+    def __enter__(self) -> "LeaseKeeper":
+        self.thread.start()
+        return self
+
+    def __exit__(self, *exc) -> None:
+        self.stopped.set()
+        self.thread.join()

@@ -56,5 +56,5 @@ class MongoServiceRepository:
         if active is not None:
             query["active"] = active
         if q:
-            query["name"] = re.compile(re.escape(q), re.IGNORECASE)
+            query["name"] = {"$regex": re.escape(q), "$options": "i"}
         return fetch_page(Service.objects(__raw__=query).order_by("name", "id"), page)

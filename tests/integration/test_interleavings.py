@@ -20,6 +20,7 @@ Triples are sampled: random schedules of three use cases, checked the same way a
 six sequential orders.
 """
 import itertools
+import os
 import random
 from dataclasses import dataclass
 from datetime import timedelta
@@ -113,6 +114,15 @@ def use_cases(world: World) -> dict:
 
 NAMES = list(use_cases(World("", {}, "")))
 PAIRS = list(itertools.combinations_with_replacement(NAMES, 2))
+# A schedule is the same sequence of single-document operations on either engine; what a
+# wire-protocol server adds is that each of them really is atomic there, which these pairs
+# (claims racing on one appointment, an archive and a booking) show in a minute or two. Every
+# pair runs on the embedded engine, where a schedule costs milliseconds rather than seconds.
+ON_SERVER = bool(os.environ.get("MONGODB_URI"))
+SERVER_PAIRS = [("cancel", "reschedule_to_a"), ("reschedule_to_a", "reschedule_to_b"),
+                ("book", "archive"), ("book_with_key", "book_with_key")]
+if ON_SERVER:
+    PAIRS = SERVER_PAIRS
 
 
 class Snapshot:
@@ -254,10 +264,11 @@ def test_random_schedules_of_three_use_cases_are_sequential_outcomes(seed, world
     world, snapshot = world
     rng = random.Random(seed)
     failures = []
-    for triple in rng.sample(TRIPLES, 12):
+    triples, schedules = (2, 2) if ON_SERVER else (12, 8)  # a server costs seconds a schedule
+    for triple in rng.sample(TRIPLES, triples):
         cases = [use_cases(world)[name] for name in triple]
         allowed = allowed_results(repos, world, cases, snapshot)
-        for _ in range(8):
+        for _ in range(schedules):
             execution = lockstep.random_schedule(repos, cases, rng, snapshot.restore)
             wrong = verdict(world, execution, allowed)
             if wrong:

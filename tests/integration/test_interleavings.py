@@ -37,6 +37,7 @@ from tests.conftest import NOW
 from tests.integration import lockstep
 from tests.invariants import assert_all_invariants
 
+pytestmark = pytest.mark.timeout(600)  # a pair of long use cases on a busy machine
 TTL = timedelta(minutes=2)
 P_HELD_AT = NOW - TTL + timedelta(seconds=1)  # P, when PENDING, is over one second after NOW
 LATER = NOW + timedelta(seconds=2)  # the sweep's clock
@@ -116,11 +117,11 @@ NAMES = list(use_cases(World("", {}, "")))
 PAIRS = list(itertools.combinations_with_replacement(NAMES, 2))
 # A schedule is the same sequence of single-document operations on either engine; what a
 # wire-protocol server adds is that each of them really is atomic there, which these pairs
-# (claims racing on one appointment, an archive and a booking) show in a minute or two. Every
-# pair runs on the embedded engine, where a schedule costs milliseconds rather than seconds.
+# (claims racing on one appointment, an archive and a booking, one key twice) show in a
+# minute. Every pair runs on the embedded engine, where a schedule costs milliseconds.
 ON_SERVER = bool(os.environ.get("MONGODB_URI"))
-SERVER_PAIRS = [("cancel", "reschedule_to_a"), ("reschedule_to_a", "reschedule_to_b"),
-                ("book", "archive"), ("book_with_key", "book_with_key")]
+SERVER_PAIRS = [("cancel", "reschedule_to_a"), ("book", "archive"),
+                ("book_with_key", "book_with_key")]
 if ON_SERVER:
     PAIRS = SERVER_PAIRS
 

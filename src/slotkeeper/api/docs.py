@@ -114,4 +114,25 @@ def _look_up_demo(client) -> dict[str, str]:
            examples.OTHER_SLOT_ID: other_slots[1]["id"]}
     if booked.status_code == 201:
         ids[examples.APPOINTMENT_ID] = booked.get_json()["id"]
+    ids.update(_demo_webhook(client, first))
+    return ids
+
+
+def _demo_webhook(client, first) -> dict[str, str]:
+    """An inactive webhook (it sends nothing anywhere) with one delivery, its ping."""
+    webhook = first("/api/v1/webhooks")
+    if webhook is None:
+        made = client.post("/api/v1/webhooks", json={
+            "url": examples.WEBHOOK_URL, "description": "demo: inactive, sends nothing"})
+        if made.status_code != 201:
+            return {}
+        webhook = made.get_json()
+        client.patch(f"/api/v1/webhooks/{webhook['id']}", json={"active": False})
+    delivery = first(f"/api/v1/webhooks/{webhook['id']}/deliveries")
+    if delivery is None:
+        pinged = client.post(f"/api/v1/webhooks/{webhook['id']}/ping")
+        delivery = pinged.get_json() if pinged.status_code == 202 else None
+    ids = {examples.WEBHOOK_ID: webhook["id"]}
+    if delivery is not None:
+        ids[examples.DELIVERY_ID] = delivery["id"]
     return ids

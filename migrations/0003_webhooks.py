@@ -4,6 +4,7 @@ Appointments record the events of their changes in `outbox` until a job hands th
 webhooks; existing appointments simply have none. Safe to run twice: create_index is a no-op
 for an index that already exists.
 """
+
 from pymongo import ASCENDING as ASC
 from pymongo import DESCENDING as DESC
 

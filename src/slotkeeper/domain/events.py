@@ -3,6 +3,7 @@
 An event is recorded in the same single-document write as the change it tells of (the
 appointment's `outbox`), so it exists if and only if the change happened.
 """
+
 import ipaddress
 import json
 import uuid
@@ -45,13 +46,13 @@ def new_event_id() -> str:
     return "evt_" + uuid.uuid4().hex
 
 
-def appointment_event(status: Status, now: datetime, *, slot_id=None, previous_slot_id=None,
-                      **changed) -> dict:
+def appointment_event(
+    status: Status, now: datetime, *, slot_id=None, previous_slot_id=None, **changed
+) -> dict:
     """The outbox record of one change of an appointment: its type, when, and the fields the
     change set (the rest of the appointment is as it was)."""
     kind = EventType.RESCHEDULED if previous_slot_id is not None else EVENT_OF_STATUS[status]
-    event = {"id": new_event_id(), "type": kind.value, "at": now, "status": status.value,
-             **changed}
+    event = {"id": new_event_id(), "type": kind.value, "at": now, "status": status.value, **changed}
     if slot_id is not None:
         event["slotId"] = slot_id
     if previous_slot_id is not None:
@@ -70,12 +71,21 @@ def is_public_address(address: str) -> bool:
     ip = ipaddress.ip_address(address.split("%", 1)[0])
     if isinstance(ip, ipaddress.IPv6Address) and ip.ipv4_mapped is not None:
         ip = ip.ipv4_mapped
-    return not (ip.is_loopback or ip.is_private or ip.is_link_local or ip.is_multicast
-                or ip.is_unspecified or ip.is_reserved or not ip.is_global)
+    return not (
+        ip.is_loopback
+        or ip.is_private
+        or ip.is_link_local
+        or ip.is_multicast
+        or ip.is_unspecified
+        or ip.is_reserved
+        or not ip.is_global
+    )
 
 
 def event_body(event_id: str, event_type: str, at: datetime, data: dict) -> str:
     """The JSON a delivery POSTs: the same text on every attempt, as it was signed."""
     timestamp = at.isoformat().replace("+00:00", "Z")
-    return json.dumps({"id": event_id, "type": event_type, "timestamp": timestamp,
-                       "data": data}, separators=(",", ":"))
+    return json.dumps(
+        {"id": event_id, "type": event_type, "timestamp": timestamp, "data": data},
+        separators=(",", ":"),
+    )

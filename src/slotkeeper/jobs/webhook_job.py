@@ -4,6 +4,7 @@ Each run hands the events waiting in outboxes over to the webhooks, then sends t
 deliveries that are due. It runs in the scheduler's thread, never in a request, so a slow
 receiver never slows the request that caused an event.
 """
+
 import logging
 
 from flask import Flask
@@ -22,8 +23,9 @@ _appointment = AppointmentSchema()
 
 
 def sender_for(config: Settings) -> WebhookSender:
-    return WebhookSender(config.webhook_timeout_seconds,
-                         Destinations(config.webhook_allow_private_networks))
+    return WebhookSender(
+        config.webhook_timeout_seconds, Destinations(config.webhook_allow_private_networks)
+    )
 
 
 def policy_for(config: Settings) -> RetryPolicy:
@@ -40,11 +42,18 @@ def run_webhooks(app: Flask) -> None:
         except Exception as err:
             if not is_unavailable(err):
                 raise
-            log.warning("webhook run skipped, the database is unavailable: %s",
-                        type(err).__name__)
+            log.warning("webhook run skipped, the database is unavailable: %s", type(err).__name__)
             return
         if handed or report.succeeded or report.failed:
-            log.info("webhooks: %d event(s) handed over, %d attempt(s) succeeded, %d failed",
-                     handed, report.succeeded, report.failed,
-                     extra={"event": "webhooks", "handedOver": handed,
-                            "succeeded": report.succeeded, "failed": report.failed})
+            log.info(
+                "webhooks: %d event(s) handed over, %d attempt(s) succeeded, %d failed",
+                handed,
+                report.succeeded,
+                report.failed,
+                extra={
+                    "event": "webhooks",
+                    "handedOver": handed,
+                    "succeeded": report.succeeded,
+                    "failed": report.failed,
+                },
+            )

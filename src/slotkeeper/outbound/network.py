@@ -5,6 +5,7 @@ A name that resolves to a loopback, private, link-local or multicast address is 
 own network. The check runs on subscribe and again before every attempt, since DNS answers
 can change in between.
 """
+
 import socket
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -45,6 +46,8 @@ class Destinations:
             return None
         refused = [a for a in addresses if not is_public_address(a)]
         if refused:
-            return (f"a public destination; {parts.hostname} resolves to {refused[0]}, a "
-                    f"loopback, private, link-local or multicast address")
+            return (
+                f"a public destination; {parts.hostname} resolves to {refused[0]}, a "
+                f"loopback, private, link-local or multicast address"
+            )
         return None

@@ -1,4 +1,5 @@
 """One attempt of a delivery: a signed POST, no redirects followed, bounded by a timeout."""
+
 from dataclasses import dataclass
 from datetime import datetime
 
@@ -28,16 +29,25 @@ class WebhookSender:
         refusal = self.destinations.refusal(url)
         if refusal is not None:
             return Outcome(None, f"not sent: the url must be {refusal}")
-        headers = {"content-type": "application/json", "user-agent": "slotkeeper-webhooks",
-                   "webhook-id": message_id, "webhook-timestamp": str(int(at.timestamp())),
-                   "webhook-signature": Signer(secret).sign(message_id, at, body)}
+        headers = {
+            "content-type": "application/json",
+            "user-agent": "slotkeeper-webhooks",
+            "webhook-id": message_id,
+            "webhook-timestamp": str(int(at.timestamp())),
+            "webhook-signature": Signer(secret).sign(message_id, at, body),
+        }
         timeout = self.timeout_seconds
         try:
             with requests.Session() as session:
                 session.trust_env = False  # no proxy or .netrc from the environment
-                response = session.post(url, data=body.encode(), headers=headers,
-                                        timeout=(timeout, timeout), allow_redirects=False,
-                                        stream=True)
+                response = session.post(
+                    url,
+                    data=body.encode(),
+                    headers=headers,
+                    timeout=(timeout, timeout),
+                    allow_redirects=False,
+                    stream=True,
+                )
                 response.close()  # the answer's body is not read: only its status counts
         except requests.Timeout:
             return Outcome(None, f"no answer within {timeout:g} s")

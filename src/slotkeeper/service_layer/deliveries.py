@@ -9,6 +9,7 @@ Sending: a sender leases one due delivery at a time (a conditional update that a
 the attempt), sends it, and records the outcome only while its lease still holds. A sender
 that dies mid-attempt leaves a lease that runs out; the next one tries again.
 """
+
 import uuid
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -37,8 +38,7 @@ class Outcome(Protocol):
 class Sender(Protocol):
     timeout_seconds: float
 
-    def send(self, url: str, secret: str, message_id: str, body: str,
-             at: datetime) -> Outcome: ...
+    def send(self, url: str, secret: str, message_id: str, body: str, at: datetime) -> Outcome: ...
 
 
 @dataclass(frozen=True)
@@ -88,8 +88,9 @@ def _states(appointment):
         yield event, state
 
 
-def send_due(repos: Repositories, sender: Sender, policy: RetryPolicy, now: datetime,
-             limit: int = BATCH) -> SendReport:
+def send_due(
+    repos: Repositories, sender: Sender, policy: RetryPolicy, now: datetime, limit: int = BATCH
+) -> SendReport:
     """Send the deliveries that are due, one leased attempt each, at most `limit` of them."""
     succeeded = failed = 0
     lease_until = now + timedelta(seconds=2 * sender.timeout_seconds) + LEASE_MARGIN
@@ -105,16 +106,23 @@ def send_due(repos: Repositories, sender: Sender, policy: RetryPolicy, now: date
     return SendReport(succeeded, failed)
 
 
-def _attempt(repos, sender: Sender, policy: RetryPolicy, delivery, lease: str,
-             now: datetime) -> bool:
+def _attempt(
+    repos, sender: Sender, policy: RetryPolicy, delivery, lease: str, now: datetime
+) -> bool:
     webhook = repos.webhooks.find(delivery.webhook_id)
     if webhook is None:  # unsubscribed after the hand-over: dropped, as its pending ones were
         repos.deliveries.drop(delivery.id)
         return False
     if delivery.attempts > policy.max_attempts:  # its last sender died mid-attempt
-        repos.deliveries.finish(delivery.id, lease, {
-            "status": DeliveryStatus.FAILED.value, "nextAttemptAt": None,
-            "attempts": policy.max_attempts})
+        repos.deliveries.finish(
+            delivery.id,
+            lease,
+            {
+                "status": DeliveryStatus.FAILED.value,
+                "nextAttemptAt": None,
+                "attempts": policy.max_attempts,
+            },
+        )
         return False
     outcome_code: int | None = None
     error: str | None = "not sent: the webhook is inactive"

@@ -1,4 +1,5 @@
 """Webhook subscriptions (admin only): subscribe, read, change, unsubscribe, ping, redeliver."""
+
 import base64
 import secrets
 from datetime import datetime
@@ -27,16 +28,24 @@ def _check_url(destinations: Destinations, url: str) -> None:
         raise Invalid(refusal, field="url")
 
 
-def subscribe(repos: Repositories, fields: dict, now: datetime,
-              destinations: Destinations) -> Webhook:
+def subscribe(
+    repos: Repositories, fields: dict, now: datetime, destinations: Destinations
+) -> Webhook:
     """A new webhook following `events` (every type when not given); its secret is in the
     answer, and only there."""
     _check_url(destinations, fields["url"])
     events = fields.get("events") or list(SUBSCRIBABLE)
-    return repos.webhooks.add(dict(
-        url=fields["url"], events=list(dict.fromkeys(events)),
-        description=fields.get("description"), active=fields.get("active", True),
-        secret=new_secret(), created_at=now, updated_at=now))
+    return repos.webhooks.add(
+        dict(
+            url=fields["url"],
+            events=list(dict.fromkeys(events)),
+            description=fields.get("description"),
+            active=fields.get("active", True),
+            secret=new_secret(),
+            created_at=now,
+            updated_at=now,
+        )
+    )
 
 
 def list_webhooks(repos: Repositories, page: PageRequest) -> Page:
@@ -47,8 +56,9 @@ def get_webhook(repos: Repositories, webhook_id: str) -> Webhook:
     return repos.webhooks.get(webhook_id)
 
 
-def change_webhook(repos: Repositories, webhook_id: str, fields: dict, now: datetime,
-                   destinations: Destinations) -> Webhook:
+def change_webhook(
+    repos: Repositories, webhook_id: str, fields: dict, now: datetime, destinations: Destinations
+) -> Webhook:
     webhook = repos.webhooks.get(webhook_id)
     if "url" in fields:
         _check_url(destinations, fields["url"])
@@ -69,8 +79,9 @@ def ping(repos: Repositories, webhook_id: str, now: datetime) -> Delivery:
     """A `ping` event for this webhook alone, due now, whatever events it follows."""
     webhook = repos.webhooks.get(webhook_id)
     event_id = new_event_id()
-    body = event_body(event_id, EventType.PING.value, now,
-                      {"webhookId": str(webhook.id), "url": webhook.url})
+    body = event_body(
+        event_id, EventType.PING.value, now, {"webhookId": str(webhook.id), "url": webhook.url}
+    )
     repos.deliveries.add(webhook.id, event_id, EventType.PING.value, body, now)
     return _delivery_of(repos, webhook.id, event_id)
 
@@ -80,8 +91,9 @@ def _delivery_of(repos: Repositories, webhook_id, event_id: str) -> Delivery:
     return page.items[0]
 
 
-def list_deliveries(repos: Repositories, webhook_id: str, page: PageRequest,
-                    status: str | None = None) -> Page:
+def list_deliveries(
+    repos: Repositories, webhook_id: str, page: PageRequest, status: str | None = None
+) -> Page:
     webhook = repos.webhooks.get(webhook_id)
     return repos.deliveries.list_page(webhook.id, page, status=status)
 

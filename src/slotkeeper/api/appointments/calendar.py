@@ -1,4 +1,5 @@
 """An appointment as an iCalendar file (RFC 5545) with one VEVENT, written by `icalendar`."""
+
 from datetime import UTC
 
 from icalendar import Calendar, Event

@@ -17,23 +17,28 @@ from slotkeeper.outbound.network import Destinations
 from slotkeeper.service_layer import webhooks
 
 blp = Blueprint(
-    "webhooks", __name__, url_prefix="/api/v1/webhooks",
+    "webhooks",
+    __name__,
+    url_prefix="/api/v1/webhooks",
     description="Webhooks: other systems follow appointments. Each event is POSTed to every "
-                "active webhook that follows its type, signed as the Standard Webhooks "
-                "specification says (headers `webhook-id`, `webhook-timestamp`, "
-                "`webhook-signature`: `v1,` and base64 HMAC-SHA256 with the secret of "
-                "`{webhook-id}.{webhook-timestamp}.{body}`). The body is `{\"id\": \"evt_...\", "
-                "\"type\", \"timestamp\", \"data\"}`, data being the Appointment as the API "
-                "returns it (plus `previousSlotId` for `appointment.rescheduled`). At least "
-                "once: a receiver dedupes by `webhook-id`. A 2xx answer within "
-                "WEBHOOK_TIMEOUT_SECONDS is success; anything else (a redirect too: none is "
-                "followed) is retried after WEBHOOK_RETRY_BASE_SECONDS, doubling, until "
-                "WEBHOOK_MAX_ATTEMPTS attempts, then the delivery is FAILED. Deliveries are sent "
-                "by a background job, never by the request that caused the event.")
+    "active webhook that follows its type, signed as the Standard Webhooks "
+    "specification says (headers `webhook-id`, `webhook-timestamp`, "
+    "`webhook-signature`: `v1,` and base64 HMAC-SHA256 with the secret of "
+    '`{webhook-id}.{webhook-timestamp}.{body}`). The body is `{"id": "evt_...", '
+    '"type", "timestamp", "data"}`, data being the Appointment as the API '
+    "returns it (plus `previousSlotId` for `appointment.rescheduled`). At least "
+    "once: a receiver dedupes by `webhook-id`. A 2xx answer within "
+    "WEBHOOK_TIMEOUT_SECONDS is success; anything else (a redirect too: none is "
+    "followed) is retried after WEBHOOK_RETRY_BASE_SECONDS, doubling, until "
+    "WEBHOOK_MAX_ATTEMPTS attempts, then the delivery is FAILED. Deliveries are sent "
+    "by a background job, never by the request that caused the event.",
+)
 
 NOT_JSON = "The body is not JSON"
-UNSAFE_URL = ("Validation failed (errors names each field); `url` also when its host does not "
-              "resolve, or resolves to a loopback, private, link-local or multicast address")
+UNSAFE_URL = (
+    "Validation failed (errors names each field); `url` also when its host does not "
+    "resolve, or resolves to a loopback, private, link-local or multicast address"
+)
 
 
 def destinations() -> Destinations:
@@ -51,11 +56,13 @@ class Webhooks(MethodView):
         return page_items(page, pagination_parameters)
 
     @blp.arguments(WebhookCreateSchema)
-    @blp.response(201, SubscribedWebhookSchema,
-                  example={**examples.WEBHOOK, "secret": examples.SECRET})
+    @blp.response(
+        201, SubscribedWebhookSchema, example={**examples.WEBHOOK, "secret": examples.SECRET}
+    )
     @blp.alt_response(400, schema=ErrorSchema, description=NOT_JSON)
-    @blp.alt_response(415, schema=ErrorSchema,
-                      description="The body is not sent as application/json")
+    @blp.alt_response(
+        415, schema=ErrorSchema, description="The body is not sent as application/json"
+    )
     @blp.alt_response(422, schema=ErrorSchema, description=UNSAFE_URL)
     @requires(blp, ADMIN)
     def post(self, data):
@@ -75,8 +82,9 @@ class WebhookById(MethodView):
     @blp.arguments(WebhookUpdateSchema)
     @blp.response(200, WebhookSchema)
     @blp.alt_response(400, schema=ErrorSchema, description=NOT_JSON)
-    @blp.alt_response(415, schema=ErrorSchema,
-                      description="The body is not sent as application/json")
+    @blp.alt_response(
+        415, schema=ErrorSchema, description="The body is not sent as application/json"
+    )
     @blp.alt_response(404, schema=ErrorSchema, description="Unknown webhook")
     @blp.alt_response(422, schema=ErrorSchema, description=UNSAFE_URL)
     @requires(blp, ADMIN)
@@ -94,10 +102,19 @@ class WebhookById(MethodView):
 
 @blp.route("/<webhook_id>/ping")
 class Ping(MethodView):
-    @blp.response(202, DeliverySchema,
-                  example={**examples.DELIVERY, "eventType": "ping", "status": "PENDING",
-                           "attempts": 0, "lastStatusCode": None, "deliveredAt": None,
-                           "nextAttemptAt": examples.CREATED})
+    @blp.response(
+        202,
+        DeliverySchema,
+        example={
+            **examples.DELIVERY,
+            "eventType": "ping",
+            "status": "PENDING",
+            "attempts": 0,
+            "lastStatusCode": None,
+            "deliveredAt": None,
+            "nextAttemptAt": examples.CREATED,
+        },
+    )
     @blp.alt_response(404, schema=ErrorSchema, description="Unknown webhook")
     @requires(blp, ADMIN)
     def post(self, webhook_id):
@@ -118,16 +135,25 @@ class Deliveries(MethodView):
     @requires(blp, ADMIN)
     def get(self, args, webhook_id, pagination_parameters):
         """One delivery per event sent to this webhook, newest first"""
-        page = webhooks.list_deliveries(current_repos(), webhook_id,
-                                        page_request(pagination_parameters), **args)
+        page = webhooks.list_deliveries(
+            current_repos(), webhook_id, page_request(pagination_parameters), **args
+        )
         return page_items(page, pagination_parameters)
 
 
 @blp.route("/<webhook_id>/deliveries/<delivery_id>/redeliver")
 class Redelivery(MethodView):
-    @blp.response(202, DeliverySchema,
-                  example={**examples.DELIVERY, "status": "PENDING", "attempts": 0,
-                           "nextAttemptAt": examples.CREATED, "deliveredAt": None})
+    @blp.response(
+        202,
+        DeliverySchema,
+        example={
+            **examples.DELIVERY,
+            "status": "PENDING",
+            "attempts": 0,
+            "nextAttemptAt": examples.CREATED,
+            "deliveredAt": None,
+        },
+    )
     @blp.alt_response(404, schema=ErrorSchema, description="Unknown webhook or delivery")
     @requires(blp, ADMIN)
     def post(self, webhook_id, delivery_id):

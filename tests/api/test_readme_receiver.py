@@ -1,5 +1,6 @@
 """The README's webhook receiver, run as written, verifies a real delivery and refuses a
 forged one."""
+
 import re
 from pathlib import Path
 
@@ -24,9 +25,9 @@ def readme_receiver(secret: str, monkeypatch):
 
 
 def test_the_readme_receiver_accepts_a_real_delivery_once_and_refuses_a_forged_one(
-        monkeypatch, capsys):
-    app = create_app(test_settings(webhook_allow_private_networks=True),
-                     clock=FakeClock(utc_now()))
+    monkeypatch, capsys
+):
+    app = create_app(test_settings(webhook_allow_private_networks=True), clock=FakeClock(utc_now()))
     with app.app_context():
         drop_all()
     api = Api(app.test_client())

@@ -275,3 +275,24 @@ def test_a_sender_that_died_mid_attempt_leaves_a_lease_that_runs_out(app, api, r
     assert len(receiver.received) == 1
     [delivery] = deliveries(api.client, webhook)
     assert delivery["status"] == "SUCCEEDED" and delivery["attempts"] == 2
+
+
+def test_the_sender_connects_to_the_address_it_checked_and_names_the_host(
+    app, api, receiver, monkeypatch
+):
+    real = network.resolve
+    monkeypatch.setattr(
+        network,
+        "resolve",
+        lambda host, port: ["127.0.0.1"] if host == "hooks.example.com" else real(host, port),
+    )
+    port = receiver.server.server_address[1]
+    webhook = subscribe(api.client, f"http://hooks.example.com:{port}/hooks?clinic=7")
+    api.book(api.slot()["id"])
+    run_webhooks(app)
+    [received] = receiver.received  # no second lookup could have sent it elsewhere
+    assert {k.lower(): v for k, v in received.headers.items()}["host"] == (
+        f"hooks.example.com:{port}"
+    )
+    assert received.path == "/hooks?clinic=7"
+    assert Verifier(webhook["secret"]).verify(received.body, received.headers)

@@ -29,25 +29,34 @@ class Destinations:
 
     def refusal(self, url: str) -> str | None:
         """Why a delivery may not be sent to `url`, or None when it may."""
+        return self.vet(url).refusal
+
+    def vet(self, url: str) -> "Vetted":
+        """Resolve the host of `url` and judge its addresses: the refusal, or the address to
+        connect to (so that the connection goes where the check looked)."""
         try:
             parts = urlsplit(url)
             port = parts.port or (443 if parts.scheme == "https" else 80)
         except ValueError:
-            return "a URL with a valid host and port"
+            return Vetted("a URL with a valid host and port")
         if parts.scheme not in ("http", "https") or not parts.hostname:
-            return "an http or https URL with a host, like https://example.com/hooks"
+            return Vetted("an http or https URL with a host, like https://example.com/hooks")
         try:
             addresses = (self.resolver or resolve)(parts.hostname, port)
         except (OSError, UnicodeError):
-            return f"a host that resolves; {parts.hostname} does not"
+            addresses = []
         if not addresses:
-            return f"a host that resolves; {parts.hostname} does not"
-        if self.allow_private:
-            return None
+            return Vetted(f"a host that resolves; {parts.hostname} does not")
         refused = [a for a in addresses if not is_public_address(a)]
-        if refused:
-            return (
+        if refused and not self.allow_private:
+            return Vetted(
                 f"a public destination; {parts.hostname} resolves to {refused[0]}, a "
                 f"loopback, private, link-local or multicast address"
             )
-        return None
+        return Vetted(None, addresses[0])
+
+
+@dataclass(frozen=True)
+class Vetted:
+    refusal: str | None
+    address: str | None = None

@@ -21,6 +21,7 @@ from slotkeeper.service_layer.booking import BookingRequest
 from slotkeeper.service_layer.deliveries import RetryPolicy, hand_over_events, send_due
 from slotkeeper.service_layer.expiry import sweep
 from slotkeeper.service_layer.webhooks import subscribe
+from tests.conftest import FakeClock
 from tests.invariants import assert_all_invariants
 
 TTL = timedelta(minutes=2)
@@ -234,7 +235,7 @@ def delivery_hand_over(repos, api, now):
 def delivery_send(repos, api, now):
     _following(api, repos, now, hooks=1)
     hand_over_events(repos, AppointmentSchema().dump)
-    return lambda r: send_due(r, Delivered(), RetryPolicy(5, 8), now)
+    return lambda r: send_due(r, Delivered(), RetryPolicy(5, 8), lambda: now)
 
 
 @pytest.mark.parametrize("scenario", [delivery_hand_over, delivery_send],
@@ -251,7 +252,7 @@ def test_a_crash_while_handing_over_or_sending_is_finished_by_the_next_run(
         wrapped, _ = crashing(repos, allowed)
         with pytest.raises(Crash):
             operation(wrapped)
-        later = clock.now + timedelta(minutes=10)  # past any lease
+        later = FakeClock(clock.now + timedelta(minutes=10))  # past any lease
         hand_over_events(repos, AppointmentSchema().dump)
         sender = Delivered()
         send_due(repos, sender, RetryPolicy(5, 8), later)

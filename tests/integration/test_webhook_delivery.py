@@ -249,7 +249,7 @@ def test_two_senders_at_once_send_every_attempt_exactly_once(app, api, receiver,
     def sender():
         with app.app_context():
             start.wait()
-            send_due(current_repos(), sender_for(config), policy_for(config), clock.now)
+            send_due(current_repos(), sender_for(config), policy_for(config), clock)
 
     threads = [threading.Thread(target=sender) for _ in range(2)]
     for thread in threads:
@@ -296,3 +296,23 @@ def test_the_sender_connects_to_the_address_it_checked_and_names_the_host(
     )
     assert received.path == "/hooks?clinic=7"
     assert Verifier(webhook["secret"]).verify(received.body, received.headers)
+
+
+def test_each_attempt_of_a_run_is_signed_at_its_own_time(app, api, receiver, clock):
+    subscribe(api.client, receiver.url)
+    slot = api.slot(capacity=2)
+    api.book(slot["id"], user="a")
+    api.book(slot["id"], user="b")
+    start = clock.now
+    with app.app_context():
+        hand_over_events(current_repos(), AppointmentSchema().dump)
+        config = app.extensions["slotkeeper"].settings
+        report = send_due(
+            current_repos(),
+            sender_for(config),
+            policy_for(config),
+            lambda: clock.advance(minutes=7),
+        )  # each attempt takes a while
+    assert report.succeeded == 2
+    stamps = [int(r.headers["webhook-timestamp"]) for r in receiver.received]
+    assert stamps == [int((start + timedelta(minutes=m)).timestamp()) for m in (7, 14)]

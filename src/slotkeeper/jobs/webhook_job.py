@@ -11,7 +11,7 @@ from flask import Flask
 
 from slotkeeper.api.appointments.schemas import AppointmentSchema
 from slotkeeper.config import Settings
-from slotkeeper.context import current_repos, now, settings
+from slotkeeper.context import current_repos, settings, state
 from slotkeeper.database.connection import is_unavailable
 from slotkeeper.outbound.network import Destinations
 from slotkeeper.outbound.sender import WebhookSender
@@ -38,7 +38,7 @@ def run_webhooks(app: Flask) -> None:
         try:
             repos, config = current_repos(), settings()
             handed = hand_over_events(repos, _appointment.dump)
-            report = send_due(repos, sender_for(config), policy_for(config), now())
+            report = send_due(repos, sender_for(config), policy_for(config), state().clock)
         except Exception as err:
             if not is_unavailable(err):
                 raise

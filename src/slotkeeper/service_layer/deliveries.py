@@ -89,12 +89,21 @@ def _states(appointment):
 
 
 def send_due(
-    repos: Repositories, sender: Sender, policy: RetryPolicy, now: datetime, limit: int = BATCH
+    repos: Repositories,
+    sender: Sender,
+    policy: RetryPolicy,
+    clock: Callable[[], datetime],
+    limit: int = BATCH,
 ) -> SendReport:
-    """Send the deliveries that are due, one leased attempt each, at most `limit` of them."""
+    """Send the deliveries that are due, one leased attempt each, at most `limit` of them.
+
+    The clock is read once per attempt, not once per run: attempts take time (up to twice
+    the timeout each), and each one's signature carries its own timestamp, which receivers
+    check against their clock."""
     succeeded = failed = 0
-    lease_until = now + timedelta(seconds=2 * sender.timeout_seconds) + LEASE_MARGIN
     for _ in range(limit):
+        now = clock()
+        lease_until = now + timedelta(seconds=2 * sender.timeout_seconds) + LEASE_MARGIN
         lease = uuid.uuid4().hex
         delivery = repos.deliveries.take_due(now, lease, lease_until)
         if delivery is None:

@@ -316,3 +316,32 @@ def test_each_attempt_of_a_run_is_signed_at_its_own_time(app, api, receiver, clo
     assert report.succeeded == 2
     stamps = [int(r.headers["webhook-timestamp"]) for r in receiver.received]
     assert stamps == [int((start + timedelta(minutes=m)).timestamp()) for m in (7, 14)]
+
+
+def test_a_ping_reaches_the_webhook_pinged_whatever_it_follows(app, api, receiver):
+    webhook = subscribe(api.client, receiver.url, events=["appointment.cancelled"])
+    assert api.client.post(f"{HOOKS}/{webhook['id']}/ping").status_code == 202
+    run_webhooks(app)
+    [received] = receiver.received
+    payload = Verifier(webhook["secret"]).verify(received.body, received.headers)
+    assert payload["type"] == "ping"
+    assert payload["data"] == {"webhookId": webhook["id"], "url": receiver.url}
+
+
+def test_redeliver_sends_the_same_event_again_with_the_same_webhook_id(app, api, receiver, clock):
+    receiver.answer(Step(500))
+    webhook = subscribe(api.client, receiver.url)
+    api.book(api.slot()["id"])
+    for _ in range(3):  # WEBHOOK_MAX_ATTEMPTS is 3 here
+        run_webhooks(app)
+        clock.advance(hours=1)
+    [failed] = deliveries(api.client, webhook, status="FAILED")
+    receiver.answer(Step(204))
+    path = f"{HOOKS}/{webhook['id']}/deliveries/{failed['id']}/redeliver"
+    assert api.client.post(path).status_code == 202
+    run_webhooks(app)
+    [delivery] = deliveries(api.client, webhook)
+    assert delivery["status"] == "SUCCEEDED" and delivery["attempts"] == 1
+    assert len(receiver.received) == 4
+    assert len({r.headers["webhook-id"] for r in receiver.received}) == 1
+    assert len({r.body for r in receiver.received}) == 1

@@ -9,8 +9,10 @@ it connected, on an empty database, with the clock back at NOW. A test that need
 its own (other settings, fresh metrics) builds it with create_app, or asks for one with
 `@pytest.mark.fresh_app`.
 """
+import ipaddress
 import os
 import signal
+import socket
 from datetime import UTC, datetime, timedelta
 
 import mongoengine
@@ -46,6 +48,32 @@ def test_settings(**overrides) -> Settings:
 
 
 test_settings.__test__ = False  # a helper, not a test
+
+PUBLIC_EXAMPLE_ADDRESS = "93.184.215.14"
+
+
+def offline_resolve(host: str, port: int) -> list[str]:
+    """Name resolution without a DNS query: an address stands for itself, localhost is
+    127.0.0.1, example.com and its subdomains are a public address; any other name does not
+    resolve. Tests send traffic to 127.0.0.1 only, and look nothing up."""
+    try:
+        return [str(ipaddress.ip_address(host))]
+    except ValueError:
+        pass
+    if host == "localhost":
+        return ["127.0.0.1"]
+    if host == "example.com" or host.endswith(".example.com"):
+        return [PUBLIC_EXAMPLE_ADDRESS]
+    raise socket.gaierror(socket.EAI_NONAME, f"{host} is not known to the tests")
+
+
+@pytest.fixture(autouse=True, scope="session")
+def _no_dns_lookups():
+    """Webhook destinations are resolved by offline_resolve in every test."""
+    from slotkeeper.outbound import network
+    real, network.resolve = network.resolve, offline_resolve
+    yield
+    network.resolve = real
 
 
 def pytest_addoption(parser):

@@ -44,6 +44,11 @@ class Settings:
     metrics_require_auth: bool = False
     rate_limit_booking: str | None = None
     rate_limit_storage_uri: str = "memory://"
+    webhook_timeout_seconds: int = 10
+    webhook_retry_base_seconds: int = 5
+    webhook_max_attempts: int = 8
+    webhook_allow_private_networks: bool = False
+    webhook_job_seconds: int = 2
 
     @property
     def auth_enabled(self) -> bool:
@@ -72,7 +77,9 @@ BOUNDS = {"port": (0, 65535), "hold_ttl_seconds": (1, 7 * 24 * 3600),
           "migration_timeout_seconds": (1, 7 * 24 * 3600),
           "web_concurrency": (1, 256), "web_threads": (1, 1024), "web_timeout": (1, 3600),
           "web_graceful_timeout": (1, 3600), "web_keepalive": (0, 3600),
-          "auth_jwt_leeway_seconds": (0, 3600)}
+          "auth_jwt_leeway_seconds": (0, 3600), "webhook_timeout_seconds": (1, 300),
+          "webhook_retry_base_seconds": (1, 24 * 3600), "webhook_max_attempts": (1, 100),
+          "webhook_job_seconds": (1, 3600)}
 
 
 def _parse(name: str, kind, raw: str):

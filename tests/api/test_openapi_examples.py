@@ -268,14 +268,16 @@ def tried_operations():
     ]
 
 
-def test_the_demo_examples_name_four_different_demo_objects(demo_app):
+def test_the_demo_examples_name_six_different_demo_objects(demo_app):
     assert set(demo_app.demo_ids) == {
         examples.SERVICE_ID,
         examples.SLOT_ID,
         examples.OTHER_SLOT_ID,
         examples.APPOINTMENT_ID,
+        examples.WEBHOOK_ID,
+        examples.DELIVERY_ID,
     }
-    assert len(set(demo_app.demo_ids.values())) == 4
+    assert len(set(demo_app.demo_ids.values())) == 6
 
 
 @pytest.mark.parametrize("path, method", tried_operations())

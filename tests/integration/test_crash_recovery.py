@@ -9,19 +9,29 @@ from datetime import timedelta
 
 import pytest
 
+from slotkeeper.api.appointments.schemas import AppointmentSchema
 from slotkeeper.domain.actor import TRUSTED
 from slotkeeper.domain.errors import HasActiveAppointments
+from slotkeeper.domain.events import EVENT_OF_STATUS
+from slotkeeper.domain.status import Status, can_transition
+from slotkeeper.models import Appointment, Delivery, Webhook
+from slotkeeper.outbound.network import Destinations
 from slotkeeper.service_layer import booking, catalog, lifecycle, reschedule
 from slotkeeper.service_layer.booking import BookingRequest
+from slotkeeper.service_layer.deliveries import RetryPolicy, hand_over_events, send_due
 from slotkeeper.service_layer.expiry import sweep
+from slotkeeper.service_layer.webhooks import subscribe
+from tests.conftest import FakeClock
 from tests.invariants import assert_all_invariants
 
 TTL = timedelta(minutes=2)
 WRITES = {
     "ledger": {"take", "confirm", "release", "settle", "reset_due"},
-    "appointments": {"add", "transition", "move", "left"},
+    "appointments": {"add", "transition", "move", "left", "handed_over"},
     "idempotency": {"add", "renew", "forget"},
     "services": {"begin_closing", "finish_closing", "stop_closing", "reopen"},
+    "webhooks": {"add", "update", "remove"},
+    "deliveries": {"add", "take_due", "finish", "again", "drop_pending", "drop"},
 }
 
 
@@ -175,5 +185,80 @@ def test_a_crash_between_any_two_writes_is_repaired_by_the_sweep(scenario, app, 
         later = clock.now + timedelta(minutes=10)
         sweep(repos, later)
         assert_all_invariants()
+        assert_events_follow_changes()
         assert sweep(repos, later).expired == 0, "a second sweep found seats to return"
         assert_all_invariants()
+        assert_events_follow_changes()
+
+
+def assert_events_follow_changes() -> None:
+    """Each appointment's outbox tells each of its changes once, and only those: a creation
+    (held or booked), then one event per change of status or slot, the last as it is now."""
+    for appointment in Appointment.objects:
+        events = appointment.outbox
+        assert len(events) == appointment.sequence + 1, "an event per change, and no more"
+        assert events[0]["type"] in ("appointment.held", "appointment.booked")
+        for before, after in zip(events, events[1:], strict=False):
+            if after["type"] == "appointment.rescheduled":
+                assert after["status"] == before["status"]
+            else:
+                assert can_transition(Status(before["status"]), Status(after["status"]))
+                assert after["type"] == EVENT_OF_STATUS[Status(after["status"])].value
+        assert events[-1]["status"] == appointment.status
+        assert len({e["id"] for e in events}) == len(events)
+
+
+class Delivered:
+    """A sender that reaches nobody: every attempt succeeds."""
+
+    timeout_seconds = 1
+
+    def __init__(self):
+        self.sent: list[str] = []
+
+    def send(self, url, secret, message_id, body, at):
+        self.sent.append(message_id)
+        return type("Outcome", (), {"status_code": 204, "error": None})()
+
+
+def _following(api, repos, now, hooks=2):
+    for n in range(hooks):
+        subscribe(repos, {"url": f"http://127.0.0.1:{9000 + n}/hooks"}, now, Destinations(True))
+    return _book(repos, now, api.slot(capacity=2))
+
+
+def delivery_hand_over(repos, api, now):
+    _following(api, repos, now)
+    return lambda r: hand_over_events(r, AppointmentSchema().dump)
+
+
+def delivery_send(repos, api, now):
+    _following(api, repos, now, hooks=1)
+    hand_over_events(repos, AppointmentSchema().dump)
+    return lambda r: send_due(r, Delivered(), RetryPolicy(5, 8), lambda: now)
+
+
+@pytest.mark.parametrize("scenario", [delivery_hand_over, delivery_send],
+                         ids=lambda s: s.__name__)
+def test_a_crash_while_handing_over_or_sending_is_finished_by_the_next_run(
+        scenario, app, api, repos, clock):
+    from slotkeeper.database.connection import drop_all
+
+    total = writes_of(scenario, repos, api, clock)
+    assert total >= 2
+    for allowed in range(total):
+        drop_all()
+        operation = scenario(repos, api, clock.now)
+        wrapped, _ = crashing(repos, allowed)
+        with pytest.raises(Crash):
+            operation(wrapped)
+        later = FakeClock(clock.now + timedelta(minutes=10))  # past any lease
+        hand_over_events(repos, AppointmentSchema().dump)
+        sender = Delivered()
+        send_due(repos, sender, RetryPolicy(5, 8), later)
+        assert not any(a.outbox for a in Appointment.objects), "an event left in an outbox"
+        events = {e for e in Delivery.objects.distinct("event_id")}
+        assert Delivery.objects.count() == len(events) * Webhook.objects.count(), (
+            "one delivery per event and webhook")
+        assert {d.status for d in Delivery.objects} == {"SUCCEEDED"}
+        assert send_due(repos, sender, RetryPolicy(5, 8), later).succeeded == 0

@@ -26,13 +26,13 @@ from slotkeeper.database.migrations import (
     apply_migrations,
     discover,
 )
-from slotkeeper.models import Appointment, IdempotencyRecord, Service, Slot
+from slotkeeper.models import Appointment, Delivery, IdempotencyRecord, Service, Slot, Webhook
 from tests.conftest import test_settings
 from tests.production.conftest import failpoint, needs_server, server_uri
 
 ROOT = Path(__file__).resolve().parents[2]
 
-MODELS = [Service, Slot, Appointment, IdempotencyRecord]
+MODELS = [Service, Slot, Appointment, IdempotencyRecord, Webhook, Delivery]
 OPTIONS = ("unique", "sparse", "expireAfterSeconds", "partialFilterExpression")
 COUNTING = '''
 import time
@@ -103,8 +103,8 @@ def test_the_real_migrations_from_two_runners_at_once_leave_every_index(db):
         thread.start()
     for thread in threads:
         thread.join(timeout=20)
-    assert sorted(str(m) for result in results for m in result) == ["0001_indexes",
-                                                                     "0002_claims"]
+    assert sorted(str(m) for result in results for m in result) == [
+        str(m) for m in discover(DEFAULT_DIR)]
     assert_declared_indexes_exist(db)
 
 

@@ -114,4 +114,20 @@ def _look_up_demo(client) -> dict[str, str]:
            examples.OTHER_SLOT_ID: other_slots[1]["id"]}
     if booked.status_code == 201:
         ids[examples.APPOINTMENT_ID] = booked.get_json()["id"]
+    ids.update(_demo_webhook(client, first))
+    return ids
+
+
+def _demo_webhook(client, first) -> dict[str, str]:
+    """The demo's inactive webhook (it sends nothing anywhere) and one delivery, its ping."""
+    webhook = first("/api/v1/webhooks")
+    if webhook is None:
+        return {}
+    delivery = first(f"/api/v1/webhooks/{webhook['id']}/deliveries")
+    if delivery is None:
+        pinged = client.post(f"/api/v1/webhooks/{webhook['id']}/ping")
+        delivery = pinged.get_json() if pinged.status_code == 202 else None
+    ids = {examples.WEBHOOK_ID: webhook["id"]}
+    if delivery is not None:
+        ids[examples.DELIVERY_ID] = delivery["id"]
     return ids

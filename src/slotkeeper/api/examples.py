@@ -101,3 +101,31 @@ def error(code: int, description: str, with_reason: bool) -> dict:
         if reason:
             body["reason"] = reason
     return body
+
+
+WEBHOOK_ID = "6650f0c2a1b2c3d4e5f60755"
+DELIVERY_ID = "6650f0c2a1b2c3d4e5f60766"
+PATH_IDS.update(webhook_id=WEBHOOK_ID, delivery_id=DELIVERY_ID)
+WEBHOOK_URL = "https://example.com/webhooks/slotkeeper"
+WEBHOOK = {
+    "id": WEBHOOK_ID,
+    "url": WEBHOOK_URL,
+    "events": ["appointment.booked", "appointment.cancelled"],
+    "description": "Reminders by SMS",
+    "active": True,
+    "createdAt": CREATED,
+    "updatedAt": CREATED,
+}
+SECRET = "whsec_MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw"
+DELIVERY = {
+    "id": DELIVERY_ID,
+    "eventId": "evt_2b3f0c9a6d1e4f5a8b7c6d5e4f3a2b1c",
+    "eventType": "appointment.booked",
+    "status": "SUCCEEDED",
+    "attempts": 1,
+    "lastStatusCode": 204,
+    "lastError": None,
+    "nextAttemptAt": None,
+    "createdAt": CREATED,
+    "deliveredAt": CREATED,
+}

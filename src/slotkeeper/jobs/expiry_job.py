@@ -1,4 +1,5 @@
-"""The expiry sweep on a timer: scheduler glue only, like a view without HTTP.
+"""The expiry sweep on a timer (and, in the same scheduler, the webhook deliveries of
+jobs/webhook_job.py): scheduler glue only, like a view without HTTP.
 
 At most one scheduler runs per process. It is started by create_app in the process that
 serves (each gunicorn worker, never the master: the config refuses preload_app, and a
@@ -15,6 +16,8 @@ from flask_apscheduler import APScheduler
 
 from slotkeeper.context import current_repos, now, settings
 from slotkeeper.database.connection import is_unavailable
+from slotkeeper.jobs.webhook_job import JOB_ID as WEBHOOK_JOB_ID
+from slotkeeper.jobs.webhook_job import run_webhooks
 from slotkeeper.observability.metrics import metrics_of
 from slotkeeper.service_layer.expiry import sweep
 
@@ -59,6 +62,10 @@ def start_expiry_job(app: Flask) -> APScheduler | None:
             interval = settings().expiry_sweep_seconds
         scheduler.add_job(id=JOB_ID, func=run_expiry, args=[app], trigger="interval",
                           seconds=interval, max_instances=1, coalesce=True)
+        with app.app_context():
+            every = settings().webhook_job_seconds
+        scheduler.add_job(id=WEBHOOK_JOB_ID, func=run_webhooks, args=[app], trigger="interval",
+                          seconds=every, max_instances=1, coalesce=True)
         scheduler.start()
         _running[os.getpid()] = scheduler
         return scheduler

@@ -27,6 +27,10 @@ class Appointment(Document):
     claim_id = StringField(db_field="claimId")
     # claims it moved away from ({"slotId", "claimId"}) until their seats are returned
     leaving = ListField(DictField())
+    # events of changes not yet handed to the webhooks, pushed by the write that made the change
+    outbox = ListField(DictField())
+    # grows by one with every change of the appointment (a calendar file's SEQUENCE)
+    sequence = IntField(default=0)
 
     meta = {
         "collection": "appointments",
@@ -40,5 +44,6 @@ class Appointment(Document):
             ("-created_at", "-id"),
             ("status", "expires_at"),
             {"fields": ["leaving.claimId"], "sparse": True},
+            {"fields": ["outbox.id"], "sparse": True},
         ],
     }

@@ -7,6 +7,10 @@ from slotkeeper.repositories.page import Page, PageRequest
 from slotkeeper.repositories.seat_ledger import MongoSeatLedger
 from slotkeeper.repositories.service_repository import MongoServiceRepository
 from slotkeeper.repositories.slot_repository import MongoSlotRepository
+from slotkeeper.repositories.webhook_repository import (
+    MongoDeliveryRepository,
+    MongoWebhookRepository,
+)
 
 
 @dataclass
@@ -16,6 +20,8 @@ class Repositories:
     ledger: MongoSeatLedger = field(default_factory=MongoSeatLedger)
     appointments: MongoAppointmentRepository = field(default_factory=MongoAppointmentRepository)
     idempotency: MongoIdempotencyRepository = field(default_factory=MongoIdempotencyRepository)
+    webhooks: MongoWebhookRepository = field(default_factory=MongoWebhookRepository)
+    deliveries: MongoDeliveryRepository = field(default_factory=MongoDeliveryRepository)
 
 
 __all__ = ["Page", "PageRequest", "Repositories"]

@@ -5,6 +5,7 @@ from mongoengine import NotUniqueError
 from pymongo import ReturnDocument
 
 from slotkeeper.domain.errors import NotFound
+from slotkeeper.domain.events import appointment_event
 from slotkeeper.domain.status import Status
 from slotkeeper.models import Appointment
 from slotkeeper.repositories.ids import load_one, object_id
@@ -28,34 +29,55 @@ class MongoAppointmentRepository:
         return load_one(Appointment, object_id(appointment_id, "appointment"))
 
     def add(self, fields: dict) -> Appointment | None:
-        """Insert a new appointment; None when one with that id exists already."""
+        """Insert a new appointment with the event of its creation in its outbox; None when
+        one with that id exists already."""
+        event = appointment_event(Status(fields["status"]), fields["created_at"],
+                                  slot_id=fields["slot_id"], expiresAt=fields.get("expires_at"))
         try:
-            return Appointment(**fields).save(force_insert=True)
+            return Appointment(**fields, outbox=[event], sequence=0).save(force_insert=True)
         except NotUniqueError:
             return None
 
     def transition(self, appointment_id, claim_id: str, from_: set[Status], to: Status,
                    now: datetime, **extra) -> Appointment | None:
         """Move to `to` only from one of `from_` and only while the appointment names the claim
-        `claim_id`; the appointment as it is after, or None when it did not match."""
+        `claim_id`, recording the event of the change in the same write; the appointment as it
+        is after, or None when it did not match."""
         query = {"_id": object_id(appointment_id, "appointment"), "claimId": claim_id,
                  "status": {"$in": [s.value for s in from_]}}
         update = {"status": to.value, "updatedAt": now, **extra}
         if to is not Status.PENDING:
             update["expiresAt"] = None
-        return self._find_and_update(query, {"$set": update})
+        event = appointment_event(to, now, **{k: v for k, v in update.items()
+                                               if k not in ("status", "updatedAt")})
+        return self._find_and_update(query, {"$set": update, "$inc": {"sequence": 1},
+                                             "$push": {"outbox": event}})
 
     def move(self, appointment_id, status: Status, from_slot, from_claim: str, to_slot,
-             to_claim: str, now: datetime) -> Appointment | None:
+             to_claim: str, now: datetime, expires_at: datetime | None = None
+             ) -> Appointment | None:
         """Point the appointment at claim `to_claim` on `to_slot` (compare-and-set: only while
         it names `from_claim` in `status`), remembering the old claim until its seats are
-        returned. The appointment as it is after, or None when it had changed."""
+        returned, and recording the event of the move in the same write. The appointment as it
+        is after, or None when it had changed."""
         query = {"_id": object_id(appointment_id, "appointment"), "claimId": from_claim,
                  "status": status.value}
         left = {"slotId": object_id(from_slot, "slot"), "claimId": from_claim}
+        event = appointment_event(status, now, slot_id=object_id(to_slot, "slot"),
+                                  previous_slot_id=left["slotId"], expiresAt=expires_at)
         return self._find_and_update(query, {
             "$set": {"slotId": object_id(to_slot, "slot"), "claimId": to_claim, "updatedAt": now},
-            "$push": {"leaving": left}})
+            "$inc": {"sequence": 1},
+            "$push": {"leaving": left, "outbox": event}})
+
+    def with_events(self, limit: int) -> list[Appointment]:
+        """Appointments whose outbox holds events not yet handed to the webhooks."""
+        return list(Appointment.objects(__raw__={"outbox.id": {"$exists": True}}).limit(limit))
+
+    def handed_over(self, appointment_id, event_id: str) -> bool:
+        """Forget an event of the outbox once every delivery of it exists."""
+        return self._update({"_id": object_id(appointment_id, "appointment")},
+                            {"$pull": {"outbox": {"id": event_id}}})
 
     def left(self, appointment_id, claim_id: str) -> bool:
         """Forget a claim the appointment moved away from, once its seats are returned."""

@@ -2,7 +2,7 @@
 from datetime import datetime, time, timedelta
 
 from slotkeeper.repositories import PageRequest, Repositories
-from slotkeeper.service_layer import catalog
+from slotkeeper.service_layer import catalog, webhooks
 
 DEMO_SERVICES = [
     ({"name": "Dr. Ada Lovelace", "category": "Cardiology", "price": 80.0, "currency": "EUR",
@@ -12,6 +12,17 @@ DEMO_SERVICES = [
     ({"name": "Hall A", "category": "Cinema", "price": 12.5, "currency": "GBP",
       "timezone": "Europe/London"}, 120, 80),
 ]
+
+# inactive, so it is never sent anything and its host is never looked up
+DEMO_WEBHOOK = {"url": "https://example.com/webhooks/slotkeeper", "active": False,
+                "description": "demo: inactive, sends nothing"}
+
+
+class _NeverSends:
+    """The demo webhook's destination is not checked: an inactive webhook sends nothing."""
+
+    def refusal(self, url: str) -> str | None:
+        return None
 
 
 def seed_demo(repos: Repositories, now: datetime) -> int:
@@ -27,4 +38,5 @@ def seed_demo(repos: Repositories, now: datetime) -> int:
                 "gap": timedelta(0), "weekdays": frozenset(range(1, 8))}
         slots, _ = catalog.generate_slots(repos, str(service.id), plan, capacity, now)
         created += len(slots)
+    webhooks.subscribe(repos, dict(DEMO_WEBHOOK), now, _NeverSends())
     return created

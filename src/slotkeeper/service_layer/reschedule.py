@@ -53,7 +53,7 @@ def reschedule_appointment(repos: Repositories, appointment_id: str, slot_id: st
         check_open(repos, slot.service_id, slot.id, ours, now)
         moved = repos.appointments.move(appointment.id, Status(appointment.status),
                                         appointment.slot_id, appointment.claim_id, slot.id,
-                                        claim.claim_id, now)
+                                        claim.claim_id, now, appointment.expires_at)
         if moved is None:
             moved = repos.appointments.find(appointment.id)
             if moved is None or moved.claim_id != claim.claim_id:  # changed: not this move

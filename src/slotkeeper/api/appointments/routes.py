@@ -1,6 +1,8 @@
+from flask import Response
 from flask.views import MethodView
 
 from slotkeeper.api import examples
+from slotkeeper.api.appointments.calendar import calendar_file
 from slotkeeper.api.appointments.schemas import (
     AppointmentCreateSchema,
     AppointmentQueryArgsSchema,
@@ -171,3 +173,22 @@ class Rescheduling(MethodView):
         """Move a hold or booking to another slot of the same service"""
         return reschedule.reschedule_appointment(current_repos(), appointment_id,
                                                  data["slot_id"], now(), actor=current_actor())
+
+
+@blp.route("/<appointment_id>/ics")
+class CalendarFile(MethodView):
+    @blp.response(200, content_type="text/calendar",
+                  description="An iCalendar file (RFC 5545) with one VEVENT: UID stable for the "
+                              "appointment, DTSTART and DTEND in UTC, SUMMARY the service's "
+                              "name, LOCATION its address, STATUS TENTATIVE (PENDING), "
+                              "CONFIRMED (BOOKED) or CANCELLED (CANCELLED, EXPIRED), and "
+                              "SEQUENCE growing with every change of the appointment")
+    @blp.alt_response(404, schema=ErrorSchema, description="Unknown appointment")
+    @requires(blp, USER)
+    def get(self, appointment_id):
+        """The appointment as a calendar file"""
+        populated = history.get_appointment(current_repos(), appointment_id, now(),
+                                            actor=current_actor())
+        return Response(calendar_file(populated), mimetype="text/calendar",
+                        headers={"Content-Disposition":
+                                 f'attachment; filename="appointment-{appointment_id}.ics"'})

@@ -9,6 +9,7 @@ it connected, on an empty database, with the clock back at NOW. A test that need
 its own (other settings, fresh metrics) builds it with create_app, or asks for one with
 `@pytest.mark.fresh_app`.
 """
+
 import ipaddress
 import os
 import signal
@@ -42,9 +43,14 @@ class FakeClock:
 
 
 def test_settings(**overrides) -> Settings:
-    return Settings(mongodb_uri=os.environ.get("MONGODB_URI") or None,
-                    mongodb_db="slotkeeper_test", expiry_job_enabled=False, migrate_on_start=True,
-                    log_level="WARNING", **overrides)
+    return Settings(
+        mongodb_uri=os.environ.get("MONGODB_URI") or None,
+        mongodb_db="slotkeeper_test",
+        expiry_job_enabled=False,
+        migrate_on_start=True,
+        log_level="WARNING",
+        **overrides,
+    )
 
 
 test_settings.__test__ = False  # a helper, not a test
@@ -71,23 +77,31 @@ def offline_resolve(host: str, port: int) -> list[str]:
 def _no_dns_lookups():
     """Webhook destinations are resolved by offline_resolve in every test."""
     from slotkeeper.outbound import network
+
     real, network.resolve = network.resolve, offline_resolve
     yield
     network.resolve = real
 
 
 def pytest_addoption(parser):
-    parser.addoption("--secantusdb", action="store_true",
-                     help="run against a SecantusDB server started for this run (free port, "
-                          "temporary data directory), instead of MONGODB_URI or the embedded "
-                          "engine")
+    parser.addoption(
+        "--secantusdb",
+        action="store_true",
+        help="run against a SecantusDB server started for this run (free port, "
+        "temporary data directory), instead of MONGODB_URI or the embedded "
+        "engine",
+    )
 
 
 def pytest_configure(config):
-    config.addinivalue_line("markers", "fresh_app: the test gets an app of its own rather than "
-                                       "the session's (for instance to count metrics from 0)")
+    config.addinivalue_line(
+        "markers",
+        "fresh_app: the test gets an app of its own rather than "
+        "the session's (for instance to count metrics from 0)",
+    )
     if config.getoption("secantusdb"):
         from tests.secantus import SecantusServer
+
         # SIGTERM (a CI timeout, say) ends the session like Ctrl-C, so the server is stopped too
         signal.signal(signal.SIGTERM, signal.default_int_handler)
         server = SecantusServer()
@@ -161,6 +175,7 @@ def client(app):
 @pytest.fixture
 def repos(app):
     from slotkeeper.context import current_repos
+
     with app.app_context():
         yield current_repos()
 
@@ -176,23 +191,38 @@ class Api:
         assert response.status_code == 201, response.json
         return response.json
 
-    def slot(self, service_id: str | None = None, start: datetime | None = None,
-             minutes: int = 30, capacity: int = 1) -> dict:
+    def slot(
+        self,
+        service_id: str | None = None,
+        start: datetime | None = None,
+        minutes: int = 30,
+        capacity: int = 1,
+    ) -> dict:
         service_id = service_id or self.service()["id"]
         start = start or NOW + timedelta(days=1)
-        body = {"serviceId": service_id, "startTime": start.isoformat(),
-                "endTime": (start + timedelta(minutes=minutes)).isoformat(), "capacity": capacity}
+        body = {
+            "serviceId": service_id,
+            "startTime": start.isoformat(),
+            "endTime": (start + timedelta(minutes=minutes)).isoformat(),
+            "capacity": capacity,
+        }
         response = self.client.post("/api/v1/slots", json=body)
         assert response.status_code == 201, response.json
         return response.json
 
     def hold(self, slot_id: str, user: str = "u1", seats: int = 1, **headers):
-        return self.client.post("/api/v1/appointments/hold", headers=headers,
-                                json={"slotId": slot_id, "userId": user, "seats": seats})
+        return self.client.post(
+            "/api/v1/appointments/hold",
+            headers=headers,
+            json={"slotId": slot_id, "userId": user, "seats": seats},
+        )
 
     def book(self, slot_id: str, user: str = "u1", seats: int = 1, **headers):
-        return self.client.post("/api/v1/appointments/book", headers=headers,
-                                json={"slotId": slot_id, "userId": user, "seats": seats})
+        return self.client.post(
+            "/api/v1/appointments/book",
+            headers=headers,
+            json={"slotId": slot_id, "userId": user, "seats": seats},
+        )
 
     def get_slot(self, slot_id: str) -> dict:
         return self.client.get(f"/api/v1/slots/{slot_id}").json

@@ -1,4 +1,5 @@
 """The contract's invariants, checked from the database after any sequence of requests."""
+
 from datetime import datetime
 
 from slotkeeper.domain.ledger import claim_key, holder_key
@@ -32,8 +33,9 @@ def assert_slot_invariants(slot_id, as_of: datetime | None = None) -> None:
     assert pointers == {holder_key(a.user_id): claim_key(a.claim_id) for a in live}, "pointers"
     for key, claim in slot.claims.items():
         if claim["state"] in LIVE:  # a claim in flight says what its appointment is
-            assert any(claim_key(a.claim_id) == key and a.status == claim["state"]
-                       for a in live), "a live claim no appointment names"
+            assert any(claim_key(a.claim_id) == key and a.status == claim["state"] for a in live), (
+                "a live claim no appointment names"
+            )
 
 
 def assert_all_invariants(as_of: datetime | None = None) -> None:

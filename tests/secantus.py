@@ -6,6 +6,7 @@ replica set, so pymongo's real network path, retryable writes and majority write
 loopback port with a temporary data directory and stops it when pytest ends, also on failure.
 The outage tests start their own, to stop and restart it on the same data directory.
 """
+
 import os
 import shutil
 import signal
@@ -47,19 +48,25 @@ def _daemon() -> str:
     beside = Path(sys.executable).with_name("secantusd-py")
     found = str(beside) if beside.exists() else shutil.which("secantusd-py")
     if found is None:
-        raise RuntimeError("secantusd-py not found: install the development requirements "
-                           "(pip install -r requirements-dev.txt)")
+        raise RuntimeError(
+            "secantusd-py not found: install the development requirements "
+            "(pip install -r requirements-dev.txt)"
+        )
     return found
 
 
 class SecantusServer:
     """One secantusd-py process on 127.0.0.1; `stop` and `start` again keep port and data."""
 
-    def __init__(self, data_dir: Path | None = None, port: int | None = None,
-                 log_path: Path | None = None):
+    def __init__(
+        self, data_dir: Path | None = None, port: int | None = None, log_path: Path | None = None
+    ):
         self._own_dir = data_dir is None
-        self.data_dir = Path(tempfile.mkdtemp(prefix="secantus-", dir=_scratch_dir())) \
-            if data_dir is None else Path(data_dir)
+        self.data_dir = (
+            Path(tempfile.mkdtemp(prefix="secantus-", dir=_scratch_dir()))
+            if data_dir is None
+            else Path(data_dir)
+        )
         self.port = port or free_port()
         self.log_path = log_path or self.data_dir.with_name(self.data_dir.name + ".log")
         self.process: subprocess.Popen | None = None
@@ -69,13 +76,27 @@ class SecantusServer:
         return f"mongodb://127.0.0.1:{self.port}/"
 
     def start(self) -> "SecantusServer":
-        argv = [_daemon(), "--host", "127.0.0.1", "--port", str(self.port),
-                "--storage-path", str(self.data_dir / "db"), "--log-level", "WARNING",
-                "--enable-test-commands"]
+        argv = [
+            _daemon(),
+            "--host",
+            "127.0.0.1",
+            "--port",
+            str(self.port),
+            "--storage-path",
+            str(self.data_dir / "db"),
+            "--log-level",
+            "WARNING",
+            "--enable-test-commands",
+        ]
         with open(self.log_path, "ab") as log:
             # its own process group: Ctrl-C in the terminal reaches pytest, which stops it
-            self.process = subprocess.Popen(argv, stdin=subprocess.DEVNULL, stdout=log,
-                                            stderr=subprocess.STDOUT, start_new_session=True)
+            self.process = subprocess.Popen(
+                argv,
+                stdin=subprocess.DEVNULL,
+                stdout=log,
+                stderr=subprocess.STDOUT,
+                start_new_session=True,
+            )
         self._wait_until_it_answers()
         return self
 
@@ -83,8 +104,9 @@ class SecantusServer:
         deadline = time.monotonic() + BOOT_SECONDS
         while time.monotonic() < deadline:
             if self.process.poll() is not None:
-                raise RuntimeError(f"secantusd-py exited with {self.process.returncode}:\n"
-                                   f"{self.log()}")
+                raise RuntimeError(
+                    f"secantusd-py exited with {self.process.returncode}:\n{self.log()}"
+                )
             if self.answers():
                 return
             time.sleep(0.1)
@@ -92,8 +114,9 @@ class SecantusServer:
         raise RuntimeError(f"secantusd-py did not answer within {BOOT_SECONDS} s:\n{self.log()}")
 
     def answers(self) -> bool:
-        client = MongoClient(self.uri, serverSelectionTimeoutMS=300, connectTimeoutMS=300,
-                             directConnection=True)
+        client = MongoClient(
+            self.uri, serverSelectionTimeoutMS=300, connectTimeoutMS=300, directConnection=True
+        )
         try:
             client.admin.command("ping")
             return True

@@ -1,5 +1,6 @@
 """Start-up (the warning when authentication is off, the refusal in production) and the
 OpenAPI document: the bearer scheme, and what each operation needs."""
+
 import logging
 
 import pytest
@@ -10,24 +11,38 @@ from slotkeeper.config import ConfigError
 from tests.auth.conftest import SECRET
 from tests.conftest import test_settings
 
-ADMIN_ONLY = {("post", "/api/v1/services"), ("patch", "/api/v1/services/{service_id}"),
-              ("delete", "/api/v1/services/{service_id}"), ("post", "/api/v1/slots"),
-              ("post", "/api/v1/slots/generate"), ("delete", "/api/v1/slots/{slot_id}"),
-              ("get", "/api/v1/slots/{slot_id}/appointments"),
-              ("get", "/api/v1/webhooks"), ("post", "/api/v1/webhooks"),
-              ("get", "/api/v1/webhooks/{webhook_id}"), ("patch", "/api/v1/webhooks/{webhook_id}"),
-              ("delete", "/api/v1/webhooks/{webhook_id}"),
-              ("post", "/api/v1/webhooks/{webhook_id}/ping"),
-              ("get", "/api/v1/webhooks/{webhook_id}/deliveries"),
-              ("post", "/api/v1/webhooks/{webhook_id}/deliveries/{delivery_id}/redeliver")}
-PUBLIC = {("get", "/api/v1/services"), ("get", "/api/v1/services/{service_id}"),
-          ("get", "/api/v1/slots"), ("get", "/api/v1/slots/{slot_id}")}
+ADMIN_ONLY = {
+    ("post", "/api/v1/services"),
+    ("patch", "/api/v1/services/{service_id}"),
+    ("delete", "/api/v1/services/{service_id}"),
+    ("post", "/api/v1/slots"),
+    ("post", "/api/v1/slots/generate"),
+    ("delete", "/api/v1/slots/{slot_id}"),
+    ("get", "/api/v1/slots/{slot_id}/appointments"),
+    ("get", "/api/v1/webhooks"),
+    ("post", "/api/v1/webhooks"),
+    ("get", "/api/v1/webhooks/{webhook_id}"),
+    ("patch", "/api/v1/webhooks/{webhook_id}"),
+    ("delete", "/api/v1/webhooks/{webhook_id}"),
+    ("post", "/api/v1/webhooks/{webhook_id}/ping"),
+    ("get", "/api/v1/webhooks/{webhook_id}/deliveries"),
+    ("post", "/api/v1/webhooks/{webhook_id}/deliveries/{delivery_id}/redeliver"),
+}
+PUBLIC = {
+    ("get", "/api/v1/services"),
+    ("get", "/api/v1/services/{service_id}"),
+    ("get", "/api/v1/slots"),
+    ("get", "/api/v1/slots/{slot_id}"),
+}
 OPEN = {("get", "/api/v1/health")}
 
 
 def warnings_of(caplog) -> list[str]:
-    return [r.getMessage() for r in caplog.records
-            if r.name == "slotkeeper.auth" and r.levelno == logging.WARNING]
+    return [
+        r.getMessage()
+        for r in caplog.records
+        if r.name == "slotkeeper.auth" and r.levelno == logging.WARNING
+    ]
 
 
 def test_without_authentication_start_up_warns_in_one_line(caplog, clock):
@@ -99,8 +114,11 @@ def test_every_operation_says_what_it_needs(spec):
 
 
 def test_appointment_operations_need_a_token_and_admin_for_nothing_more(spec):
-    appointments = [(key, op) for key, op in operations(spec) if "/appointments" in key[1]
-                    and key not in ADMIN_ONLY]
+    appointments = [
+        (key, op)
+        for key, op in operations(spec)
+        if "/appointments" in key[1] and key not in ADMIN_ONLY
+    ]
     assert len(appointments) == 8  # with the calendar file
     for key, operation in appointments:
         assert operation["security"] == [{"bearerAuth": []}], key

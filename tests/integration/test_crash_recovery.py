@@ -4,6 +4,7 @@ Each use case runs against the real repositories wrapped so that the n-th write 
 instead of happening, for every n the use case has; then one sweep runs and the contract's
 invariants must hold, with no seat leaked and nothing done twice by a second sweep.
 """
+
 from dataclasses import replace
 from datetime import timedelta
 
@@ -56,24 +57,26 @@ class CrashAfter:
             self._budget["left"] -= 1
             self._budget["done"] += 1
             return attribute(*args, **kwargs)
+
         return write
 
 
 def crashing(repos, allowed: int):
     budget = {"left": allowed, "done": 0}
-    wrapped = {name: CrashAfter(getattr(repos, name), writes, budget)
-               for name, writes in WRITES.items()}
+    wrapped = {
+        name: CrashAfter(getattr(repos, name), writes, budget) for name, writes in WRITES.items()
+    }
     return replace(repos, **wrapped), budget
 
 
 def _hold(repos, now, slot, user="u1", seats=1):
-    return booking.hold_seats(repos, BookingRequest(slot["id"], user, seats), now, TTL,
-                              actor=TRUSTED)
+    return booking.hold_seats(
+        repos, BookingRequest(slot["id"], user, seats), now, TTL, actor=TRUSTED
+    )
 
 
 def _book(repos, now, slot, user="u1", seats=1):
-    return booking.book_seats(repos, BookingRequest(slot["id"], user, seats), now,
-                              actor=TRUSTED)
+    return booking.book_seats(repos, BookingRequest(slot["id"], user, seats), now, actor=TRUSTED)
 
 
 def scenario_hold(repos, api, now):
@@ -89,8 +92,7 @@ def scenario_book(repos, api, now):
 def scenario_book_with_key(repos, api, now):
     slot = api.slot(capacity=3)
     request = BookingRequest(slot["id"], "u1", 1)
-    return lambda r: booking.book_seats(r, request, now, actor=TRUSTED,
-                                          idempotency_key="key-1")
+    return lambda r: booking.book_seats(r, request, now, actor=TRUSTED, idempotency_key="key-1")
 
 
 def scenario_confirm(repos, api, now):
@@ -112,8 +114,9 @@ def _reschedule(repos, api, now, take):
     service = api.service()
     old, new = api.slot(service["id"]), api.slot(service["id"], start=now + timedelta(days=2))
     appointment = take(repos, now, old, seats=1)
-    return lambda r: reschedule.reschedule_appointment(r, str(appointment.id), new["id"], now,
-                                                        actor=TRUSTED)
+    return lambda r: reschedule.reschedule_appointment(
+        r, str(appointment.id), new["id"], now, actor=TRUSTED
+    )
 
 
 def scenario_reschedule_booking(repos, api, now):
@@ -129,10 +132,10 @@ def scenario_reschedule_back(repos, api, now):
     service = api.service()
     first, second = api.slot(service["id"]), api.slot(service["id"], start=now + timedelta(days=2))
     appointment = _book(repos, now, first, seats=1)
-    reschedule.reschedule_appointment(repos, str(appointment.id), second["id"], now,
-                                      actor=TRUSTED)
-    return lambda r: reschedule.reschedule_appointment(r, str(appointment.id), first["id"], now,
-                                                        actor=TRUSTED)
+    reschedule.reschedule_appointment(repos, str(appointment.id), second["id"], now, actor=TRUSTED)
+    return lambda r: reschedule.reschedule_appointment(
+        r, str(appointment.id), first["id"], now, actor=TRUSTED
+    )
 
 
 def scenario_archive_refused(repos, api, now):
@@ -154,10 +157,20 @@ def scenario_expiry(repos, api, now):
     return lambda r: sweep(r, now + TTL + timedelta(seconds=1))
 
 
-SCENARIOS = [scenario_hold, scenario_book, scenario_book_with_key, scenario_confirm,
-             scenario_cancel_booking, scenario_cancel_hold, scenario_reschedule_booking,
-             scenario_reschedule_hold, scenario_reschedule_back, scenario_archive_refused,
-             scenario_archive, scenario_expiry]
+SCENARIOS = [
+    scenario_hold,
+    scenario_book,
+    scenario_book_with_key,
+    scenario_confirm,
+    scenario_cancel_booking,
+    scenario_cancel_hold,
+    scenario_reschedule_booking,
+    scenario_reschedule_hold,
+    scenario_reschedule_back,
+    scenario_archive_refused,
+    scenario_archive,
+    scenario_expiry,
+]
 
 
 def writes_of(scenario, repos, api, clock) -> int:
@@ -170,7 +183,7 @@ def writes_of(scenario, repos, api, clock) -> int:
     return budget["done"]
 
 
-@pytest.mark.parametrize("scenario", SCENARIOS, ids=lambda s: s.__name__[len("scenario_"):])
+@pytest.mark.parametrize("scenario", SCENARIOS, ids=lambda s: s.__name__[len("scenario_") :])
 def test_a_crash_between_any_two_writes_is_repaired_by_the_sweep(scenario, app, api, repos, clock):
     from slotkeeper.database.connection import drop_all
 
@@ -238,10 +251,10 @@ def delivery_send(repos, api, now):
     return lambda r: send_due(r, Delivered(), RetryPolicy(5, 8), lambda: now)
 
 
-@pytest.mark.parametrize("scenario", [delivery_hand_over, delivery_send],
-                         ids=lambda s: s.__name__)
+@pytest.mark.parametrize("scenario", [delivery_hand_over, delivery_send], ids=lambda s: s.__name__)
 def test_a_crash_while_handing_over_or_sending_is_finished_by_the_next_run(
-        scenario, app, api, repos, clock):
+    scenario, app, api, repos, clock
+):
     from slotkeeper.database.connection import drop_all
 
     total = writes_of(scenario, repos, api, clock)
@@ -259,6 +272,7 @@ def test_a_crash_while_handing_over_or_sending_is_finished_by_the_next_run(
         assert not any(a.outbox for a in Appointment.objects), "an event left in an outbox"
         events = {e for e in Delivery.objects.distinct("event_id")}
         assert Delivery.objects.count() == len(events) * Webhook.objects.count(), (
-            "one delivery per event and webhook")
+            "one delivery per event and webhook"
+        )
         assert {d.status for d in Delivery.objects} == {"SUCCEEDED"}
         assert send_due(repos, sender, RetryPolicy(5, 8), later).succeeded == 0

@@ -19,6 +19,7 @@ lockstep.py), and after each one
 Triples are sampled: random schedules of three use cases, checked the same way against the
 six sequential orders.
 """
+
 import itertools
 import os
 import random
@@ -59,9 +60,18 @@ def build(repos, p_status: str) -> World:
     service = catalog.create_service(repos, {"name": "Dr. Lockstep"}, NOW)
     slots = {}
     for day, name in enumerate("XAB", start=1):
-        slots[name] = str(catalog.create_slot(repos, {
-            "service_id": str(service.id), "start_time": NOW + timedelta(days=day),
-            "end_time": NOW + timedelta(days=day, hours=1), "capacity": 3}, NOW).id)
+        slots[name] = str(
+            catalog.create_slot(
+                repos,
+                {
+                    "service_id": str(service.id),
+                    "start_time": NOW + timedelta(days=day),
+                    "end_time": NOW + timedelta(days=day, hours=1),
+                    "capacity": 3,
+                },
+                NOW,
+            ).id
+        )
     request = BookingRequest(slots["X"], "ann", SEATS)
     if p_status == "PENDING":
         p = booking.hold_seats(repos, request, P_HELD_AT, TTL, actor=TRUSTED)
@@ -72,16 +82,23 @@ def build(repos, p_status: str) -> World:
 
 def use_cases(world: World) -> dict:
     def hold(r):
-        return booking.hold_seats(r, BookingRequest(world.slots["A"], "ann", SEATS), NOW, TTL,
-                                  actor=TRUSTED)
+        return booking.hold_seats(
+            r, BookingRequest(world.slots["A"], "ann", SEATS), NOW, TTL, actor=TRUSTED
+        )
 
     def book(r):
-        return booking.book_seats(r, BookingRequest(world.slots["A"], "bob", SEATS), NOW,
-                                  actor=TRUSTED)
+        return booking.book_seats(
+            r, BookingRequest(world.slots["A"], "bob", SEATS), NOW, actor=TRUSTED
+        )
 
     def book_with_key(r):
-        return booking.book_seats(r, BookingRequest(world.slots["A"], "bob", SEATS), NOW,
-                                  actor=TRUSTED, idempotency_key="key-1")
+        return booking.book_seats(
+            r,
+            BookingRequest(world.slots["A"], "bob", SEATS),
+            NOW,
+            actor=TRUSTED,
+            idempotency_key="key-1",
+        )
 
     def confirm(r):
         return lifecycle.confirm_appointment(r, world.appointment, NOW, actor=TRUSTED)
@@ -90,12 +107,14 @@ def use_cases(world: World) -> dict:
         return lifecycle.cancel_appointment(r, world.appointment, NOW, actor=TRUSTED)
 
     def reschedule_to_a(r):
-        return reschedule.reschedule_appointment(r, world.appointment, world.slots["A"], NOW,
-                                                 actor=TRUSTED)
+        return reschedule.reschedule_appointment(
+            r, world.appointment, world.slots["A"], NOW, actor=TRUSTED
+        )
 
     def reschedule_to_b(r):
-        return reschedule.reschedule_appointment(r, world.appointment, world.slots["B"], NOW,
-                                                 actor=TRUSTED)
+        return reschedule.reschedule_appointment(
+            r, world.appointment, world.slots["B"], NOW, actor=TRUSTED
+        )
 
     def expire(r):
         return sweep(r, LATER)
@@ -109,8 +128,22 @@ def use_cases(world: World) -> dict:
     def delete_a(r):
         return catalog.delete_slot(r, world.slots["A"], NOW)
 
-    return {f.__name__: f for f in (hold, book, book_with_key, confirm, cancel, reschedule_to_a,
-                                    reschedule_to_b, expire, archive, delete_x, delete_a)}
+    return {
+        f.__name__: f
+        for f in (
+            hold,
+            book,
+            book_with_key,
+            confirm,
+            cancel,
+            reschedule_to_a,
+            reschedule_to_b,
+            expire,
+            archive,
+            delete_x,
+            delete_a,
+        )
+    }
 
 
 NAMES = list(use_cases(World("", {}, "")))
@@ -120,8 +153,11 @@ PAIRS = list(itertools.combinations_with_replacement(NAMES, 2))
 # (claims racing on one appointment, an archive and a booking, one key twice) show in a
 # minute. Every pair runs on the embedded engine, where a schedule costs milliseconds.
 ON_SERVER = bool(os.environ.get("MONGODB_URI"))
-SERVER_PAIRS = [("cancel", "reschedule_to_a"), ("book", "archive"),
-                ("book_with_key", "book_with_key")]
+SERVER_PAIRS = [
+    ("cancel", "reschedule_to_a"),
+    ("book", "archive"),
+    ("book_with_key", "book_with_key"),
+]
 if ON_SERVER:
     PAIRS = SERVER_PAIRS
 
@@ -162,10 +198,13 @@ def shown_status(appointment) -> str:
 
 def state(world: World) -> tuple:
     service = Service.objects.get(id=world.service)
-    slots = {world.name_of(s.id): (s.booked_seats, s.held_seats, s.status)
-             for s in Slot.objects.only("booked_seats", "held_seats", "status")}
-    appointments = sorted((a.user_id, world.name_of(a.slot_id), shown_status(a), a.seats)
-                          for a in Appointment.objects)
+    slots = {
+        world.name_of(s.id): (s.booked_seats, s.held_seats, s.status)
+        for s in Slot.objects.only("booked_seats", "held_seats", "status")
+    }
+    appointments = sorted(
+        (a.user_id, world.name_of(a.slot_id), shown_status(a), a.seats) for a in Appointment.objects
+    )
     return service.active, tuple(sorted(slots.items())), tuple(appointments)
 
 
@@ -186,16 +225,23 @@ def allowed_results(repos, world, cases, snapshot) -> set:
     IDEMPOTENCY_IN_PROGRESS (the contract allows it while the first is running); with three
     use cases, also any sequential order of two while the third is refused (see PASSING)."""
     keyed = [i for i, case in enumerate(cases) if case.__name__ == "book_with_key"]
-    absences = [((), None)] + [(w, "IdempotencyInProgress") for n in range(1, len(keyed))
-                                for w in itertools.combinations(keyed, n)]
+    absences = [((), None)] + [
+        (w, "IdempotencyInProgress")
+        for n in range(1, len(keyed))
+        for w in itertools.combinations(keyed, n)
+    ]
     if len(cases) > 2:
         absences += [((i,), PASSING) for i in range(len(cases))]
     allowed = set()
     for waiting, absent in absences:
         running = [i for i in range(len(cases)) if i not in waiting]
         for order in itertools.permutations(running):
-            execution = lockstep.sequential(repos, [cases[i] for i in running],
-                                            [running.index(i) for i in order], snapshot.restore)
+            execution = lockstep.sequential(
+                repos,
+                [cases[i] for i in running],
+                [running.index(i) for i in order],
+                snapshot.restore,
+            )
             answers, final = result(world, execution)
             by_case = dict(zip(running, answers, strict=True))
             allowed.add((tuple(by_case.get(i, absent) for i in range(len(cases))), final))
@@ -210,8 +256,11 @@ def verdict(world, execution, allowed) -> str | None:
         return f"invariant broken: {broken}".splitlines()[0]
     got = result(world, execution)
     answers, final = got
-    passing = [(*answers[:i], PASSING, *answers[i + 1:]) for i, a in enumerate(answers)
-               if a in SEAT_REFUSALS]
+    passing = [
+        (*answers[:i], PASSING, *answers[i + 1 :])
+        for i, a in enumerate(answers)
+        if a in SEAT_REFUSALS
+    ]
     if got not in allowed and not any((p, final) in allowed for p in passing):
         return f"not a sequential outcome: {got}"
     return None
@@ -259,8 +308,9 @@ def test_every_interleaving_of_two_use_cases_is_a_sequential_outcome(pair, world
 TRIPLES = list(itertools.combinations_with_replacement(NAMES, 3))
 
 
-@pytest.mark.parametrize("seed", [0, *(pytest.param(s, marks=pytest.mark.slow)
-                                     for s in range(1, 6))])
+@pytest.mark.parametrize(
+    "seed", [0, *(pytest.param(s, marks=pytest.mark.slow) for s in range(1, 6))]
+)
 def test_random_schedules_of_three_use_cases_are_sequential_outcomes(seed, world, repos):
     world, snapshot = world
     rng = random.Random(seed)

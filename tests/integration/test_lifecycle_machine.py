@@ -1,4 +1,5 @@
 """The appointment lifecycle against a plain model, driven by hypothesis' state machine."""
+
 from dataclasses import dataclass
 from datetime import timedelta
 
@@ -50,10 +51,21 @@ class LifecycleMachine(RuleBasedStateMachine):
         self.repos = current_repos()
         service = catalog.create_service(self.repos, {"name": "s"}, NOW)
         self.capacity = [2, 3]
-        self.slot_ids = [str(catalog.create_slot(self.repos, {
-            "service_id": str(service.id), "start_time": NOW + timedelta(days=d + 1),
-            "end_time": NOW + timedelta(days=d + 1, hours=1), "capacity": c}, NOW).id)
-            for d, c in enumerate(self.capacity)]
+        self.slot_ids = [
+            str(
+                catalog.create_slot(
+                    self.repos,
+                    {
+                        "service_id": str(service.id),
+                        "start_time": NOW + timedelta(days=d + 1),
+                        "end_time": NOW + timedelta(days=d + 1, hours=1),
+                        "capacity": c,
+                    },
+                    NOW,
+                ).id
+            )
+            for d, c in enumerate(self.capacity)
+        ]
         self.model: dict[str, Modelled] = {}
 
     def teardown(self):
@@ -66,14 +78,20 @@ class LifecycleMachine(RuleBasedStateMachine):
         return "EXPIRED" if expired else m.status
 
     def _taken(self, slot: int) -> int:
-        return sum(m.seats for m in self.model.values()
-                   if m.slot == slot and self._effective(m) in ("PENDING", "BOOKED"))
+        return sum(
+            m.seats
+            for m in self.model.values()
+            if m.slot == slot and self._effective(m) in ("PENDING", "BOOKED")
+        )
 
     def _expected_refusal(self, slot: int, user: str, seats: int, ignore: str | None = None):
         if seats > self.capacity[slot]:
             return Invalid
-        if any(m.slot == slot and m.user == user and self._effective(m) in ("PENDING", "BOOKED")
-               for key, m in self.model.items() if key != ignore):
+        if any(
+            m.slot == slot and m.user == user and self._effective(m) in ("PENDING", "BOOKED")
+            for key, m in self.model.items()
+            if key != ignore
+        ):
             return DuplicateBooking
         if self.capacity[slot] - self._taken(slot) < seats:
             return SlotUnavailable
@@ -90,18 +108,25 @@ class LifecycleMachine(RuleBasedStateMachine):
 
     # the rules
 
-    @rule(target=appointments, slot=st.integers(0, 1), user=USERS, seats=SEATS,
-          kind=st.sampled_from(["hold", "book"]))
+    @rule(
+        target=appointments,
+        slot=st.integers(0, 1),
+        user=USERS,
+        seats=SEATS,
+        kind=st.sampled_from(["hold", "book"]),
+    )
     def take(self, slot, user, seats, kind):
         expected = self._expected_refusal(slot, user, seats)
         request = BookingRequest(self.slot_ids[slot], user, seats)
         now = self.clock.now
         if kind == "hold":
             made = self._attempt(
-                expected, lambda: booking.hold_seats(self.repos, request, now, TTL, actor=TRUSTED))
+                expected, lambda: booking.hold_seats(self.repos, request, now, TTL, actor=TRUSTED)
+            )
         else:
-            made = self._attempt(expected, lambda: booking.book_seats(self.repos, request, now,
-                                                                      actor=TRUSTED))
+            made = self._attempt(
+                expected, lambda: booking.book_seats(self.repos, request, now, actor=TRUSTED)
+            )
         if made is None:
             return "none"
         self.model[str(made.id)] = Modelled(slot, user, seats, made.status, made.expires_at)
@@ -112,10 +137,21 @@ class LifecycleMachine(RuleBasedStateMachine):
         if appointment == "none":
             return
         m = self.model[appointment]
-        expected = {"BOOKED": None, "PENDING": None, "CANCELLED": InvalidTransition,
-                    "EXPIRED": HoldExpired}[self._effective(m)]
-        if self._attempt(expected, lambda: lifecycle.confirm_appointment(
-                self.repos, appointment, self.clock.now, actor=TRUSTED)) is not None:
+        expected = {
+            "BOOKED": None,
+            "PENDING": None,
+            "CANCELLED": InvalidTransition,
+            "EXPIRED": HoldExpired,
+        }[self._effective(m)]
+        if (
+            self._attempt(
+                expected,
+                lambda: lifecycle.confirm_appointment(
+                    self.repos, appointment, self.clock.now, actor=TRUSTED
+                ),
+            )
+            is not None
+        ):
             m.status = "BOOKED"
 
     @rule(appointment=appointments)
@@ -124,8 +160,15 @@ class LifecycleMachine(RuleBasedStateMachine):
             return
         m = self.model[appointment]
         expected = InvalidTransition if self._effective(m) == "EXPIRED" else None
-        if self._attempt(expected, lambda: lifecycle.cancel_appointment(
-                self.repos, appointment, self.clock.now, actor=TRUSTED)) is not None:
+        if (
+            self._attempt(
+                expected,
+                lambda: lifecycle.cancel_appointment(
+                    self.repos, appointment, self.clock.now, actor=TRUSTED
+                ),
+            )
+            is not None
+        ):
             m.status = "CANCELLED"
 
     @rule(appointment=appointments, slot=st.integers(0, 1))
@@ -140,9 +183,15 @@ class LifecycleMachine(RuleBasedStateMachine):
             expected = None
         else:
             expected = self._expected_refusal(slot, m.user, m.seats, ignore=appointment)
-        if self._attempt(expected, lambda: reschedule.reschedule_appointment(
-                self.repos, appointment, self.slot_ids[slot], self.clock.now,
-                actor=TRUSTED)) is not None:
+        if (
+            self._attempt(
+                expected,
+                lambda: reschedule.reschedule_appointment(
+                    self.repos, appointment, self.slot_ids[slot], self.clock.now, actor=TRUSTED
+                ),
+            )
+            is not None
+        ):
             m.slot = slot
 
     @rule(seconds=st.integers(1, 150))
@@ -161,11 +210,15 @@ class LifecycleMachine(RuleBasedStateMachine):
         for key, m in self.model.items():
             stored = self.repos.appointments.get(key)
             assert stored.slot_id is not None and str(stored.slot_id) == self.slot_ids[m.slot]
-            stored_state = "EXPIRED" if (stored.status == "PENDING"
-                                         and stored.expires_at <= self.clock.now) else stored.status
+            stored_state = (
+                "EXPIRED"
+                if (stored.status == "PENDING" and stored.expires_at <= self.clock.now)
+                else stored.status
+            )
             assert stored_state == self._effective(m), (key, stored.status, m)
 
 
-LifecycleMachine.TestCase.settings = settings(max_examples=40, stateful_step_count=25,
-                                              deadline=None)
+LifecycleMachine.TestCase.settings = settings(
+    max_examples=40, stateful_step_count=25, deadline=None
+)
 test_lifecycle_follows_the_model = LifecycleMachine.TestCase

@@ -1,5 +1,6 @@
 """The explorer itself: it must visit every order of conflicting calls, and only one order of
 calls that commute."""
+
 from math import comb
 
 from bson import ObjectId
@@ -17,6 +18,7 @@ def writer(slot_id: str, calls: int, seen: list, name: str):
             repos.ledger.settle(slot_id, NOBODY)  # a conditional write that matches nothing
             seen.append(f"{name}{i}")
         return name
+
     use_case.__name__ = name
     return use_case
 
@@ -38,8 +40,9 @@ def test_calls_on_one_document_are_explored_in_every_order(repos):
 
 def test_calls_on_different_documents_are_explored_once(repos):
     seen: list = []
-    found = orders(repos, [writer(str(ObjectId()), 3, seen, "a"),
-                           writer(str(ObjectId()), 3, seen, "b")], seen)
+    found = orders(
+        repos, [writer(str(ObjectId()), 3, seen, "a"), writer(str(ObjectId()), 3, seen, "b")], seen
+    )
     assert len(found) == 1
 
 
@@ -52,6 +55,7 @@ def test_only_the_conflicting_calls_multiply_the_orders(repos):
         repos.ledger.settle(shared, NOBODY)
         seen.append("c1")
         return "mixed"
+
     found = orders(repos, [writer(shared, 1, seen, "a"), mixed], seen)
     # only the order of a0 and c1 matters: two classes of schedules
     assert len({(s.index("a0") < s.index("c1")) for s in found}) == 2

@@ -1,6 +1,7 @@
 """Helpers for the production tests: free loopback ports, a MongoDB that is not there, an
 outage switch for the embedded engine, and for the tests that need a server (MONGODB_URI)
 a marker and mongod's failCommand failpoint."""
+
 import os
 import socket
 from contextlib import contextmanager
@@ -53,7 +54,8 @@ def outage(monkeypatch) -> Outage:
 # a condition read at each test, after pytest_configure may have started the server
 needs_server = pytest.mark.skipif(
     "not os.environ.get('MONGODB_URI')",
-    reason="needs a MongoDB server: make test runs it on SecantusDB (--secantusdb)")
+    reason="needs a MongoDB server: make test runs it on SecantusDB (--secantusdb)",
+)
 
 
 def server_uri() -> str:

@@ -1,6 +1,7 @@
 """migrations/: versioned scripts applied in order, each once, even by two runners at once
 (threads here, and two `slotkeeper migrate` processes on a server), under their own
 generous timeout rather than the client's."""
+
 import os
 import subprocess
 import sys
@@ -34,14 +35,14 @@ ROOT = Path(__file__).resolve().parents[2]
 
 MODELS = [Service, Slot, Appointment, IdempotencyRecord, Webhook, Delivery]
 OPTIONS = ("unique", "sparse", "expireAfterSeconds", "partialFilterExpression")
-COUNTING = '''
+COUNTING = """
 import time
 
 def up(db):
     db.runs.update_one({{"_id": "{version}"}}, {{"$inc": {{"count": 1}}}}, upsert=True)
     db.order.update_one({{"_id": "order"}}, {{"$push": {{"versions": "{version}"}}}}, upsert=True)
     time.sleep(0.05)  # a window for a second runner to barge in
-'''
+"""
 
 
 @pytest.fixture
@@ -97,14 +98,17 @@ def test_two_runners_at_once_apply_each_version_exactly_once(db, tmp_path):
 
 def test_the_real_migrations_from_two_runners_at_once_leave_every_index(db):
     results = []
-    threads = [threading.Thread(target=lambda: results.append(apply_migrations(db, DEFAULT_DIR)))
-               for _ in range(2)]
+    threads = [
+        threading.Thread(target=lambda: results.append(apply_migrations(db, DEFAULT_DIR)))
+        for _ in range(2)
+    ]
     for thread in threads:
         thread.start()
     for thread in threads:
         thread.join(timeout=20)
     assert sorted(str(m) for result in results for m in result) == [
-        str(m) for m in discover(DEFAULT_DIR)]
+        str(m) for m in discover(DEFAULT_DIR)
+    ]
     assert_declared_indexes_exist(db)
 
 
@@ -114,11 +118,14 @@ def index_options(info: dict) -> dict:
 
 def assert_declared_indexes_exist(db) -> None:
     for model in MODELS:
-        existing = {tuple(tuple(k) for k in info["key"]): index_options(info)
-                    for name, info in db[model._get_collection_name()].index_information().items()
-                    if name != "_id_"}
-        declared = {tuple(spec["fields"]): index_options(spec)
-                    for spec in model._meta["index_specs"]}
+        existing = {
+            tuple(tuple(k) for k in info["key"]): index_options(info)
+            for name, info in db[model._get_collection_name()].index_information().items()
+            if name != "_id_"
+        }
+        declared = {
+            tuple(spec["fields"]): index_options(spec) for spec in model._meta["index_specs"]
+        }
         assert existing == declared, model.__name__
 
 
@@ -149,8 +156,7 @@ def test_a_failing_migration_is_not_recorded_and_frees_the_lock(db, tmp_path):
     assert [m.version for m in apply_migrations(db, tmp_path)] == ["0002"]
 
 
-def test_a_runner_that_died_holding_the_lock_delays_others_only_until_its_lease_ends(
-        db, tmp_path):
+def test_a_runner_that_died_holding_the_lock_delays_others_only_until_its_lease_ends(db, tmp_path):
     write_scripts(tmp_path, "0001")
     until = datetime.now(UTC) + timedelta(milliseconds=300)
     db[COLLECTION].insert_one({"_id": LOCK_ID, "owner": "dead-runner", "expiresAt": until})
@@ -193,13 +199,30 @@ def test_ledgers_of_version_0001_become_claims_the_appointments_name(db):
     from bson import ObjectId
 
     slot_id, booked, moved, old_slot = ObjectId(), ObjectId(), ObjectId(), ObjectId()
-    db.slots.insert_one({"_id": slot_id, "capacity": 3, "bookedSeats": 2, "heldSeats": 0,
-                         "entries": {f"a{moved}": {"holder": "ubob", "seats": 1,
-                                                   "state": "BOOKED", "checkAt": None}},
-                         "holders": {"uann": f"a{booked}", "ubob": f"a{moved}"}})
-    db.appointments.insert_many([
-        {"_id": booked, "slotId": slot_id, "status": "BOOKED", "seats": 1},
-        {"_id": moved, "slotId": slot_id, "status": "BOOKED", "seats": 1, "movedFrom": old_slot}])
+    db.slots.insert_one(
+        {
+            "_id": slot_id,
+            "capacity": 3,
+            "bookedSeats": 2,
+            "heldSeats": 0,
+            "entries": {
+                f"a{moved}": {"holder": "ubob", "seats": 1, "state": "BOOKED", "checkAt": None}
+            },
+            "holders": {"uann": f"a{booked}", "ubob": f"a{moved}"},
+        }
+    )
+    db.appointments.insert_many(
+        [
+            {"_id": booked, "slotId": slot_id, "status": "BOOKED", "seats": 1},
+            {
+                "_id": moved,
+                "slotId": slot_id,
+                "status": "BOOKED",
+                "seats": 1,
+                "movedFrom": old_slot,
+            },
+        ]
+    )
     apply_migrations(db, DEFAULT_DIR)
     apply_migrations(db, DEFAULT_DIR)  # nothing left to convert
     slot = db.slots.find_one({"_id": slot_id})
@@ -215,8 +238,9 @@ def test_ledgers_of_version_0001_become_claims_the_appointments_name(db):
 def test_a_script_longer_than_the_lease_keeps_the_lock_while_it_runs(db, tmp_path):
     (tmp_path / "0001_slow.py").write_text("import time\n\ndef up(db):\n    time.sleep(3.0)\n")
     lease, done = timedelta(seconds=2), []  # renewed every 500 ms while the script runs
-    runner = threading.Thread(target=lambda: done.append(apply_migrations(db, tmp_path,
-                                                                          lease=lease)))
+    runner = threading.Thread(
+        target=lambda: done.append(apply_migrations(db, tmp_path, lease=lease))
+    )
     runner.start()
     rival, barged_in = MigrationLock(db, lease), None
     deadline = time.monotonic() + 20
@@ -242,8 +266,12 @@ def test_a_script_gets_the_migration_timeout_not_the_clients_short_one(app, tmp_
     admin = MongoClient(server_uri(), appname="slotkeeper-tests", serverSelectionTimeoutMS=5000)
     db = client[f"slotkeeper_timeout_{uuid.uuid4().hex[:8]}"]
     (tmp_path / "0001_index.py").write_text('def up(db):\n    db.things.create_index("x")\n')
-    slow = {"failCommands": ["createIndexes"], "blockConnection": True, "blockTimeMS": 1500,
-            "appName": "slotkeeper"}
+    slow = {
+        "failCommands": ["createIndexes"],
+        "blockConnection": True,
+        "blockTimeMS": 1500,
+        "appName": "slotkeeper",
+    }
     try:
         with failpoint(admin, slow, mode={"times": 1}):
             with pytest.raises(PyMongoError) as cut_off:  # what the client's own timeout does
@@ -263,21 +291,34 @@ def test_a_script_gets_the_migration_timeout_not_the_clients_short_one(app, tmp_
 def test_two_migrate_processes_started_together_apply_each_migration_once(tmp_path):
     write_scripts(tmp_path, "0001", "0002", "0003")
     name = f"slotkeeper_migrate_{uuid.uuid4().hex[:8]}"
-    env = {**os.environ, "MONGODB_URI": server_uri(), "MONGODB_DB": name,
-           "MIGRATIONS_DIR": str(tmp_path), "LOG_LEVEL": "INFO"}
+    env = {
+        **os.environ,
+        "MONGODB_URI": server_uri(),
+        "MONGODB_DB": name,
+        "MIGRATIONS_DIR": str(tmp_path),
+        "LOG_LEVEL": "INFO",
+    }
     argv = [sys.executable, "-m", "slotkeeper", "migrate", "--wait", "60"]
-    runners = [subprocess.Popen(argv, cwd=ROOT, env=env, stdout=subprocess.PIPE,
-                                stderr=subprocess.STDOUT, text=True) for _ in range(2)]
+    runners = [
+        subprocess.Popen(
+            argv, cwd=ROOT, env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True
+        )
+        for _ in range(2)
+    ]
     outputs = [runner.communicate(timeout=90)[0] for runner in runners]
     client = MongoClient(server_uri(), serverSelectionTimeoutMS=5000)
     try:
         db = client[name]
         assert [runner.returncode for runner in runners] == [0, 0], outputs
-        applied = [line for out in outputs for line in out.splitlines()
-                   if line.startswith("applied ")]
+        applied = [
+            line for out in outputs for line in out.splitlines() if line.startswith("applied ")
+        ]
         assert sorted(applied) == ["applied 0001_step", "applied 0002_step", "applied 0003_step"]
         assert {doc["_id"]: doc["count"] for doc in db.runs.find()} == {
-            "0001": 1, "0002": 1, "0003": 1}
+            "0001": 1,
+            "0002": 1,
+            "0003": 1,
+        }
         assert db.order.find_one()["versions"] == ["0001", "0002", "0003"]
         assert sorted(applied_versions(db)) == ["0001", "0002", "0003"]
     finally:

@@ -3,6 +3,7 @@ own (its own port and data directory) is stopped, or killed with SIGKILL, while 
 every request in the outage is a 503 in the error shape within about MONGODB_TIMEOUT_MS,
 health says "unavailable", the expiry job logs one line; started again on the same data
 directory, the same app answers again without a restart and no booking answered 201 is lost."""
+
 import logging
 import threading
 import time
@@ -38,8 +39,9 @@ def own_server(tmp_path):
 
 @pytest.fixture
 def outage_app(own_server, clock):
-    settings = test_settings().with_overrides(mongodb_uri=own_server.uri,
-                                              mongodb_timeout_ms=TIMEOUT_MS)
+    settings = test_settings().with_overrides(
+        mongodb_uri=own_server.uri, mongodb_timeout_ms=TIMEOUT_MS
+    )
     app = create_app(settings, clock=clock)
     yield app
     mongoengine.disconnect()  # the next test's app connects again
@@ -53,8 +55,10 @@ class Traffic:
         self.results: list[tuple[float, float, int, dict]] = []  # started, seconds, status, body
         self.lock = threading.Lock()
         self.stopped = threading.Event()
-        self.threads = [threading.Thread(target=self._run, args=(n,), daemon=True)
-                        for n in range(TRAFFIC_THREADS)]
+        self.threads = [
+            threading.Thread(target=self._run, args=(n,), daemon=True)
+            for n in range(TRAFFIC_THREADS)
+        ]
 
     def _run(self, n: int) -> None:
         client = self.app.test_client()
@@ -62,22 +66,27 @@ class Traffic:
             if self.stopped.is_set():
                 return
             started = time.monotonic()
-            response = client.post("/api/v1/appointments/book",
-                                   json={"slotId": self.slot_id, "userId": f"user-{n}-{i}"})
+            response = client.post(
+                "/api/v1/appointments/book",
+                json={"slotId": self.slot_id, "userId": f"user-{n}-{i}"},
+            )
             with self.lock:
-                self.results.append((started, time.monotonic() - started,
-                                     response.status_code, response.json))
+                self.results.append(
+                    (started, time.monotonic() - started, response.status_code, response.json)
+                )
 
     def count(self, status: int, since: float = 0.0) -> int:
         with self.lock:
-            return sum(1 for started, _, code, _ in self.results
-                       if code == status and started >= since)
+            return sum(
+                1 for started, _, code, _ in self.results if code == status and started >= since
+            )
 
     def wait_for(self, status: int, count: int, since: float = 0.0, seconds: float = 60):
         deadline = time.monotonic() + seconds
         while self.count(status, since) < count:
-            assert time.monotonic() < deadline, (f"fewer than {count} answers {status} within "
-                                                 f"{seconds} s: {self.summary()}")
+            assert time.monotonic() < deadline, (
+                f"fewer than {count} answers {status} within {seconds} s: {self.summary()}"
+            )
             time.sleep(0.02)
 
     def summary(self) -> Counter:
@@ -97,7 +106,8 @@ class Traffic:
 
 @pytest.mark.parametrize("how", ["stop", "kill"])
 def test_a_server_that_goes_away_under_traffic_is_503s_then_recovered_without_losing_a_booking(
-        outage_app, own_server, clock, caplog, how):
+    outage_app, own_server, clock, caplog, how
+):
     api = Api(outage_app.test_client())
     slot = api.slot(capacity=10_000)
     with Traffic(outage_app, slot["id"]) as traffic:
@@ -113,7 +123,8 @@ def test_a_server_that_goes_away_under_traffic_is_503s_then_recovered_without_lo
         with caplog.at_level(logging.WARNING, logger="slotkeeper.jobs.expiry_job"):
             run_expiry(outage_app)
         assert [r.getMessage() for r in caplog.records if r.name.endswith("expiry_job")] == [
-            "expiry sweep skipped, the database is unavailable: ServerSelectionTimeoutError"]
+            "expiry sweep skipped, the database is unavailable: ServerSelectionTimeoutError"
+        ]
 
         own_server.start()  # same port, same data directory
         up = time.monotonic()
@@ -123,8 +134,9 @@ def test_a_server_that_goes_away_under_traffic_is_503s_then_recovered_without_lo
 
     codes = traffic.summary()
     assert set(codes) == {201, 503}, codes
-    unavailable = [(seconds, body) for started, seconds, code, body in traffic.results
-                   if code == 503]
+    unavailable = [
+        (seconds, body) for started, seconds, code, body in traffic.results if code == 503
+    ]
     for _, body in unavailable:
         assert body["code"] == 503 and body["status"] == "Service Unavailable" and body["message"]
     slowest = max(seconds for seconds, _ in unavailable)
@@ -139,6 +151,8 @@ def test_a_server_that_goes_away_under_traffic_is_503s_then_recovered_without_lo
     run_expiry(outage_app)
     with outage_app.app_context():
         assert_all_invariants()
-    print(f"{how}: {dict(codes)}; slowest 503 {slowest:.2f} s (timeout {TIMEOUT_MS} ms); "
-          f"first 201 {recovered:.2f} s after the server answered again; "
-          f"{len(booked)} bookings answered 201, all kept")
+    print(
+        f"{how}: {dict(codes)}; slowest 503 {slowest:.2f} s (timeout {TIMEOUT_MS} ms); "
+        f"first 201 {recovered:.2f} s after the server answered again; "
+        f"{len(booked)} bookings answered 201, all kept"
+    )

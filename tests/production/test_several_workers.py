@@ -5,6 +5,7 @@ Races across processes have exactly the winners the seats allow; the expiry job 
 three workers at once expires each hold exactly once; a worker killed with SIGKILL in the
 middle of a storm leaves nothing that one sweep does not repair.
 """
+
 import json
 import logging
 import os
@@ -33,10 +34,16 @@ HOLDS = 30  # expired by the three workers' sweeps
 
 
 def cluster(tmp_path, **settings: str) -> Gunicorn:
-    server = Gunicorn(tmp_path / "gunicorn.log", MONGODB_URI=server_uri(),
-                      MONGODB_DB="slotkeeper_test", WEB_CONCURRENCY=str(WORKERS),
-                      WEB_THREADS=str(THREADS), WEB_TIMEOUT="60", MIGRATE_ON_START="false",
-                      **settings)
+    server = Gunicorn(
+        tmp_path / "gunicorn.log",
+        MONGODB_URI=server_uri(),
+        MONGODB_DB="slotkeeper_test",
+        WEB_CONCURRENCY=str(WORKERS),
+        WEB_THREADS=str(THREADS),
+        WEB_TIMEOUT="60",
+        MIGRATE_ON_START="false",
+        **settings,
+    )
     try:
         wait_for(lambda: len(server.worker_pids()) >= WORKERS, BOOT_SECONDS, "three workers")
         wait_for(server.healthy, BOOT_SECONDS, "healthy answer")
@@ -76,15 +83,23 @@ class Client:
 
     def slots(self, *capacities: int) -> list[dict]:
         service = self.created("/services", {"name": "Dr. Storm"})
-        return [self.created("/slots", {
-            "serviceId": service["id"], "capacity": capacity,
-            "startTime": (START + timedelta(hours=i)).isoformat(),
-            "endTime": (START + timedelta(hours=i, minutes=30)).isoformat()})
-            for i, capacity in enumerate(capacities)]
+        return [
+            self.created(
+                "/slots",
+                {
+                    "serviceId": service["id"],
+                    "capacity": capacity,
+                    "startTime": (START + timedelta(hours=i)).isoformat(),
+                    "endTime": (START + timedelta(hours=i, minutes=30)).isoformat(),
+                },
+            )
+            for i, capacity in enumerate(capacities)
+        ]
 
     def take(self, verb: str, slot_id: str, user: str, seats: int = 1) -> requests.Response:
-        return self.call("POST", f"/appointments/{verb}",
-                         {"slotId": slot_id, "userId": user, "seats": seats})
+        return self.call(
+            "POST", f"/appointments/{verb}", {"slotId": slot_id, "userId": user, "seats": seats}
+        )
 
     def slot(self, slot_id: str) -> dict:
         return self.call("GET", f"/slots/{slot_id}").json()
@@ -112,8 +127,7 @@ def serving_processes(server: Gunicorn, path: str) -> set[int]:
     return pids
 
 
-def test_150_bookings_of_five_seats_across_three_workers_have_exactly_five_winners(
-        app, workers):
+def test_150_bookings_of_five_seats_across_three_workers_have_exactly_five_winners(app, workers):
     http = Client(workers.url)
     [slot] = http.slots(5)
     responses = race(lambda i: http.take("book", slot["id"], f"user-{i}"), 150)
@@ -141,8 +155,12 @@ def test_40_reschedules_into_seven_seats_across_three_workers_move_exactly_seven
     here, there = http.slots(40, 7)
     booked = race(lambda i: http.take("book", here["id"], f"user-{i}"), 40)
     assert codes(booked) == {201: 40}
-    moves = race(lambda i: http.call("POST", f"/appointments/{booked[i].json()['id']}/reschedule",
-                                     {"slotId": there["id"]}), 40)
+    moves = race(
+        lambda i: http.call(
+            "POST", f"/appointments/{booked[i].json()['id']}/reschedule", {"slotId": there["id"]}
+        ),
+        40,
+    )
     assert codes(moves) == {200: 7, 409: 33}
     assert reasons(moves) == {"SLOT_UNAVAILABLE"}
     moved = {r.json()["id"] for r in moves if r.status_code == 200}
@@ -157,20 +175,32 @@ def test_40_reschedules_into_seven_seats_across_three_workers_move_exactly_seven
 
 def metric(url: str, name: str) -> float:
     text = requests.get(url + "/metrics", timeout=10).text
-    return sum(s.value for family in text_string_to_metric_families(text)
-               for s in family.samples if s.name == name)
+    return sum(
+        s.value
+        for family in text_string_to_metric_families(text)
+        for s in family.samples
+        if s.name == name
+    )
 
 
 def sweep_lines(server: Gunicorn) -> list[dict]:
-    return [entry for entry in map(json.loads, (line for line in server.output().splitlines()
-                                                if line.startswith("{")))
-            if entry.get("event") == "sweep"]
+    return [
+        entry
+        for entry in map(
+            json.loads, (line for line in server.output().splitlines() if line.startswith("{"))
+        )
+        if entry.get("event") == "sweep"
+    ]
 
 
-def test_the_expiry_job_in_three_workers_at_once_expires_each_hold_exactly_once(
-        app, tmp_path):
-    server = cluster(tmp_path, EXPIRY_JOB_ENABLED="true", EXPIRY_SWEEP_SECONDS="1",
-                     HOLD_TTL_SECONDS="2", PROMETHEUS_MULTIPROC_DIR=str(tmp_path / "metrics"))
+def test_the_expiry_job_in_three_workers_at_once_expires_each_hold_exactly_once(app, tmp_path):
+    server = cluster(
+        tmp_path,
+        EXPIRY_JOB_ENABLED="true",
+        EXPIRY_SWEEP_SECONDS="1",
+        HOLD_TTL_SECONDS="2",
+        PROMETHEUS_MULTIPROC_DIR=str(tmp_path / "metrics"),
+    )
     try:
         http = Client(server.url)
         slots = http.slots(10, 10, 10)
@@ -180,9 +210,14 @@ def test_the_expiry_job_in_three_workers_at_once_expires_each_hold_exactly_once(
         def expired_so_far() -> int:
             return sum(entry["expired"] for entry in sweep_lines(server))
 
-        wait_for(lambda: expired_so_far() >= HOLDS
-                 and all(http.slot(s["id"])["heldSeats"] == 0 for s in slots), 120,
-                 "every hold expired")
+        wait_for(
+            lambda: (
+                expired_so_far() >= HOLDS
+                and all(http.slot(s["id"])["heldSeats"] == 0 for s in slots)
+            ),
+            120,
+            "every hold expired",
+        )
         lines = sweep_lines(server)
         assert expired_so_far() == HOLDS  # counted in the decisions the three workers logged
         assert metric(server.url, "slotkeeper_expirations_total") == HOLDS  # and in metrics
@@ -190,8 +225,9 @@ def test_the_expiry_job_in_three_workers_at_once_expires_each_hold_exactly_once(
         for entry in lines:
             by_worker[entry["process"]] += entry["expired"]
         print(f"expirations by worker: {dict(by_worker)} in {len(lines)} sweep line(s)")
-        statuses = Counter(http.call("GET", f"/appointments/{h.json()['id']}").json()["status"]
-                           for h in holds)
+        statuses = Counter(
+            http.call("GET", f"/appointments/{h.json()['id']}").json()["status"] for h in holds
+        )
         assert statuses == {"EXPIRED": HOLDS}
         assert {http.slot(s["id"])["availableSeats"] for s in slots} == {10}
         with app.app_context():
@@ -205,9 +241,12 @@ def _storm_step(http: Client, slots: list[dict], rng: random.Random, mine: list)
     action = rng.choice(["hold", "book", "confirm", "cancel", "reschedule"])
     try:
         if action in ("hold", "book") or not mine:
-            response = http.take("hold" if action not in ("hold", "book") else action,
-                                 rng.choice(slots)["id"], f"user-{rng.randrange(400)}",
-                                 seats=rng.choice([1, 1, 2]))
+            response = http.take(
+                "hold" if action not in ("hold", "book") else action,
+                rng.choice(slots)["id"],
+                f"user-{rng.randrange(400)}",
+                seats=rng.choice([1, 1, 2]),
+            )
             if response.status_code == 201:
                 mine.append(response.json()["id"])
             return response.status_code
@@ -216,14 +255,16 @@ def _storm_step(http: Client, slots: list[dict], rng: random.Random, mine: list)
             return http.call("POST", f"/appointments/{appointment}/confirm").status_code
         if action == "cancel":
             return http.call("PATCH", f"/appointments/{appointment}/cancel").status_code
-        return http.call("POST", f"/appointments/{appointment}/reschedule",
-                         {"slotId": rng.choice(slots)["id"]}).status_code
+        return http.call(
+            "POST", f"/appointments/{appointment}/reschedule", {"slotId": rng.choice(slots)["id"]}
+        ).status_code
     except (requests.ConnectionError, requests.exceptions.ChunkedEncodingError):
         return None
 
 
 def test_a_worker_killed_mid_storm_leaves_nothing_one_sweep_does_not_repair(
-        app, workers, clock, caplog):
+    app, workers, clock, caplog
+):
     http = Client(workers.url)
     slots = http.slots(6, 6, 6, 6)
     steps, kill_after, done = 8, 80, Counter()
@@ -246,8 +287,11 @@ def test_a_worker_killed_mid_storm_leaves_nothing_one_sweep_does_not_repair(
     answered = Counter(code for code in results if code is not None)
     assert all(code < 500 for code in answered), answered
     assert set(answered) <= {200, 201, 409}
-    wait_for(lambda: len(set(workers.worker_pids()) - {victim}) >= WORKERS, BOOT_SECONDS,
-             "a replacement worker")
+    wait_for(
+        lambda: len(set(workers.worker_pids()) - {victim}) >= WORKERS,
+        BOOT_SECONDS,
+        "a replacement worker",
+    )
 
     with app.app_context():
         broken = []
@@ -264,9 +308,12 @@ def test_a_worker_killed_mid_storm_leaves_nothing_one_sweep_does_not_repair(
         caplog.clear()
         with caplog.at_level(logging.INFO, logger="slotkeeper.jobs.expiry_job"):
             run_expiry(app)
-        assert not [r for r in caplog.records if r.name.endswith("expiry_job")], \
+        assert not [r for r in caplog.records if r.name.endswith("expiry_job")], (
             "a second sweep found something to do"
-    print(f"kill storm: {len(results)} requests, {results.count(None)} cut by the kill, answered "
-          f"{dict(answered)}; slots inconsistent before the sweep: {len(broken)} of {len(slots)}; "
-          f"the sweep: {first}")
+        )
+    print(
+        f"kill storm: {len(results)} requests, {results.count(None)} cut by the kill, answered "
+        f"{dict(answered)}; slots inconsistent before the sweep: {len(broken)} of {len(slots)}; "
+        f"the sweep: {first}"
+    )
     assert http.call("GET", "/services").status_code == 200

@@ -18,6 +18,7 @@ default) instead of the client's, which is sized for requests (MONGODB_TIMEOUT_M
 index build on a large collection would otherwise be cut off, and aborted again on every
 retry.
 """
+
 import functools
 import hashlib
 import importlib.util
@@ -81,8 +82,9 @@ def discover(directory: Path) -> list[Migration]:
             raise MigrationError(f"{path.name}: a migration is named NNNN_name.py")
         version, name = match.groups()
         if version in found:
-            raise MigrationError(f"{path.name}: version {version} is also "
-                                 f"{found[version].path.name}")
+            raise MigrationError(
+                f"{path.name}: version {version} is also {found[version].path.name}"
+            )
         found[version] = Migration(version, name, path)
     return [found[v] for v in sorted(found)]
 
@@ -99,8 +101,13 @@ def pending(db, migrations: list[Migration]) -> list[Migration]:
     return [m for m in migrations if m.version not in done]
 
 
-def apply_migrations(db, directory: Path, wait: float | None = None,
-                     lease: timedelta = LEASE, timeout: timedelta = TIMEOUT) -> list[Migration]:
+def apply_migrations(
+    db,
+    directory: Path,
+    wait: float | None = None,
+    lease: timedelta = LEASE,
+    timeout: timedelta = TIMEOUT,
+) -> list[Migration]:
     """Apply the pending migrations of `directory` in order; the ones this call applied.
 
     Each script's operations together get `timeout`, whatever the client's own timeoutMS."""
@@ -123,14 +130,23 @@ def _run(db, migration: Migration, owner: str, timeout: timedelta = TIMEOUT) -> 
     module = _load(migration.path, migration.checksum)
     with pymongo.timeout(timeout.total_seconds()):
         module.up(db)
-    record = {"_id": migration.version, "name": migration.name, "checksum": migration.checksum,
-              "appliedAt": _now(), "appliedBy": owner}
+    record = {
+        "_id": migration.version,
+        "name": migration.name,
+        "checksum": migration.checksum,
+        "appliedAt": _now(),
+        "appliedBy": owner,
+    }
     try:
         db[COLLECTION].insert_one(record)
     except DuplicateKeyError:  # our lease ran out and another runner applied it too
         log.warning("migration %s was recorded by another runner", migration)
-    log.info("applied migration %s in %.2f s", migration, time.monotonic() - started,
-             extra={"migration": str(migration)})
+    log.info(
+        "applied migration %s in %.2f s",
+        migration,
+        time.monotonic() - started,
+        extra={"migration": str(migration)},
+    )
 
 
 @functools.lru_cache(maxsize=64)
@@ -164,8 +180,9 @@ class MigrationLock:
         now = _now()
         free = {"_id": LOCK_ID, "$or": [{"owner": None}, {"expiresAt": {"$lte": now}}]}
         try:
-            self.collection.update_one(free, {"$set": {"owner": self.owner,
-                                                       "expiresAt": now + self.lease}}, upsert=True)
+            self.collection.update_one(
+                free, {"$set": {"owner": self.owner, "expiresAt": now + self.lease}}, upsert=True
+            )
         except DuplicateKeyError:  # held: the filter missed and the upsert's insert collided
             return False
         return True
@@ -175,8 +192,10 @@ class MigrationLock:
         while not self.try_acquire():
             if time.monotonic() >= deadline:
                 holder = self.collection.find_one({"_id": LOCK_ID}) or {}
-                raise MigrationError(f"the migration lock is held by {holder.get('owner')} "
-                                     f"until {holder.get('expiresAt')}")
+                raise MigrationError(
+                    f"the migration lock is held by {holder.get('owner')} "
+                    f"until {holder.get('expiresAt')}"
+                )
             time.sleep(pause)
             pause = min(pause * 2, 1.0)
 
@@ -191,8 +210,9 @@ class MigrationLock:
         return LeaseKeeper(self)
 
     def release(self) -> None:
-        self.collection.update_one({"_id": LOCK_ID, "owner": self.owner},
-                                   {"$set": {"owner": None, "expiresAt": None}})
+        self.collection.update_one(
+            {"_id": LOCK_ID, "owner": self.owner}, {"$set": {"owner": None, "expiresAt": None}}
+        )
 
     def held(self, wait: float) -> "MigrationLock":
         self.acquire(wait)

@@ -11,8 +11,12 @@ from slotkeeper.models import Appointment
 from slotkeeper.repositories.ids import load_one, object_id
 from slotkeeper.repositories.page import Page, PageRequest, fetch_page
 
-FILTER_FIELDS = {"user_id": "userId", "status": "status", "service_id": "serviceId",
-                 "slot_id": "slotId"}
+FILTER_FIELDS = {
+    "user_id": "userId",
+    "status": "status",
+    "service_id": "serviceId",
+    "slot_id": "slotId",
+}
 
 
 class MongoAppointmentRepository:
@@ -31,44 +35,78 @@ class MongoAppointmentRepository:
     def add(self, fields: dict) -> Appointment | None:
         """Insert a new appointment with the event of its creation in its outbox; None when
         one with that id exists already."""
-        event = appointment_event(Status(fields["status"]), fields["created_at"],
-                                  slot_id=fields["slot_id"], expiresAt=fields.get("expires_at"))
+        event = appointment_event(
+            Status(fields["status"]),
+            fields["created_at"],
+            slot_id=fields["slot_id"],
+            expiresAt=fields.get("expires_at"),
+        )
         try:
             return Appointment(**fields, outbox=[event], sequence=0).save(force_insert=True)
         except NotUniqueError:
             return None
 
-    def transition(self, appointment_id, claim_id: str, from_: set[Status], to: Status,
-                   now: datetime, **extra) -> Appointment | None:
+    def transition(
+        self, appointment_id, claim_id: str, from_: set[Status], to: Status, now: datetime, **extra
+    ) -> Appointment | None:
         """Move to `to` only from one of `from_` and only while the appointment names the claim
         `claim_id`, recording the event of the change in the same write; the appointment as it
         is after, or None when it did not match."""
-        query = {"_id": object_id(appointment_id, "appointment"), "claimId": claim_id,
-                 "status": {"$in": [s.value for s in from_]}}
+        query = {
+            "_id": object_id(appointment_id, "appointment"),
+            "claimId": claim_id,
+            "status": {"$in": [s.value for s in from_]},
+        }
         update = {"status": to.value, "updatedAt": now, **extra}
         if to is not Status.PENDING:
             update["expiresAt"] = None
-        event = appointment_event(to, now, **{k: v for k, v in update.items()
-                                               if k not in ("status", "updatedAt")})
-        return self._find_and_update(query, {"$set": update, "$inc": {"sequence": 1},
-                                             "$push": {"outbox": event}})
+        event = appointment_event(
+            to, now, **{k: v for k, v in update.items() if k not in ("status", "updatedAt")}
+        )
+        return self._find_and_update(
+            query, {"$set": update, "$inc": {"sequence": 1}, "$push": {"outbox": event}}
+        )
 
-    def move(self, appointment_id, status: Status, from_slot, from_claim: str, to_slot,
-             to_claim: str, now: datetime, expires_at: datetime | None = None
-             ) -> Appointment | None:
+    def move(
+        self,
+        appointment_id,
+        status: Status,
+        from_slot,
+        from_claim: str,
+        to_slot,
+        to_claim: str,
+        now: datetime,
+        expires_at: datetime | None = None,
+    ) -> Appointment | None:
         """Point the appointment at claim `to_claim` on `to_slot` (compare-and-set: only while
         it names `from_claim` in `status`), remembering the old claim until its seats are
         returned, and recording the event of the move in the same write. The appointment as it
         is after, or None when it had changed."""
-        query = {"_id": object_id(appointment_id, "appointment"), "claimId": from_claim,
-                 "status": status.value}
+        query = {
+            "_id": object_id(appointment_id, "appointment"),
+            "claimId": from_claim,
+            "status": status.value,
+        }
         left = {"slotId": object_id(from_slot, "slot"), "claimId": from_claim}
-        event = appointment_event(status, now, slot_id=object_id(to_slot, "slot"),
-                                  previous_slot_id=left["slotId"], expiresAt=expires_at)
-        return self._find_and_update(query, {
-            "$set": {"slotId": object_id(to_slot, "slot"), "claimId": to_claim, "updatedAt": now},
-            "$inc": {"sequence": 1},
-            "$push": {"leaving": left, "outbox": event}})
+        event = appointment_event(
+            status,
+            now,
+            slot_id=object_id(to_slot, "slot"),
+            previous_slot_id=left["slotId"],
+            expiresAt=expires_at,
+        )
+        return self._find_and_update(
+            query,
+            {
+                "$set": {
+                    "slotId": object_id(to_slot, "slot"),
+                    "claimId": to_claim,
+                    "updatedAt": now,
+                },
+                "$inc": {"sequence": 1},
+                "$push": {"leaving": left, "outbox": event},
+            },
+        )
 
     def with_events(self, limit: int) -> list[Appointment]:
         """Appointments whose outbox holds events not yet handed to the webhooks."""
@@ -76,18 +114,23 @@ class MongoAppointmentRepository:
 
     def handed_over(self, appointment_id, event_id: str) -> bool:
         """Forget an event of the outbox once every delivery of it exists."""
-        return self._update({"_id": object_id(appointment_id, "appointment")},
-                            {"$pull": {"outbox": {"id": event_id}}})
+        return self._update(
+            {"_id": object_id(appointment_id, "appointment")},
+            {"$pull": {"outbox": {"id": event_id}}},
+        )
 
     def left(self, appointment_id, claim_id: str) -> bool:
         """Forget a claim the appointment moved away from, once its seats are returned."""
-        return self._update({"_id": object_id(appointment_id, "appointment")},
-                            {"$pull": {"leaving": {"claimId": claim_id}}})
+        return self._update(
+            {"_id": object_id(appointment_id, "appointment")},
+            {"$pull": {"leaving": {"claimId": claim_id}}},
+        )
 
     def leaving(self, limit: int) -> list[Appointment]:
         """Appointments with claims left behind by a move whose seats may still be taken."""
-        return list(Appointment.objects(__raw__={"leaving.claimId": {"$exists": True}})
-                    .limit(limit))
+        return list(
+            Appointment.objects(__raw__={"leaving.claimId": {"$exists": True}}).limit(limit)
+        )
 
     def stale_holds(self, now: datetime, limit: int, slot_id=None) -> list[Appointment]:
         query = Appointment.objects(status=Status.PENDING.value, expires_at__lte=now)
@@ -110,7 +153,8 @@ class MongoAppointmentRepository:
 
     def _find_and_update(self, query: dict, update) -> Appointment | None:
         doc = Appointment._get_collection().find_one_and_update(
-            query, update, return_document=ReturnDocument.AFTER)
+            query, update, return_document=ReturnDocument.AFTER
+        )
         return None if doc is None else Appointment._from_son(doc)
 
 
@@ -119,6 +163,10 @@ def status_query(status: str, now: datetime) -> dict:
     if status == Status.PENDING.value:
         return {"status": status, "expiresAt": {"$gt": now}}
     if status == Status.EXPIRED.value:
-        return {"$or": [{"status": status},
-                        {"status": Status.PENDING.value, "expiresAt": {"$lte": now}}]}
+        return {
+            "$or": [
+                {"status": status},
+                {"status": Status.PENDING.value, "expiresAt": {"$lte": now}},
+            ]
+        }
     return {"status": status}

@@ -1,4 +1,5 @@
 """Use cases of the catalogue: services and their slots."""
+
 from datetime import datetime
 
 from slotkeeper.domain.errors import HasActiveAppointments, Invalid, ServiceInactive
@@ -81,21 +82,32 @@ def _open_service(repos: Repositories, service_id: str):
 def create_slot(repos: Repositories, fields: dict, now: datetime):
     """Create one slot; a service has at most one slot per start time."""
     service = _open_service(repos, fields["service_id"])
-    return repos.slots.add({**fields, "service_id": service.id, "created_at": now,
-                            "updated_at": now})
+    return repos.slots.add(
+        {**fields, "service_id": service.id, "created_at": now, "updated_at": now}
+    )
 
 
-def generate_slots(repos: Repositories, service_id: str, plan: dict, capacity: int,
-                   now: datetime) -> tuple[list, int]:
+def generate_slots(
+    repos: Repositories, service_id: str, plan: dict, capacity: int, now: datetime
+) -> tuple[list, int]:
     """Lay slots over a date range in the service's time zone; (created, skipped)."""
     service = _open_service(repos, service_id)
     windows = _plan(service.timezone, plan)
     if not windows:
         return [], 0
     existing = repos.slots.start_times(service.id, windows[0][0], windows[-1][0])
-    rows = [{"service_id": service.id, "start_time": start, "end_time": end, "capacity": capacity,
-             "created_at": now, "updated_at": now}
-            for start, end in windows if start not in existing]
+    rows = [
+        {
+            "service_id": service.id,
+            "start_time": start,
+            "end_time": end,
+            "capacity": capacity,
+            "created_at": now,
+            "updated_at": now,
+        }
+        for start, end in windows
+        if start not in existing
+    ]
     created = repos.slots.add_many(rows)
     return created, len(windows) - len(created)
 

@@ -1,21 +1,53 @@
 """Demo catalogue for a first run: a few services with slots over the next working days."""
+
 from datetime import datetime, time, timedelta
 
 from slotkeeper.repositories import PageRequest, Repositories
 from slotkeeper.service_layer import catalog, webhooks
 
 DEMO_SERVICES = [
-    ({"name": "Dr. Ada Lovelace", "category": "Cardiology", "price": 80.0, "currency": "EUR",
-      "timezone": "Europe/Berlin", "address": "Hauptstr. 1, Berlin"}, 30, 1),
-    ({"name": "Salon chair 1", "category": "Hair", "price": 35.0, "currency": "USD",
-      "timezone": "America/New_York"}, 60, 1),
-    ({"name": "Hall A", "category": "Cinema", "price": 12.5, "currency": "GBP",
-      "timezone": "Europe/London"}, 120, 80),
+    (
+        {
+            "name": "Dr. Ada Lovelace",
+            "category": "Cardiology",
+            "price": 80.0,
+            "currency": "EUR",
+            "timezone": "Europe/Berlin",
+            "address": "Hauptstr. 1, Berlin",
+        },
+        30,
+        1,
+    ),
+    (
+        {
+            "name": "Salon chair 1",
+            "category": "Hair",
+            "price": 35.0,
+            "currency": "USD",
+            "timezone": "America/New_York",
+        },
+        60,
+        1,
+    ),
+    (
+        {
+            "name": "Hall A",
+            "category": "Cinema",
+            "price": 12.5,
+            "currency": "GBP",
+            "timezone": "Europe/London",
+        },
+        120,
+        80,
+    ),
 ]
 
 # inactive, so it is never sent anything and its host is never looked up
-DEMO_WEBHOOK = {"url": "https://example.com/webhooks/slotkeeper", "active": False,
-                "description": "demo: inactive, sends nothing"}
+DEMO_WEBHOOK = {
+    "url": "https://example.com/webhooks/slotkeeper",
+    "active": False,
+    "description": "demo: inactive, sends nothing",
+}
 
 
 class _NeverSends:
@@ -33,9 +65,15 @@ def seed_demo(repos: Repositories, now: datetime) -> int:
     for fields, minutes, capacity in DEMO_SERVICES:
         service = catalog.create_service(repos, {**fields}, now)
         start = (now + timedelta(days=1)).date()
-        plan = {"from_date": start, "to_date": start + timedelta(days=6),
-                "day_start": time(9), "day_end": time(17), "duration": timedelta(minutes=minutes),
-                "gap": timedelta(0), "weekdays": frozenset(range(1, 8))}
+        plan = {
+            "from_date": start,
+            "to_date": start + timedelta(days=6),
+            "day_start": time(9),
+            "day_end": time(17),
+            "duration": timedelta(minutes=minutes),
+            "gap": timedelta(0),
+            "weekdays": frozenset(range(1, 8)),
+        }
         slots, _ = catalog.generate_slots(repos, str(service.id), plan, capacity, now)
         created += len(slots)
     webhooks.subscribe(repos, dict(DEMO_WEBHOOK), now, _NeverSends())

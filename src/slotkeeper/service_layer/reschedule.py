@@ -1,4 +1,5 @@
 """Moving an appointment to another slot: take the new seats first, then free the old ones."""
+
 from datetime import datetime
 
 from slotkeeper.domain.actor import Actor
@@ -23,8 +24,9 @@ from slotkeeper.service_layer.seats import (
 ATTEMPTS = 3
 
 
-def reschedule_appointment(repos: Repositories, appointment_id: str, slot_id: str,
-                           now: datetime, *, actor: Actor) -> Populated:
+def reschedule_appointment(
+    repos: Repositories, appointment_id: str, slot_id: str, now: datetime, *, actor: Actor
+) -> Populated:
     """Move the actor's hold or booking to a slot of the same service, same seats and status.
 
     The attempt takes a claim of its own on the new slot, then moves the appointment to it
@@ -51,9 +53,16 @@ def reschedule_appointment(repos: Repositories, appointment_id: str, slot_id: st
                 return populate_one(repos, there)
             claim, ours = _claim_of_same_move(ledger, claim, now), None
         check_open(repos, slot.service_id, slot.id, ours, now)
-        moved = repos.appointments.move(appointment.id, Status(appointment.status),
-                                        appointment.slot_id, appointment.claim_id, slot.id,
-                                        claim.claim_id, now, appointment.expires_at)
+        moved = repos.appointments.move(
+            appointment.id,
+            Status(appointment.status),
+            appointment.slot_id,
+            appointment.claim_id,
+            slot.id,
+            claim.claim_id,
+            now,
+            appointment.expires_at,
+        )
         if moved is None:
             moved = repos.appointments.find(appointment.id)
             if moved is None or moved.claim_id != claim.claim_id:  # changed: not this move
@@ -84,8 +93,15 @@ def _new_claim(repos: Repositories, appointment, now: datetime) -> Claim:
     check_at = now + WRITE_GRACE
     if old.until is not None:
         check_at = min(check_at, old.until)
-    return Claim(repos.appointments.new_id(), old.appointment_id, old.holder, old.seats,
-                 old.state, old.until, check_at)
+    return Claim(
+        repos.appointments.new_id(),
+        old.appointment_id,
+        old.holder,
+        old.seats,
+        old.state,
+        old.until,
+        check_at,
+    )
 
 
 def _claim_of_same_move(ledger: Ledger, ours: Claim, now: datetime) -> Claim:
@@ -95,7 +111,11 @@ def _claim_of_same_move(ledger: Ledger, ours: Claim, now: datetime) -> Claim:
     was finished before the ledger was read, which the caller's later read of the appointment
     has seen.)"""
     theirs = ledger.claim(ledger.holder_claim(ours.holder))
-    if (theirs is None or theirs.appointment_id != ours.appointment_id
-            or theirs.state is not ours.state or theirs.is_due(now)):
+    if (
+        theirs is None
+        or theirs.appointment_id != ours.appointment_id
+        or theirs.state is not ours.state
+        or theirs.is_due(now)
+    ):
         raise ledger.refusal(ours.holder, ours.seats)
     return theirs

@@ -26,28 +26,43 @@ def known_timezone(value: str) -> None:
 
 class ServiceFieldsSchema(ApiSchema):
     name = Text(validate=validate.Length(1, 200), metadata={"example": "Dr. Ada Lovelace"})
-    description = Text(allow_none=True, validate=validate.Length(max=2000),
-                       metadata={"example": "General cardiology"})
-    address = Text(allow_none=True, validate=validate.Length(max=500),
-                   metadata={"example": "Hauptstr. 1, Berlin"})
-    category = Text(allow_none=True, validate=validate.Length(max=100),
-                    metadata={"example": "Cardiology"})
-    price = fields.Float(allow_nan=False, validate=[validate.Range(0, MAX_PRICE), two_decimals],
-                         metadata={"example": 80.0})
+    description = Text(
+        allow_none=True,
+        validate=validate.Length(max=2000),
+        metadata={"example": "General cardiology"},
+    )
+    address = Text(
+        allow_none=True,
+        validate=validate.Length(max=500),
+        metadata={"example": "Hauptstr. 1, Berlin"},
+    )
+    category = Text(
+        allow_none=True, validate=validate.Length(max=100), metadata={"example": "Cardiology"}
+    )
+    price = fields.Float(
+        allow_nan=False,
+        validate=[validate.Range(0, MAX_PRICE), two_decimals],
+        metadata={"example": 80.0},
+    )
     currency = fields.String(validate=CURRENCY, metadata={"example": "EUR"})
     timezone = fields.String(validate=known_timezone, metadata={"example": "Europe/Berlin"})
     active = fields.Boolean(metadata={"example": True})
 
 
 class ServiceCreateSchema(ServiceFieldsSchema):
-    name = Text(required=True, validate=validate.Length(1, 200),
-                metadata={"example": "Dr. Ada Lovelace"})
-    price = fields.Float(load_default=0, allow_nan=False,
-                         validate=[validate.Range(0, MAX_PRICE), two_decimals],
-                         metadata={"example": 80.0})
+    name = Text(
+        required=True, validate=validate.Length(1, 200), metadata={"example": "Dr. Ada Lovelace"}
+    )
+    price = fields.Float(
+        load_default=0,
+        allow_nan=False,
+        validate=[validate.Range(0, MAX_PRICE), two_decimals],
+        metadata={"example": 80.0},
+    )
     currency = fields.String(load_default="USD", validate=CURRENCY, metadata={"example": "EUR"})
-    timezone = fields.String(load_default="UTC", validate=known_timezone,
-                             metadata={"example": "Europe/Berlin"})
+    timezone = fields.String(
+        load_default="UTC", validate=known_timezone, metadata={"example": "Europe/Berlin"}
+    )
     active = fields.Boolean(load_default=True, metadata={"example": True})
 
 
@@ -64,5 +79,7 @@ class ServiceSchema(ServiceFieldsSchema):
 class ServiceQueryArgsSchema(ApiSchema):
     category = Text(validate=validate.Length(max=100))
     active = fields.Boolean()
-    q = Text(validate=validate.Length(max=200),
-             metadata={"description": "Case-insensitive substring of the name"})
+    q = Text(
+        validate=validate.Length(max=200),
+        metadata={"description": "Case-insensitive substring of the name"},
+    )

@@ -3,7 +3,7 @@ from datetime import datetime
 
 from slotkeeper.domain.ledger import claim_key, holder_key
 from slotkeeper.domain.rules import slot_status
-from slotkeeper.models import Appointment, Slot
+from slotkeeper.models import Appointment, Calendar, Slot
 
 LIVE = ("PENDING", "BOOKED")
 
@@ -36,6 +36,23 @@ def assert_slot_invariants(slot_id, as_of: datetime | None = None) -> None:
                        for a in live), "a live claim no appointment names"
 
 
+def assert_calendar_invariants() -> None:
+    """No two slots of a service overlap, and every slot's span is on its service's calendar
+    (a span without a slot, left by a crash, is allowed: it is dropped when in the way)."""
+    by_service: dict = {}
+    for slot in Slot.objects.only("service_id", "start_time", "end_time"):
+        by_service.setdefault(slot.service_id, []).append(slot)
+    for service_id, slots in by_service.items():
+        slots.sort(key=lambda s: s.start_time)
+        for one, next_ in zip(slots, slots[1:], strict=False):
+            assert one.end_time <= next_.start_time, f"slots overlap: {one.id} {next_.id}"
+        calendar = Calendar.objects(id=service_id).first()
+        spans = {(s["slot"], s["start"], s["end"]) for s in (calendar.spans if calendar else [])}
+        for slot in slots:
+            assert (slot.id, slot.start_time, slot.end_time) in spans, f"no span: {slot.id}"
+
+
 def assert_all_invariants(as_of: datetime | None = None) -> None:
     for slot in Slot.objects.only("id"):
         assert_slot_invariants(slot.id, as_of)
+    assert_calendar_invariants()

@@ -125,8 +125,12 @@ FOOTPRINTS: dict[tuple[str, str], tuple] = {
     ("idempotency", "find"): (_idempotency_key, None),
     ("idempotency", "renew"): (None, _idempotency_key),
     ("idempotency", "forget"): (None, _idempotency_key),
+    ("calendars", "read"): (_one("calendars"), None),
+    ("calendars", "reserve"): (None, _one("calendars")),
+    ("calendars", "reserve_all"): (None, _one("calendars")),
+    ("calendars", "free"): (None, _one("calendars")),
 }
-LOCAL = {("appointments", "new_id")}  # no database operation: no pause
+LOCAL = {("appointments", "new_id"), ("slots", "new_id")}  # no database operation: no pause
 # Reads whose results only fill the service and slot embedded in an answer, which the checks
 # do not compare: they still pause, but commute with everything.
 PRESENTATION = {("services", "get_many"), ("slots", "get_many")}
@@ -142,7 +146,7 @@ def footprint(repository: str, method: str, args, kwargs) -> Access:
     return Access(reads, writes)
 
 
-REPOSITORIES = ("services", "slots", "ledger", "appointments", "idempotency")
+REPOSITORIES = ("services", "slots", "ledger", "appointments", "idempotency", "calendars")
 
 
 class _Gate:

@@ -28,7 +28,7 @@ import pytest
 
 from slotkeeper.domain.actor import TRUSTED
 from slotkeeper.domain.errors import DomainError
-from slotkeeper.models import Appointment, IdempotencyRecord, Service, Slot
+from slotkeeper.models import Appointment, Calendar, IdempotencyRecord, Service, Slot
 from slotkeeper.service_layer import booking, catalog, lifecycle, reschedule
 from slotkeeper.service_layer.booking import BookingRequest
 from slotkeeper.service_layer.expiry import SweepReport, sweep
@@ -40,7 +40,8 @@ TTL = timedelta(minutes=2)
 P_HELD_AT = NOW - TTL + timedelta(seconds=1)  # P, when PENDING, is over one second after NOW
 LATER = NOW + timedelta(seconds=2)  # the sweep's clock
 SEATS = 2
-COLLECTIONS = (Service, Slot, Appointment, IdempotencyRecord)
+COLLECTIONS = (Service, Slot, Appointment, IdempotencyRecord, Calendar)
+C_START = NOW + timedelta(days=4)  # a new slot C, and one that overlaps it by half an hour
 
 
 @dataclass(frozen=True)
@@ -107,8 +108,23 @@ def use_cases(world: World) -> dict:
     def delete_a(r):
         return catalog.delete_slot(r, world.slots["A"], NOW)
 
+    def create_c(r):
+        return catalog.create_slot(r, {"service_id": world.service, "start_time": C_START,
+                                       "end_time": C_START + timedelta(hours=1)}, NOW)
+
+    def create_overlapping_c(r):
+        start = C_START + timedelta(minutes=30)
+        return catalog.create_slot(r, {"service_id": world.service, "start_time": start,
+                                       "end_time": start + timedelta(hours=1)}, NOW)
+
+    def create_over_x(r):  # overlaps X: possible only once delete_x has freed its time
+        start = NOW + timedelta(days=1, minutes=30)
+        return catalog.create_slot(r, {"service_id": world.service, "start_time": start,
+                                       "end_time": start + timedelta(hours=1)}, NOW)
+
     return {f.__name__: f for f in (hold, book, book_with_key, confirm, cancel, reschedule_to_a,
-                                    reschedule_to_b, expire, archive, delete_x, delete_a)}
+                                    reschedule_to_b, expire, archive, delete_x, delete_a,
+                                    create_c, create_overlapping_c, create_over_x)}
 
 
 NAMES = list(use_cases(World("", {}, "")))
@@ -137,6 +153,8 @@ def answer(world: World, outcome: lockstep.Outcome):
     value = outcome.value
     if hasattr(value, "slot_id"):  # an appointment
         return ("appointment", value.status, world.name_of(value.slot_id))
+    if isinstance(value, Slot):  # a new slot
+        return ("slot", value.start_time.isoformat())
     if isinstance(value, SweepReport):  # how much it found depends on when it ran: not an answer
         return "swept"
     return value
@@ -151,8 +169,9 @@ def shown_status(appointment) -> str:
 
 def state(world: World) -> tuple:
     service = Service.objects.get(id=world.service)
-    slots = {world.name_of(s.id): (s.booked_seats, s.held_seats, s.status)
-             for s in Slot.objects.only("booked_seats", "held_seats", "status")}
+    slots = {(world.name_of(s.id), s.start_time.isoformat()): (s.booked_seats, s.held_seats,
+                                                               s.status)
+             for s in Slot.objects.only("booked_seats", "held_seats", "status", "start_time")}
     appointments = sorted((a.user_id, world.name_of(a.slot_id), shown_status(a), a.seats)
                           for a in Appointment.objects)
     return service.active, tuple(sorted(slots.items())), tuple(appointments)

@@ -13,13 +13,14 @@ from slotkeeper.database.migrations import (
     LOCK_ID,
     MigrationError,
     MigrationLock,
+    _load,
     applied_versions,
     apply_migrations,
     discover,
 )
-from slotkeeper.models import Appointment, IdempotencyRecord, Service, Slot
+from slotkeeper.models import Appointment, Calendar, IdempotencyRecord, Service, Slot
 
-MODELS = [Service, Slot, Appointment, IdempotencyRecord]
+MODELS = [Service, Slot, Appointment, IdempotencyRecord, Calendar]
 OPTIONS = ("unique", "sparse", "expireAfterSeconds", "partialFilterExpression")
 COUNTING = '''
 import time
@@ -90,8 +91,8 @@ def test_the_real_migrations_from_two_runners_at_once_leave_every_index(db):
         thread.start()
     for thread in threads:
         thread.join(timeout=20)
-    assert sorted(str(m) for result in results for m in result) == ["0001_indexes",
-                                                                     "0002_claims"]
+    assert sorted(str(m) for result in results for m in result) == [
+        str(m) for m in discover(DEFAULT_DIR)]
     assert_declared_indexes_exist(db)
 
 
@@ -197,3 +198,22 @@ def test_ledgers_of_version_0001_become_claims_the_appointments_name(db):
     after_move = db.appointments.find_one({"_id": moved})
     assert "movedFrom" not in after_move
     assert after_move["leaving"] == [{"slotId": old_slot, "claimId": str(moved)}]
+
+
+def test_the_calendar_migration_gives_every_service_with_slots_the_spans_of_its_slots(db):
+    start = datetime(2030, 1, 7, 9, tzinfo=UTC)
+    service_id = db.services.insert_one({"name": "Dr. Old"}).inserted_id
+    db.services.insert_one({"name": "Dr. Without Slots"})
+    later, earlier = (db.slots.insert_one({
+        "serviceId": service_id, "startTime": start + timedelta(hours=h),
+        "endTime": start + timedelta(hours=h, minutes=30), "capacity": 1}).inserted_id
+        for h in (1, 0))
+    apply_migrations(db, DEFAULT_DIR)
+    calendar = db.calendars.find_one({"_id": service_id})
+    assert [s["slot"] for s in calendar["spans"]] == [earlier, later]
+    assert [s["start"].replace(tzinfo=UTC) for s in calendar["spans"]] == [
+        start, start + timedelta(hours=1)]
+    assert db.calendars.count_documents({}) == 1
+    script = next(m for m in discover(DEFAULT_DIR) if m.version == "0004")
+    _load(script.path, script.checksum).up(db)  # a second run changes nothing
+    assert db.calendars.find_one({"_id": service_id}) == calendar

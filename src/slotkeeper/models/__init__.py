@@ -1,7 +1,8 @@
 """MongoEngine documents. Field names are stored in camelCase, as the API speaks."""
 from slotkeeper.models.appointment import Appointment
+from slotkeeper.models.calendar import Calendar
 from slotkeeper.models.idempotency import IdempotencyRecord
 from slotkeeper.models.service import Service
 from slotkeeper.models.slot import Slot
 
-__all__ = ["Appointment", "IdempotencyRecord", "Service", "Slot"]
+__all__ = ["Appointment", "Calendar", "IdempotencyRecord", "Service", "Slot"]

@@ -2,6 +2,7 @@
 from dataclasses import dataclass, field
 
 from slotkeeper.repositories.appointment_repository import MongoAppointmentRepository
+from slotkeeper.repositories.calendar_repository import MongoCalendarRepository
 from slotkeeper.repositories.idempotency_repository import MongoIdempotencyRepository
 from slotkeeper.repositories.page import Page, PageRequest
 from slotkeeper.repositories.seat_ledger import MongoSeatLedger
@@ -16,6 +17,7 @@ class Repositories:
     ledger: MongoSeatLedger = field(default_factory=MongoSeatLedger)
     appointments: MongoAppointmentRepository = field(default_factory=MongoAppointmentRepository)
     idempotency: MongoIdempotencyRepository = field(default_factory=MongoIdempotencyRepository)
+    calendars: MongoCalendarRepository = field(default_factory=MongoCalendarRepository)
 
 
 __all__ = ["Page", "PageRequest", "Repositories"]

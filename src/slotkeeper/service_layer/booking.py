@@ -1,5 +1,5 @@
 """Taking seats on a slot for a new appointment: hold and book."""
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import datetime, timedelta
 
 from slotkeeper.domain.actor import Actor
@@ -67,6 +67,8 @@ def _once(repos, key, kind, request, now, create) -> Populated:
 def _take(repos: Repositories, request: BookingRequest, claim: Claim, now: datetime) -> Populated:
     slot = repos.slots.get(request.slot_id)
     check_slot(slot, claim.seats, now)
+    if claim.until is not None and claim.until > slot.start_time:  # a hold ends by the start
+        claim = replace(claim, until=slot.start_time, check_at=slot.start_time)
     try:
         taken = take_seats(repos, slot, claim, now)
     except Conflict:

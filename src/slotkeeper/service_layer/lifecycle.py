@@ -3,7 +3,7 @@ from dataclasses import replace
 from datetime import datetime
 
 from slotkeeper.domain.actor import Actor
-from slotkeeper.domain.errors import HoldExpired, InvalidTransition
+from slotkeeper.domain.errors import HoldExpired, InvalidTransition, SlotInPast
 from slotkeeper.domain.status import LIVE, Status, check_transition
 from slotkeeper.repositories import Repositories
 from slotkeeper.service_layer.reading import Populated, get_owned, populate_one
@@ -23,6 +23,8 @@ def confirm_appointment(repos: Repositories, appointment_id: str, now: datetime,
             return populate_one(repos, appointment)
         if appointment.status == Status.EXPIRED.value or _hold_over(appointment, now):
             reconcile_appointment(repos, appointment, now)
+            if repos.slots.get(appointment.slot_id).start_time <= now:
+                raise SlotInPast("the slot has already started; its hold ended at the start")
             raise HoldExpired("the hold has expired; its seats are free again")
         check_transition(Status(appointment.status), Status.BOOKED)  # refuses a cancelled one
         held = claim_of(appointment)

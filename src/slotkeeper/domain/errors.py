@@ -74,6 +74,18 @@ class SlotOverlap(Conflict):
     reason = "SLOT_OVERLAP"
 
 
+class NoticeTooShort(Conflict):
+    reason = "NOTICE_TOO_SHORT"
+
+
+class TooFarAhead(Conflict):
+    reason = "TOO_FAR_AHEAD"
+
+
+class CancelCutoff(Conflict):
+    reason = "CANCEL_CUTOFF"
+
+
 class DatabaseUnavailable(DomainError):
     """The database did not answer in time."""
 

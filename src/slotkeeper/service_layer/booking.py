@@ -67,6 +67,7 @@ def _once(repos, key, kind, request, now, create) -> Populated:
 def _take(repos: Repositories, request: BookingRequest, claim: Claim, now: datetime) -> Populated:
     slot = repos.slots.get(request.slot_id)
     check_slot(slot, claim.seats, now)
+    repos.services.get(slot.service_id).booking_policy.check_take(slot.start_time, now)
     if claim.until is not None and claim.until > slot.start_time:  # a hold ends by the start
         claim = replace(claim, until=slot.start_time, check_at=slot.start_time)
     try:

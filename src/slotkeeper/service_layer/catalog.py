@@ -2,6 +2,7 @@
 from datetime import datetime
 
 from slotkeeper.domain.errors import HasActiveAppointments, Invalid, ServiceInactive, SlotExists
+from slotkeeper.domain.policy import Policy
 from slotkeeper.domain.schedule import MAX_SLOTS_PER_CALL, SlotPlan, TooManySlots, plan_slots
 from slotkeeper.repositories import Page, PageRequest, Repositories
 from slotkeeper.repositories.calendar_repository import Span
@@ -11,7 +12,15 @@ from slotkeeper.service_layer.spans import reserve_free_spans, reserve_span
 
 def create_service(repos: Repositories, fields: dict, now: datetime):
     """Create a bookable service."""
+    fields = _with_policy(Policy(), fields)
     return repos.services.add({**fields, "created_at": now, "updated_at": now})
+
+
+def _with_policy(policy: Policy, fields: dict) -> dict:
+    """`fields` with the policy changes they name merged into `policy`, as stored."""
+    if "policy" not in fields:
+        return fields
+    return {**fields, "policy": policy.merged(fields["policy"] or {}).to_stored()}
 
 
 def get_service(repos: Repositories, service_id: str):
@@ -27,7 +36,7 @@ def list_services(repos: Repositories, page: PageRequest, **filters) -> Page:
 def update_service(repos: Repositories, service_id: str, fields: dict, now: datetime):
     """Change some fields of a service; setting active to false is archiving, with its rule."""
     service = repos.services.get(service_id)
-    fields = dict(fields)
+    fields = _with_policy(service.booking_policy, dict(fields))
     active = fields.pop("active", None)
     if active is False and service.active:
         archive_service(repos, service_id, now)

@@ -6,6 +6,7 @@ from slotkeeper.domain.errors import DuplicateBooking, HoldExpired, Invalid, Inv
 from slotkeeper.domain.ledger import Claim, Ledger
 from slotkeeper.domain.status import Status
 from slotkeeper.repositories import Repositories
+from slotkeeper.service_layer.policies import check_policy
 from slotkeeper.service_layer.reading import Populated, get_owned, populate_one
 from slotkeeper.service_layer.reconcile import reconcile_appointment
 from slotkeeper.service_layer.seats import (
@@ -39,6 +40,7 @@ def reschedule_appointment(repos: Repositories, appointment_id: str, slot_id: st
         if slot.service_id != appointment.service_id:
             raise Invalid("the new slot must belong to the same service", field="slotId")
         check_slot(slot, appointment.seats, now)
+        check_policy(repos, appointment, now, actor, to=slot)
         claim = _new_claim(repos, appointment, now)
         ours: Claim | None = claim
         try:

@@ -2,8 +2,9 @@
 from datetime import datetime
 
 from slotkeeper.domain.ledger import claim_key, holder_key
+from slotkeeper.domain.policy import Policy
 from slotkeeper.domain.rules import slot_status
-from slotkeeper.models import Appointment, Calendar, Slot
+from slotkeeper.models import Appointment, Calendar, Service, Slot, Tally
 
 LIVE = ("PENDING", "BOOKED")
 
@@ -52,7 +53,29 @@ def assert_calendar_invariants() -> None:
             assert (slot.id, slot.start_time, slot.end_time) in spans, f"no span: {slot.id}"
 
 
+def assert_policy_invariants(as_of: datetime | None = None) -> None:
+    """No user has more live appointments on a service's slots that have not started than its
+    maxActivePerUser, and each of them is marked on the user's tally."""
+    for service in Service.objects:
+        limit = Policy.stored(service.policy).max_active_per_user
+        if limit is None:
+            continue
+        starts = {s.id: s.start_time for s in Slot.objects(service_id=service.id)}
+        by_user: dict = {}
+        for a in Appointment.objects(service_id=service.id, status__in=LIVE):
+            if as_of is not None and (starts[a.slot_id] <= as_of or (
+                    a.status == "PENDING" and a.expires_at <= as_of)):
+                continue  # over as the API shows it
+            by_user.setdefault(a.user_id, []).append(str(a.id))
+        for user, ids in by_user.items():
+            assert len(ids) <= limit, f"{user} has {len(ids)} live appointments, limit {limit}"
+            tally = Tally.objects(id=f"{service.id}:{holder_key(user)}").first()
+            marked = {m["appointment"] for m in (tally.marks if tally else [])}
+            assert set(ids) <= marked, f"unmarked live appointments of {user}"
+
+
 def assert_all_invariants(as_of: datetime | None = None) -> None:
     for slot in Slot.objects.only("id"):
         assert_slot_invariants(slot.id, as_of)
     assert_calendar_invariants()
+    assert_policy_invariants(as_of)

@@ -161,3 +161,95 @@ def test_cancelling_a_cancelled_appointment_inside_the_cutoff_still_changes_noth
     assert client.patch(path).status_code == 200
     client.patch(f"/api/v1/services/{service['id']}", json={"policy": {"cancelCutoffMinutes": 90}})
     assert client.patch(path).json["status"] == "CANCELLED"
+
+
+def limited(client, api, limit: int = 2, count: int = 4) -> tuple[dict, list]:
+    """A service allowing `limit` live appointments per user, with `count` slots a day apart."""
+    service = with_policy(client, api, maxActivePerUser=limit)
+    slots = [api.slot(service["id"], start=NOW + timedelta(days=1 + i)) for i in range(count)]
+    return service, slots
+
+
+def test_a_user_past_the_limit_is_user_limit_reached_and_nothing_changes(client, api, check):
+    _, slots = limited(client, api)
+    assert api.book(slots[0]["id"]).status_code == 201
+    assert api.hold(slots[1]["id"]).status_code == 201
+    before = check.state()
+    check.error(api.book(slots[2]["id"]), 409, "USER_LIMIT_REACHED")
+    check.error(api.hold(slots[2]["id"]), 409, "USER_LIMIT_REACHED")
+    assert check.state() == before
+
+
+def test_other_users_and_other_services_have_limits_of_their_own(client, api):
+    _, slots = limited(client, api, limit=1)
+    assert api.book(slots[0]["id"]).status_code == 201
+    assert api.book(slots[1]["id"], user="u2").status_code == 201
+    assert api.book(api.slot(start=NOW + timedelta(days=1))["id"]).status_code == 201
+
+
+def test_a_cancelled_appointment_no_longer_counts(client, api):
+    _, slots = limited(client, api, limit=1)
+    booked = api.book(slots[0]["id"]).json
+    client.patch(f"/api/v1/appointments/{booked['id']}/cancel")
+    assert api.book(slots[1]["id"]).status_code == 201
+
+
+def test_an_expired_hold_no_longer_counts(client, api, clock):
+    _, slots = limited(client, api, limit=1)
+    assert api.hold(slots[0]["id"]).status_code == 201
+    clock.advance(seconds=121)
+    assert api.book(slots[1]["id"]).status_code == 201
+
+
+def test_an_appointment_on_a_slot_that_has_started_no_longer_counts(client, api, clock):
+    service = with_policy(client, api, maxActivePerUser=1)
+    soon = api.slot(service["id"], start=NOW + timedelta(minutes=10))
+    later = api.slot(service["id"], start=NOW + timedelta(days=1))
+    assert api.book(soon["id"]).status_code == 201
+    clock.advance(minutes=10)
+    assert api.book(later["id"]).status_code == 201
+
+
+def test_a_refused_booking_does_not_count(client, api):
+    _, slots = limited(client, api, limit=1)
+    assert api.book(slots[0]["id"], user="u2").status_code == 201
+    assert api.book(slots[0]["id"]).status_code == 409  # SLOT_UNAVAILABLE
+    assert api.book(slots[1]["id"]).status_code == 201
+
+
+def test_a_rescheduled_appointment_counts_once(client, api):
+    _, slots = limited(client, api, limit=2)
+    booked = api.book(slots[0]["id"]).json
+    moved = client.post(
+        f"/api/v1/appointments/{booked['id']}/reschedule", json={"slotId": slots[1]["id"]}
+    )
+    assert moved.status_code == 200
+    assert api.book(slots[2]["id"]).status_code == 201
+    assert api.book(slots[3]["id"]).status_code == 409
+
+
+def test_a_mark_left_by_a_crash_counts_only_until_the_write_grace_ends(
+    client, api, check, repos, clock
+):
+    from slotkeeper.repositories.tally_repository import Mark
+    from slotkeeper.service_layer.policies import user_tally
+
+    service, slots = limited(client, api, limit=1)
+    # a process died after marking the tally, before writing its appointment
+    assert repos.tallies.mark(
+        user_tally(service["id"], "u1"),
+        Mark(repos.appointments.new_id(), NOW + timedelta(days=1)),
+        1,
+        clock.now,
+    )
+    check.error(api.book(slots[1]["id"]), 409, "USER_LIMIT_REACHED")
+    clock.advance(seconds=61)
+    assert api.book(slots[1]["id"]).status_code == 201
+
+
+def test_lowering_the_limit_keeps_what_was_booked_and_refuses_more(client, api, check):
+    service, slots = limited(client, api, limit=3)
+    for slot in slots[:3]:
+        assert api.book(slot["id"]).status_code == 201
+    client.patch(f"/api/v1/services/{service['id']}", json={"policy": {"maxActivePerUser": 1}})
+    check.error(api.book(slots[3]["id"]), 409, "USER_LIMIT_REACHED")

@@ -129,6 +129,11 @@ FOOTPRINTS: dict[tuple[str, str], tuple] = {
     ("calendars", "reserve"): (None, _one("calendars")),
     ("calendars", "reserve_all"): (None, _one("calendars")),
     ("calendars", "free"): (None, _one("calendars")),
+    ("tallies", "mark"): (None, _one("tallies")),
+    ("tallies", "read"): (_one("tallies"), None),
+    ("tallies", "unmark"): (None, _one("tallies")),
+    ("tallies", "move_mark"): (None, _one("tallies")),
+    ("appointments", "get_many"): (_many("appointments"), None),
 }
 LOCAL = {("appointments", "new_id"), ("slots", "new_id")}  # no database operation: no pause
 # Reads whose results only fill the service and slot embedded in an answer, which the checks
@@ -146,7 +151,8 @@ def footprint(repository: str, method: str, args, kwargs) -> Access:
     return Access(reads, writes)
 
 
-REPOSITORIES = ("services", "slots", "ledger", "appointments", "idempotency", "calendars")
+REPOSITORIES = ("services", "slots", "ledger", "appointments", "idempotency", "calendars",
+                "tallies")
 
 
 class _Gate:

@@ -5,7 +5,7 @@ instead of happening, for every n the use case has; then one sweep runs and the 
 invariants must hold, with no seat leaked and nothing done twice by a second sweep.
 """
 from dataclasses import replace
-from datetime import timedelta
+from datetime import time, timedelta
 
 import pytest
 
@@ -22,6 +22,9 @@ WRITES = {
     "appointments": {"add", "transition", "move", "left"},
     "idempotency": {"add", "renew", "forget"},
     "services": {"begin_closing", "finish_closing", "stop_closing", "reopen"},
+    "slots": {"add", "add_many", "delete_if_idle"},
+    "calendars": {"reserve", "reserve_all", "free"},
+    "tallies": {"mark", "unmark", "move_mark"},
 }
 
 
@@ -144,7 +147,54 @@ def scenario_expiry(repos, api, now):
     return lambda r: sweep(r, now + TTL + timedelta(seconds=1))
 
 
-SCENARIOS = [scenario_hold, scenario_book, scenario_book_with_key, scenario_confirm,
+def scenario_create_slot(repos, api, now):
+    service = api.service()
+    fields = {"service_id": service["id"], "start_time": now + timedelta(days=3),
+              "end_time": now + timedelta(days=3, minutes=30)}
+    return lambda r: catalog.create_slot(r, fields, now)
+
+
+def scenario_generate(repos, api, now):
+    service = api.service()
+    day = (now + timedelta(days=6)).date()
+    plan = {"from_date": day, "to_date": day, "day_start": time(9), "day_end": time(10),
+            "duration": timedelta(minutes=30), "gap": timedelta(0),
+            "weekdays": frozenset(range(1, 8))}
+    return lambda r: catalog.generate_slots(r, service["id"], plan, 1, now)
+
+
+def scenario_delete_slot(repos, api, now):
+    slot = api.slot()
+    return lambda r: catalog.delete_slot(r, slot["id"], now)
+
+
+def _limited(repos, api, now):
+    service = catalog.create_service(repos, {"name": "Dr. Limit",
+                                             "policy": {"max_active_per_user": 1}}, now)
+    return [api.slot(str(service.id), start=now + timedelta(days=d)) for d in (1, 2)]
+
+
+def scenario_book_limited(repos, api, now):
+    slots = _limited(repos, api, now)
+    return lambda r: _book(r, now, slots[0])
+
+
+def scenario_cancel_limited(repos, api, now):
+    slots = _limited(repos, api, now)
+    booked = _book(repos, now, slots[0])
+    return lambda r: lifecycle.cancel_appointment(r, str(booked.id), now, actor=TRUSTED)
+
+
+def scenario_reschedule_limited(repos, api, now):
+    slots = _limited(repos, api, now)
+    booked = _book(repos, now, slots[0])
+    return lambda r: reschedule.reschedule_appointment(r, str(booked.id), slots[1]["id"], now,
+                                                        actor=TRUSTED)
+
+
+SCENARIOS = [scenario_create_slot, scenario_generate, scenario_delete_slot,
+             scenario_book_limited, scenario_cancel_limited, scenario_reschedule_limited,
+             scenario_hold, scenario_book, scenario_book_with_key, scenario_confirm,
              scenario_cancel_booking, scenario_cancel_hold, scenario_reschedule_booking,
              scenario_reschedule_hold, scenario_reschedule_back, scenario_archive_refused,
              scenario_archive, scenario_expiry]

@@ -28,7 +28,7 @@ import pytest
 
 from slotkeeper.domain.actor import TRUSTED
 from slotkeeper.domain.errors import DomainError
-from slotkeeper.models import Appointment, Calendar, IdempotencyRecord, Service, Slot
+from slotkeeper.models import Appointment, Calendar, IdempotencyRecord, Service, Slot, Tally
 from slotkeeper.service_layer import booking, catalog, lifecycle, reschedule
 from slotkeeper.service_layer.booking import BookingRequest
 from slotkeeper.service_layer.expiry import SweepReport, sweep
@@ -40,7 +40,7 @@ TTL = timedelta(minutes=2)
 P_HELD_AT = NOW - TTL + timedelta(seconds=1)  # P, when PENDING, is over one second after NOW
 LATER = NOW + timedelta(seconds=2)  # the sweep's clock
 SEATS = 2
-COLLECTIONS = (Service, Slot, Appointment, IdempotencyRecord, Calendar)
+COLLECTIONS = (Service, Slot, Appointment, IdempotencyRecord, Calendar, Tally)
 C_START = NOW + timedelta(days=4)  # a new slot C, and one that overlaps it by half an hour
 
 
@@ -55,7 +55,9 @@ class World:
 
 
 def build(repos, p_status: str) -> World:
-    service = catalog.create_service(repos, {"name": "Dr. Lockstep"}, NOW)
+    # each user may have two live appointments: P and one more
+    service = catalog.create_service(repos, {"name": "Dr. Lockstep",
+                                             "policy": {"max_active_per_user": 2}}, NOW)
     slots = {}
     for day, name in enumerate("XAB", start=1):
         slots[name] = str(catalog.create_slot(repos, {
@@ -108,6 +110,10 @@ def use_cases(world: World) -> dict:
     def delete_a(r):
         return catalog.delete_slot(r, world.slots["A"], NOW)
 
+    def ann_books_b(r):  # with P and ann's hold on A, one over her limit
+        return booking.book_seats(r, BookingRequest(world.slots["B"], "ann", 1), NOW,
+                                  actor=TRUSTED)
+
     def create_c(r):
         return catalog.create_slot(r, {"service_id": world.service, "start_time": C_START,
                                        "end_time": C_START + timedelta(hours=1)}, NOW)
@@ -124,7 +130,7 @@ def use_cases(world: World) -> dict:
 
     return {f.__name__: f for f in (hold, book, book_with_key, confirm, cancel, reschedule_to_a,
                                     reschedule_to_b, expire, archive, delete_x, delete_a,
-                                    create_c, create_overlapping_c, create_over_x)}
+                                    create_c, create_overlapping_c, create_over_x, ann_books_b)}
 
 
 NAMES = list(use_cases(World("", {}, "")))

@@ -18,9 +18,9 @@ from slotkeeper.database.migrations import (
     apply_migrations,
     discover,
 )
-from slotkeeper.models import Appointment, Calendar, IdempotencyRecord, Service, Slot
+from slotkeeper.models import Appointment, Calendar, IdempotencyRecord, Service, Slot, Tally
 
-MODELS = [Service, Slot, Appointment, IdempotencyRecord, Calendar]
+MODELS = [Service, Slot, Appointment, IdempotencyRecord, Calendar, Tally]
 OPTIONS = ("unique", "sparse", "expireAfterSeconds", "partialFilterExpression")
 COUNTING = '''
 import time

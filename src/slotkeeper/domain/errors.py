@@ -86,6 +86,10 @@ class CancelCutoff(Conflict):
     reason = "CANCEL_CUTOFF"
 
 
+class UserLimitReached(Conflict):
+    reason = "USER_LIMIT_REACHED"
+
+
 class DatabaseUnavailable(DomainError):
     """The database did not answer in time."""
 

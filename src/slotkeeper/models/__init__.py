@@ -4,5 +4,6 @@ from slotkeeper.models.calendar import Calendar
 from slotkeeper.models.idempotency import IdempotencyRecord
 from slotkeeper.models.service import Service
 from slotkeeper.models.slot import Slot
+from slotkeeper.models.tally import Tally
 
-__all__ = ["Appointment", "Calendar", "IdempotencyRecord", "Service", "Slot"]
+__all__ = ["Appointment", "Calendar", "IdempotencyRecord", "Service", "Slot", "Tally"]

@@ -8,6 +8,7 @@ from slotkeeper.repositories.page import Page, PageRequest
 from slotkeeper.repositories.seat_ledger import MongoSeatLedger
 from slotkeeper.repositories.service_repository import MongoServiceRepository
 from slotkeeper.repositories.slot_repository import MongoSlotRepository
+from slotkeeper.repositories.tally_repository import MongoTallyRepository
 
 
 @dataclass
@@ -18,6 +19,7 @@ class Repositories:
     appointments: MongoAppointmentRepository = field(default_factory=MongoAppointmentRepository)
     idempotency: MongoIdempotencyRepository = field(default_factory=MongoIdempotencyRepository)
     calendars: MongoCalendarRepository = field(default_factory=MongoCalendarRepository)
+    tallies: MongoTallyRepository = field(default_factory=MongoTallyRepository)
 
 
 __all__ = ["Page", "PageRequest", "Repositories"]

@@ -7,7 +7,7 @@ from pymongo import ReturnDocument
 from slotkeeper.domain.errors import NotFound
 from slotkeeper.domain.status import Status
 from slotkeeper.models import Appointment
-from slotkeeper.repositories.ids import load_one, object_id
+from slotkeeper.repositories.ids import load_many, load_one, object_id
 from slotkeeper.repositories.page import Page, PageRequest, fetch_page
 
 FILTER_FIELDS = {"user_id": "userId", "status": "status", "service_id": "serviceId",
@@ -26,6 +26,10 @@ class MongoAppointmentRepository:
 
     def find(self, appointment_id) -> Appointment | None:
         return load_one(Appointment, object_id(appointment_id, "appointment"))
+
+    def get_many(self, ids) -> dict:
+        """Appointments by id, as {id: appointment} (ids that name nothing are left out)."""
+        return load_many(Appointment, [object_id(i, "appointment") for i in ids])
 
     def add(self, fields: dict) -> Appointment | None:
         """Insert a new appointment; None when one with that id exists already."""

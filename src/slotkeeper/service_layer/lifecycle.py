@@ -6,7 +6,7 @@ from slotkeeper.domain.actor import Actor
 from slotkeeper.domain.errors import HoldExpired, InvalidTransition, SlotInPast
 from slotkeeper.domain.status import LIVE, Status, check_transition
 from slotkeeper.repositories import Repositories
-from slotkeeper.service_layer.policies import check_policy
+from slotkeeper.service_layer.policies import check_policy, user_tally
 from slotkeeper.service_layer.reading import Populated, get_owned, populate_one
 from slotkeeper.service_layer.reconcile import reconcile_appointment
 from slotkeeper.service_layer.seats import WRITE_GRACE, claim_of
@@ -51,7 +51,7 @@ def cancel_appointment(repos: Repositories, appointment_id: str, now: datetime, 
             reconcile_appointment(repos, appointment, now)
             appointment = repos.appointments.get(appointment_id)
         check_transition(Status(appointment.status), Status.CANCELLED)  # refuses an expired one
-        check_policy(repos, appointment, now, actor)
+        policy = check_policy(repos, appointment, now, actor)
         claim = claim_of(appointment)
         if not repos.ledger.release(appointment.slot_id, claim, Status.CANCELLED, now):
             reconcile_appointment(repos, appointment, now)
@@ -60,6 +60,9 @@ def cancel_appointment(repos: Repositories, appointment_id: str, now: datetime, 
                                                   Status.CANCELLED, now, cancelledAt=now)
         repos.ledger.settle(appointment.slot_id, replace(claim, state=Status.CANCELLED))
         if cancelled is not None:
+            if policy.max_active_per_user is not None:
+                repos.tallies.unmark(user_tally(appointment.service_id, appointment.user_id),
+                                     str(appointment.id))
             return populate_one(repos, cancelled)
         # it moved to another claim between our read and our write: cancel that one
     raise InvalidTransition("the appointment changed while it was being cancelled")

@@ -1,16 +1,91 @@
-"""Booking-policy steps shared by the use cases that leave or change a slot (not a use case)."""
+"""Booking-policy steps shared by the use cases that take, leave or change a slot (not a use
+case itself).
+
+`maxActivePerUser` is kept by the user's tally on the service: before seats are taken, a mark
+for the new appointment is added by one conditional update that matches only while fewer than
+the limit are counted. The mark is removed when the attempt is refused, when the appointment
+is cancelled, and, for marks whose appointment has ended (expired, cancelled, or never written
+because a process died), by whoever the tally would otherwise refuse: so a dead mark never
+refuses anyone, as a stale hold never does.
+"""
 
 from datetime import datetime
 
 from slotkeeper.domain.actor import Actor
+from slotkeeper.domain.errors import UserLimitReached
+from slotkeeper.domain.ledger import holder_key
+from slotkeeper.domain.policy import Policy
+from slotkeeper.domain.status import Status
 from slotkeeper.repositories import Repositories
+from slotkeeper.repositories.tally_repository import Mark, tally_key
+from slotkeeper.service_layer.seats import WRITE_GRACE
 
 
-def check_policy(repos: Repositories, appointment, now: datetime, actor: Actor, to=None) -> None:
-    """Refuse leaving the appointment's slot inside the service's cancel cutoff (unless an
-    admin by token asks) and, for a reschedule, taking the slot `to` against the notice rules."""
+def check_policy(repos: Repositories, appointment, now: datetime, actor: Actor, to=None) -> Policy:
+    """The service's policy, once leaving the appointment's slot is allowed: not inside the
+    cancel cutoff (unless an admin by token asks), and for a reschedule, taking the slot `to`
+    meets the notice rules."""
     policy = repos.services.get(appointment.service_id).booking_policy
     if to is not None:
         policy.check_take(to.start_time, now)
     if policy.cancel_cutoff_minutes and not actor.exempt_from_cutoff:
         policy.check_leave(repos.slots.get(appointment.slot_id).start_time, now)
+    return policy
+
+
+def user_tally(service_id, user_id: str) -> str:
+    return tally_key(service_id, holder_key(user_id))
+
+
+def count_user(
+    repos: Repositories, service, user_id: str, appointment_id: str, start: datetime, now: datetime
+) -> bool:
+    """Count a new appointment on the user's tally if the service limits them; True when it
+    is counted (the caller uncounts it if it is refused later), False when there is no limit.
+    Raises USER_LIMIT_REACHED when the user has as many live appointments as allowed."""
+    limit = service.booking_policy.max_active_per_user
+    if limit is None:
+        return False
+    key = user_tally(service.id, user_id)
+    for _ in range(2):
+        if repos.tallies.mark(key, Mark(appointment_id, start), limit, now):
+            return True
+        marks = repos.tallies.read(key)
+        if any(m.appointment_id == appointment_id for m in marks):
+            return True  # an earlier run of this same attempt counted it
+        if not drop_ended(repos, key, marks, now):
+            break
+    raise UserLimitReached(
+        f"this user already has {limit} live appointment(s) with the "
+        "service, the most its policy allows"
+    )
+
+
+def drop_ended(repos: Repositories, key: str, marks: list[Mark], now: datetime) -> bool:
+    """Remove the marks that no longer count: of appointments that ended, of slots that have
+    started, and of appointments never written (older than the write grace). True when one
+    of them still counted and is gone."""
+    counted = [m for m in marks if m.start > now]
+    found = (
+        {
+            str(i): a
+            for i, a in repos.appointments.get_many([m.appointment_id for m in counted]).items()
+        }
+        if counted
+        else {}
+    )
+    dropped = False
+    for m in marks:
+        appointment = found.get(m.appointment_id)
+        if m.start <= now:
+            ended = True
+        elif appointment is None:
+            ended = m.at is None or m.at <= now - WRITE_GRACE
+        else:
+            ended = appointment.status not in (Status.PENDING.value, Status.BOOKED.value) or (
+                appointment.status == Status.PENDING.value and appointment.expires_at <= now
+            )
+        if ended:
+            gone = repos.tallies.unmark(key, m.appointment_id)
+            dropped = dropped or (gone and m.start > now)
+    return dropped

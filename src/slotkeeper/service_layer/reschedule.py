@@ -6,7 +6,7 @@ from slotkeeper.domain.errors import DuplicateBooking, HoldExpired, Invalid, Inv
 from slotkeeper.domain.ledger import Claim, Ledger
 from slotkeeper.domain.status import Status
 from slotkeeper.repositories import Repositories
-from slotkeeper.service_layer.policies import check_policy
+from slotkeeper.service_layer.policies import check_policy, user_tally
 from slotkeeper.service_layer.reading import Populated, get_owned, populate_one
 from slotkeeper.service_layer.reconcile import reconcile_appointment
 from slotkeeper.service_layer.seats import (
@@ -40,7 +40,7 @@ def reschedule_appointment(repos: Repositories, appointment_id: str, slot_id: st
         if slot.service_id != appointment.service_id:
             raise Invalid("the new slot must belong to the same service", field="slotId")
         check_slot(slot, appointment.seats, now)
-        check_policy(repos, appointment, now, actor, to=slot)
+        policy = check_policy(repos, appointment, now, actor, to=slot)
         claim = _new_claim(repos, appointment, now)
         ours: Claim | None = claim
         try:
@@ -65,6 +65,9 @@ def reschedule_appointment(repos: Repositories, appointment_id: str, slot_id: st
         if claim.state is Status.BOOKED:  # the appointment names the claim: settle it
             repos.ledger.settle(slot.id, claim)
         free_left(repos, moved, now)
+        if policy.max_active_per_user is not None:  # counted until the new slot starts
+            repos.tallies.move_mark(user_tally(moved.service_id, moved.user_id), str(moved.id),
+                                    slot.start_time)
         return populate_one(repos, moved)
     raise InvalidTransition("the appointment changed while it was being rescheduled")
 

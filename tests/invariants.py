@@ -7,11 +7,14 @@ from slotkeeper.domain.rules import slot_status
 from slotkeeper.models import Appointment, Calendar, Service, Slot, Tally
 
 LIVE = ("PENDING", "BOOKED")
+USED = ("ATTENDED", "NO_SHOW")  # terminal, but their seats stay booked
 
 
 def _counted(appointment, slot, as_of: datetime | None) -> bool:
     """Whether a live appointment's seats must be counted on its slot. With `as_of`, a hold
     past its deadline whose claim is gone counts as expired, as the API shows it."""
+    if appointment.status in USED:
+        return True
     if appointment.status not in LIVE:
         return False
     if as_of is None or appointment.status == "BOOKED" or appointment.expires_at > as_of:
@@ -23,7 +26,7 @@ def _counted(appointment, slot, as_of: datetime | None) -> bool:
 def assert_slot_invariants(slot_id, as_of: datetime | None = None) -> None:
     slot = Slot.objects.get(id=slot_id)
     live = [a for a in Appointment.objects(slot_id=slot.id) if _counted(a, slot, as_of)]
-    booked = sum(a.seats for a in live if a.status == "BOOKED")
+    booked = sum(a.seats for a in live if a.status in ("BOOKED", *USED))
     held = sum(a.seats for a in live if a.status == "PENDING")
     assert 0 <= slot.booked_seats + slot.held_seats <= slot.capacity, "overbooked"
     assert (slot.booked_seats, slot.held_seats) == (booked, held), "counts disagree"
@@ -35,6 +38,9 @@ def assert_slot_invariants(slot_id, as_of: datetime | None = None) -> None:
         if claim["state"] in LIVE:  # a claim in flight says what its appointment is
             assert any(claim_key(a.claim_id) == key and a.status == claim["state"]
                        for a in live), "a live claim no appointment names"
+        if claim["state"] in USED:  # a used claim is its appointment's, in that status
+            assert any(claim_key(a.claim_id) == key and a.status == claim["state"]
+                       for a in live), "a used claim no appointment names"
 
 
 def assert_calendar_invariants() -> None:

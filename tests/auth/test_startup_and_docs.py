@@ -13,7 +13,9 @@ from tests.conftest import test_settings
 ADMIN_ONLY = {("post", "/api/v1/services"), ("patch", "/api/v1/services/{service_id}"),
               ("delete", "/api/v1/services/{service_id}"), ("post", "/api/v1/slots"),
               ("post", "/api/v1/slots/generate"), ("delete", "/api/v1/slots/{slot_id}"),
-              ("get", "/api/v1/slots/{slot_id}/appointments")}
+              ("get", "/api/v1/slots/{slot_id}/appointments"),
+              ("post", "/api/v1/appointments/{appointment_id}/attend"),
+              ("post", "/api/v1/appointments/{appointment_id}/no-show")}
 PUBLIC = {("get", "/api/v1/services"), ("get", "/api/v1/services/{service_id}"),
           ("get", "/api/v1/slots"), ("get", "/api/v1/slots/{slot_id}")}
 OPEN = {("get", "/api/v1/health")}

@@ -112,6 +112,8 @@ FOOTPRINTS: dict[tuple[str, str], tuple] = {
     ("ledger", "release"): (None, _one("slots")),
     ("ledger", "settle"): (None, _one("slots")),
     ("ledger", "reset_due"): (None, _one("slots")),
+    ("ledger", "mark_used"): (None, _one("slots")),
+    ("ledger", "unmark_used"): (None, _one("slots")),
     ("appointments", "get"): (_one("appointments"), None),
     ("appointments", "find"): (_one("appointments"), None),
     ("appointments", "leaving"): (_scan("appointments"), None),

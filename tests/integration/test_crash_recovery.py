@@ -10,15 +10,15 @@ from datetime import time, timedelta
 import pytest
 
 from slotkeeper.domain.actor import TRUSTED
-from slotkeeper.domain.errors import HasActiveAppointments
-from slotkeeper.service_layer import booking, catalog, lifecycle, reschedule
+from slotkeeper.domain.errors import HasActiveAppointments, TooEarly
+from slotkeeper.service_layer import booking, catalog, checkin, lifecycle, reschedule
 from slotkeeper.service_layer.booking import BookingRequest
 from slotkeeper.service_layer.expiry import sweep
 from tests.invariants import assert_all_invariants
 
 TTL = timedelta(minutes=2)
 WRITES = {
-    "ledger": {"take", "confirm", "release", "settle", "reset_due"},
+    "ledger": {"take", "confirm", "release", "settle", "reset_due", "mark_used", "unmark_used"},
     "appointments": {"add", "transition", "move", "left"},
     "idempotency": {"add", "renew", "forget"},
     "services": {"begin_closing", "finish_closing", "stop_closing", "reopen"},
@@ -192,7 +192,48 @@ def scenario_reschedule_limited(repos, api, now):
                                                         actor=TRUSTED)
 
 
-SCENARIOS = [scenario_create_slot, scenario_generate, scenario_delete_slot,
+def scenario_attend(repos, api, now):
+    booked = _book(repos, now, api.slot(start=now + timedelta(minutes=30), capacity=2))
+    return lambda r: checkin.attend(r, str(booked.id), now, actor=TRUSTED)
+
+
+def scenario_no_show(repos, api, now):
+    booked = _book(repos, now, api.slot(start=now + timedelta(minutes=1), capacity=2))
+    later = now + timedelta(minutes=2)  # the sweep runs 10 minutes after `now`
+    return lambda r: checkin.mark_no_show(r, str(booked.id), later, actor=TRUSTED)
+
+
+def scenario_attend_after_a_move(repos, api, now):
+    """The appointment moves between the check-in's slot write and its appointment write."""
+    service = api.service()
+    old = api.slot(service["id"], start=now + timedelta(minutes=30))
+    new = api.slot(service["id"], start=now + timedelta(days=2))
+    booked = _book(repos, now, old)
+
+    def attend_while_moving(r):
+        class MovingFirst:
+            def __init__(self, target):
+                self._target = target
+
+            def __getattr__(self, name):
+                if name != "transition":
+                    return getattr(self._target, name)
+
+                def transition(*args, **kwargs):
+                    reschedule.reschedule_appointment(repos, str(booked.id), new["id"], now,
+                                                      actor=TRUSTED)
+                    return self._target.transition(*args, **kwargs)
+                return transition
+        try:
+            return checkin.attend(replace(r, appointments=MovingFirst(r.appointments)),
+                                  str(booked.id), now, actor=TRUSTED)
+        except TooEarly as refused:  # moved first, the new slot is a day ahead: as in sequence
+            return refused
+    return attend_while_moving
+
+
+SCENARIOS = [scenario_attend, scenario_no_show, scenario_attend_after_a_move,
+             scenario_create_slot, scenario_generate, scenario_delete_slot,
              scenario_book_limited, scenario_cancel_limited, scenario_reschedule_limited,
              scenario_hold, scenario_book, scenario_book_with_key, scenario_confirm,
              scenario_cancel_booking, scenario_cancel_hold, scenario_reschedule_booking,

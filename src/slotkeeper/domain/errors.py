@@ -90,6 +90,14 @@ class UserLimitReached(Conflict):
     reason = "USER_LIMIT_REACHED"
 
 
+class TooEarly(Conflict):
+    reason = "TOO_EARLY"
+
+
+class TooLate(Conflict):
+    reason = "TOO_LATE"
+
+
 class DatabaseUnavailable(DomainError):
     """The database did not answer in time."""
 

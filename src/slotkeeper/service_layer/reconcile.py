@@ -10,7 +10,7 @@ from dataclasses import replace
 from datetime import datetime
 
 from slotkeeper.domain.ledger import Claim, Ledger, holder_key
-from slotkeeper.domain.status import LIVE, Status
+from slotkeeper.domain.status import LIVE, USED, Status
 from slotkeeper.repositories import Repositories
 
 
@@ -20,6 +20,10 @@ def reconcile_claim(repos: Repositories, ledger: Ledger, claim: Claim, now: date
     named = (appointment is not None and appointment.claim_id == claim.claim_id
              and str(appointment.slot_id) == ledger.slot_id)
     returned = False
+    if claim.state in USED and not named:  # a check-in that lost to a move: a booking again
+        if not repos.ledger.unmark_used(ledger.slot_id, claim, now):
+            return False
+        claim = replace(claim, state=Status.BOOKED, check_at=now)
     if claim.live:
         if not (claim.is_stale(now) or (not named and claim.is_due(now))):
             if named:

@@ -4,7 +4,7 @@ from datetime import datetime
 from slotkeeper.domain.actor import Actor
 from slotkeeper.domain.errors import DuplicateBooking, HoldExpired, Invalid, InvalidTransition
 from slotkeeper.domain.ledger import Claim, Ledger
-from slotkeeper.domain.status import Status
+from slotkeeper.domain.status import USED, Status
 from slotkeeper.repositories import Repositories
 from slotkeeper.service_layer.policies import check_policy, user_tally
 from slotkeeper.service_layer.reading import Populated, get_owned, populate_one
@@ -77,8 +77,8 @@ def _refuse_unless_live(repos: Repositories, appointment, now: datetime) -> None
         return
     if appointment.status == Status.PENDING.value and appointment.expires_at > now:
         return
-    if appointment.status == Status.CANCELLED.value:
-        raise InvalidTransition("a cancelled appointment cannot be rescheduled")
+    if appointment.status == Status.CANCELLED.value or Status(appointment.status) in USED:
+        raise InvalidTransition(f"a {appointment.status} appointment cannot be rescheduled")
     reconcile_appointment(repos, appointment, now)  # as confirm does: the refusal is the truth
     raise HoldExpired("the hold has expired; its seats are free again")
 

@@ -30,8 +30,10 @@ from pymongo import monitoring
 from tests.conftest import NOW
 
 BUDGET = {  # round trips per call, as measured when recorded
-    "book": 5,  # slot, service, ledger allocate (returns the slot), appointment insert, settle
-    "hold": 4,  # slot, service, ledger allocate (returns the slot), appointment insert
+    # slot, service (its booking policy, before any seat is taken), ledger allocate (returns
+    # the slot), service (read after the taking: archive ordering), appointment insert, settle
+    "book": 6,
+    "hold": 5,  # the same without the settle
     "confirm": 7,  # read, ledger confirm, appointment update, ledger settle, re-read, populate (2)
     "cancel": 7,  # read, ledger release, appointment update, ledger settle, re-read, populate (2)
     "slots page": 2,  # count, page

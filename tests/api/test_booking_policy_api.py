@@ -236,10 +236,9 @@ def test_a_mark_left_by_a_crash_counts_only_until_the_write_grace_ends(
 
     service, slots = limited(client, api, limit=1)
     # a process died after marking the tally, before writing its appointment
-    assert repos.tallies.mark(
+    assert repos.tallies.create(
         user_tally(service["id"], "u1"),
-        Mark(repos.appointments.new_id(), NOW + timedelta(days=1)),
-        1,
+        [Mark(repos.appointments.new_id(), NOW + timedelta(days=1))],
         clock.now,
     )
     check.error(api.book(slots[1]["id"]), 409, "USER_LIMIT_REACHED")
@@ -253,3 +252,13 @@ def test_lowering_the_limit_keeps_what_was_booked_and_refuses_more(client, api, 
         assert api.book(slot["id"]).status_code == 201
     client.patch(f"/api/v1/services/{service['id']}", json={"policy": {"maxActivePerUser": 1}})
     check.error(api.book(slots[3]["id"]), 409, "USER_LIMIT_REACHED")
+
+
+def test_appointments_made_before_the_limit_was_set_count(client, api, check):
+    service = api.service()
+    slots = [api.slot(service["id"], start=NOW + timedelta(days=1 + i)) for i in range(3)]
+    assert api.book(slots[0]["id"]).status_code == 201
+    assert api.hold(slots[1]["id"]).status_code == 201
+    client.patch(f"/api/v1/services/{service['id']}", json={"policy": {"maxActivePerUser": 2}})
+    check.error(api.book(slots[2]["id"]), 409, "USER_LIMIT_REACHED")
+    assert api.book(slots[2]["id"], user="u2").status_code == 201

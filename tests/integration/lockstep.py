@@ -132,6 +132,8 @@ FOOTPRINTS: dict[tuple[str, str], tuple] = {
     ("calendars", "reserve_all"): (None, _one("calendars")),
     ("calendars", "free"): (None, _one("calendars")),
     ("tallies", "mark"): (None, _one("tallies")),
+    ("tallies", "create"): (None, _one("tallies")),
+    ("appointments", "live_of"): (_scan("appointments"), None),
     ("tallies", "read"): (_one("tallies"), None),
     ("tallies", "unmark"): (None, _one("tallies")),
     ("tallies", "move_mark"): (None, _one("tallies")),

@@ -24,7 +24,7 @@ WRITES = {
     "services": {"begin_closing", "finish_closing", "stop_closing", "reopen"},
     "slots": {"add", "add_many", "delete_if_idle"},
     "calendars": {"reserve", "reserve_all", "free"},
-    "tallies": {"mark", "unmark", "move_mark"},
+    "tallies": {"mark", "create", "unmark", "move_mark"},
 }
 
 

@@ -31,6 +31,12 @@ class MongoAppointmentRepository:
         """Appointments by id, as {id: appointment} (ids that name nothing are left out)."""
         return load_many(Appointment, [object_id(i, "appointment") for i in ids])
 
+    def live_of(self, user_id: str, service_id) -> list[Appointment]:
+        """The user's PENDING and BOOKED appointments with the service."""
+        return list(Appointment.objects(
+            user_id=user_id, service_id=object_id(service_id, "service"),
+            status__in=[Status.PENDING.value, Status.BOOKED.value]))
+
     def add(self, fields: dict) -> Appointment | None:
         """Insert a new appointment; None when one with that id exists already."""
         try:

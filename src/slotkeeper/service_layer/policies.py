@@ -47,10 +47,13 @@ def count_user(
     if limit is None:
         return False
     key = user_tally(service.id, user_id)
-    for _ in range(2):
+    for _ in range(3):
         if repos.tallies.mark(key, Mark(appointment_id, start), limit, now):
             return True
         marks = repos.tallies.read(key)
+        if marks is None:  # the first booking since the limit was set: count what is live
+            start_tally(repos, key, service.id, user_id, now)
+            continue
         if any(m.appointment_id == appointment_id for m in marks):
             return True  # an earlier run of this same attempt counted it
         if not drop_ended(repos, key, marks, now):
@@ -59,6 +62,17 @@ def count_user(
         f"this user already has {limit} live appointment(s) with the "
         "service, the most its policy allows"
     )
+
+
+def start_tally(repos: Repositories, key: str, service_id, user_id: str, now: datetime) -> None:
+    """Create the user's tally with a mark for each of their live appointments with the
+    service (made before its limit was set). Nothing can be marked before the tally exists,
+    so no booking under the limit is missed; a second creator's insert changes nothing."""
+    live = repos.appointments.live_of(user_id, service_id)
+    starts = {str(i): s.start_time for i, s in repos.slots.get_many(
+        [a.slot_id for a in live]).items()} if live else {}
+    repos.tallies.create(key, [Mark(str(a.id), starts[str(a.slot_id)]) for a in live
+                               if str(a.slot_id) in starts], now)
 
 
 def drop_ended(repos: Repositories, key: str, marks: list[Mark], now: datetime) -> bool:

@@ -42,12 +42,18 @@ class MongoTallyRepository:
     def mark(self, key: str, mark: Mark, limit: int, now: datetime) -> bool:
         """Count `mark`'s appointment, only while the tally exists, fewer than `limit` of its
         marks are on slots that have not started, and it is not counted already."""
-        query = {"_id": key, "marks.appointment": {"$ne": mark.appointment_id},
-                 "$expr": {"$lt": [_still_counted(now), limit]}}
+        query = {
+            "_id": key,
+            "marks.appointment": {"$ne": mark.appointment_id},
+            "$expr": {"$lt": [_still_counted(now), limit]},
+        }
         doc = {"appointment": mark.appointment_id, "start": mark.start, "at": now}
-        return self.collection.update_one(
-            query, {"$push": {"marks": doc}, "$inc": {"rev": 1}, "$set": {"updatedAt": now}}
-        ).modified_count == 1
+        return (
+            self.collection.update_one(
+                query, {"$push": {"marks": doc}, "$inc": {"rev": 1}, "$set": {"updatedAt": now}}
+            ).modified_count
+            == 1
+        )
 
     def create(self, key: str, marks: list[Mark], now: datetime) -> bool:
         """Start the tally with the marks of the user's live appointments (on a service whose
@@ -68,13 +74,20 @@ class MongoTallyRepository:
 
     def unmark(self, key: str, appointment_id: str) -> bool:
         """Stop counting the appointment (it ended, was refused, or was never written)."""
-        return self.collection.update_one(
-            {"_id": key, "marks.appointment": appointment_id},
-            {"$pull": {"marks": {"appointment": appointment_id}}, "$inc": {"rev": 1}}
-        ).modified_count == 1
+        return (
+            self.collection.update_one(
+                {"_id": key, "marks.appointment": appointment_id},
+                {"$pull": {"marks": {"appointment": appointment_id}}, "$inc": {"rev": 1}},
+            ).modified_count
+            == 1
+        )
 
     def move_mark(self, key: str, appointment_id: str, start: datetime) -> bool:
         """The appointment moved to a slot starting at `start`: count it until then."""
-        return self.collection.update_one(
-            {"_id": key, "marks.appointment": appointment_id},
-            {"$set": {"marks.$.start": start}, "$inc": {"rev": 1}}).modified_count == 1
+        return (
+            self.collection.update_one(
+                {"_id": key, "marks.appointment": appointment_id},
+                {"$set": {"marks.$.start": start}, "$inc": {"rev": 1}},
+            ).modified_count
+            == 1
+        )

@@ -69,10 +69,16 @@ def start_tally(repos: Repositories, key: str, service_id, user_id: str, now: da
     service (made before its limit was set). Nothing can be marked before the tally exists,
     so no booking under the limit is missed; a second creator's insert changes nothing."""
     live = repos.appointments.live_of(user_id, service_id)
-    starts = {str(i): s.start_time for i, s in repos.slots.get_many(
-        [a.slot_id for a in live]).items()} if live else {}
-    repos.tallies.create(key, [Mark(str(a.id), starts[str(a.slot_id)]) for a in live
-                               if str(a.slot_id) in starts], now)
+    starts = (
+        {str(i): s.start_time for i, s in repos.slots.get_many([a.slot_id for a in live]).items()}
+        if live
+        else {}
+    )
+    repos.tallies.create(
+        key,
+        [Mark(str(a.id), starts[str(a.slot_id)]) for a in live if str(a.slot_id) in starts],
+        now,
+    )
 
 
 def drop_ended(repos: Repositories, key: str, marks: list[Mark], now: datetime) -> bool:

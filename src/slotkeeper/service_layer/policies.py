@@ -20,6 +20,9 @@ from slotkeeper.repositories import Repositories
 from slotkeeper.repositories.tally_repository import Mark, tally_key
 from slotkeeper.service_layer.seats import WRITE_GRACE
 
+# A tally that changes under a booking's feet (created, marks dropped) is tried again this often.
+ATTEMPTS = 4
+
 
 def check_policy(repos: Repositories, appointment, now: datetime, actor: Actor, to=None) -> Policy:
     """The service's policy, once leaving the appointment's slot is allowed: not inside the
@@ -47,7 +50,7 @@ def count_user(
     if limit is None:
         return False
     key = user_tally(service.id, user_id)
-    for _ in range(3):
+    for _ in range(ATTEMPTS):
         if repos.tallies.mark(key, Mark(appointment_id, start), limit, now):
             return True
         marks = repos.tallies.read(key)
@@ -56,8 +59,11 @@ def count_user(
             continue
         if any(m.appointment_id == appointment_id for m in marks):
             return True  # an earlier run of this same attempt counted it
-        if not drop_ended(repos, key, marks, now):
-            break
+        if drop_ended(repos, key, marks, now):
+            continue
+        if sum(m.start > now for m in marks) < limit:
+            continue  # marks went away since ours was refused: try again
+        break
     raise UserLimitReached(
         f"this user already has {limit} live appointment(s) with the "
         "service, the most its policy allows"

@@ -5,6 +5,7 @@ environment: HOST, PORT, WEB_CONCURRENCY (worker processes), WEB_THREADS (thread
 worker), WEB_TIMEOUT, WEB_GRACEFUL_TIMEOUT, WEB_KEEPALIVE, LOG_LEVEL. Command-line flags
 still override them.
 """
+
 from pathlib import Path
 
 from slotkeeper.config import ConfigError, load_settings
@@ -37,12 +38,20 @@ logconfig_dict = {
     "version": 1,
     "disable_existing_loggers": False,
     "formatters": {"json": {"()": "slotkeeper.observability.logging.json_formatter"}},
-    "handlers": {"stderr": {"class": "logging.StreamHandler", "formatter": "json",
-                            "stream": "ext://sys.stderr"}},
+    "handlers": {
+        "stderr": {
+            "class": "logging.StreamHandler",
+            "formatter": "json",
+            "stream": "ext://sys.stderr",
+        }
+    },
     "root": {"level": _settings.log_level, "handlers": []},
     "loggers": {
-        "gunicorn.error": {"level": _settings.log_level, "handlers": ["stderr"],
-                           "propagate": False},
+        "gunicorn.error": {
+            "level": _settings.log_level,
+            "handlers": ["stderr"],
+            "propagate": False,
+        },
         "gunicorn.access": {"level": "CRITICAL", "handlers": [], "propagate": False},
     },
 }
@@ -50,12 +59,17 @@ logconfig_dict = {
 
 def on_starting(server):
     if server.cfg.preload_app:
-        raise SystemExit("slotkeeper: preload_app must stay off: each worker connects to "
-                         "MongoDB and runs its expiry scheduler after the fork")
+        raise SystemExit(
+            "slotkeeper: preload_app must stay off: each worker connects to "
+            "MongoDB and runs its expiry scheduler after the fork"
+        )
     multiproc = _settings.prometheus_multiproc_dir
     if server.cfg.workers > 1 and _settings.metrics_enabled and not multiproc:
-        server.log.warning("%d workers without PROMETHEUS_MULTIPROC_DIR: each scrape of /metrics "
-                           "shows one worker's counters only", server.cfg.workers)
+        server.log.warning(
+            "%d workers without PROMETHEUS_MULTIPROC_DIR: each scrape of /metrics "
+            "shows one worker's counters only",
+            server.cfg.workers,
+        )
     if multiproc:  # a previous run's files would be summed into the new counters
         Path(multiproc).mkdir(parents=True, exist_ok=True)
         for stale in Path(multiproc).glob("*.db"):
@@ -64,10 +78,12 @@ def on_starting(server):
 
 def worker_exit(server, worker):
     from slotkeeper.jobs.expiry_job import stop_expiry_job
+
     stop_expiry_job()
 
 
 def child_exit(server, worker):
     if _settings.prometheus_multiproc_dir:
         from prometheus_client import multiprocess
+
         multiprocess.mark_process_dead(worker.pid)

@@ -1,4 +1,5 @@
 """WSGI entry point: `gunicorn -c gunicorn.conf.py wsgi:app` or `flask --app wsgi ...`."""
+
 import sys
 
 from slotkeeper import create_app

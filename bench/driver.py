@@ -2,6 +2,7 @@
 
 Every run is bounded twice, by a request count and by wall time, so it always stops.
 """
+
 import http.client
 import json
 import threading
@@ -84,14 +85,26 @@ class Run:
         return sum(n for status, n in self.statuses.items() if status >= 500) + self.errors
 
     def summary(self) -> dict:
-        return {"requests": self.count, "elapsed_s": round(self.elapsed, 3),
-                "rps": round(self.rps, 1), "statuses": dict(sorted(self.statuses.items())),
-                "errors": self.errors, "p50_ms": round(self.percentile(50), 2),
-                "p95_ms": round(self.percentile(95), 2), "p99_ms": round(self.percentile(99), 2)}
+        return {
+            "requests": self.count,
+            "elapsed_s": round(self.elapsed, 3),
+            "rps": round(self.rps, 1),
+            "statuses": dict(sorted(self.statuses.items())),
+            "errors": self.errors,
+            "p50_ms": round(self.percentile(50), 2),
+            "p95_ms": round(self.percentile(95), 2),
+            "p99_ms": round(self.percentile(99), 2),
+        }
 
 
-def drive(port: int, make_request, threads: int, max_requests: int, max_seconds: float,
-          barrier: bool = False) -> Run:
+def drive(
+    port: int,
+    make_request,
+    threads: int,
+    max_requests: int,
+    max_seconds: float,
+    barrier: bool = False,
+) -> Run:
     """Send make_request(i) -> (method, path, body) for i = 0, 1, ... from `threads` threads,
     until max_requests are sent or max_seconds have passed. With barrier=True every thread
     sends its first request at the same moment (a thundering herd)."""

@@ -7,6 +7,7 @@ GET /health (the yardstick), bookings on free slots, holds refused by a full slo
 contention path) and GET /slots?page_size=20, and writes the top functions by own and by
 cumulative time to bench/results/profile-<what>-<slots>.txt.
 """
+
 import argparse
 import cProfile
 import io
@@ -29,15 +30,24 @@ def seeded_client(slots: int):
 
     app = create_app(load_settings().with_overrides(expiry_job_enabled=False, mongodb_uri=None))
     client = app.test_client()
-    services = [client.post("/api/v1/services", json={"name": f"P{i}"}).json["id"]
-                for i in range(5)]
+    services = [
+        client.post("/api/v1/services", json={"name": f"P{i}"}).json["id"] for i in range(5)
+    ]
     free, day, call = [], date.today() + timedelta(days=2), 0
     while len(free) < slots:
         days = min(50, -(-(slots - len(free)) // 100))
-        made = client.post("/api/v1/slots/generate", json={
-            "serviceId": services[call % 5], "fromDate": day.isoformat(),
-            "toDate": (day + timedelta(days=days - 1)).isoformat(), "dayStart": "08:00",
-            "dayEnd": "16:20", "durationMinutes": 5, "weekdays": [1, 2, 3, 4, 5, 6, 7]}).json
+        made = client.post(
+            "/api/v1/slots/generate",
+            json={
+                "serviceId": services[call % 5],
+                "fromDate": day.isoformat(),
+                "toDate": (day + timedelta(days=days - 1)).isoformat(),
+                "dayStart": "08:00",
+                "dayEnd": "16:20",
+                "durationMinutes": 5,
+                "weekdays": [1, 2, 3, 4, 5, 6, 7],
+            },
+        ).json
         free += [s["id"] for s in made["slots"]]
         call += 1
         if call % 5 == 0:
@@ -72,17 +82,32 @@ def main() -> int:
     args = parser.parse_args()
     client, free = seeded_client(args.slots)
     n, full = args.requests, free.pop()
-    assert client.post("/api/v1/appointments/book",
-                       json={"slotId": full, "userId": "first"}).status_code == 201
-    book = [lambda i=i: client.post("/api/v1/appointments/book",
-                                    json={"slotId": free[i], "userId": f"p{i}"}) for i in range(n)]
-    refused = [lambda i=i: client.post("/api/v1/appointments/hold",
-                                       json={"slotId": full, "userId": f"r{i}"})
-               for i in range(n)]
+    assert (
+        client.post(
+            "/api/v1/appointments/book", json={"slotId": full, "userId": "first"}
+        ).status_code
+        == 201
+    )
+    book = [
+        lambda i=i: client.post(
+            "/api/v1/appointments/book", json={"slotId": free[i], "userId": f"p{i}"}
+        )
+        for i in range(n)
+    ]
+    refused = [
+        lambda i=i: client.post(
+            "/api/v1/appointments/hold", json={"slotId": full, "userId": f"r{i}"}
+        )
+        for i in range(n)
+    ]
     health = [lambda: client.get("/api/v1/health")] * n
     listing = [lambda: client.get("/api/v1/slots?page_size=20")] * args.lists
-    for name, calls in (("health", health), ("book", book), ("refused-hold", refused),
-                        ("list", listing)):
+    for name, calls in (
+        ("health", health),
+        ("book", book),
+        ("refused-hold", refused),
+        ("list", listing),
+    ):
         profiled(name, args.slots, calls)
     return 0
 

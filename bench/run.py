@@ -16,6 +16,7 @@ Prints one table (each figure and its ratio to the ceiling), writes bench/result
 and draws bench/results/latest.png. Every phase is bounded by a request count and by time,
 and the whole run by --budget seconds; the server is always stopped.
 """
+
 import argparse
 import json
 import os
@@ -50,23 +51,44 @@ class Server:
     """gunicorn with one worker process (the embedded engine is single-process), 8 threads."""
 
     def __init__(self, port: int, log_level: str):
-        env = {**os.environ, "EXPIRY_JOB_ENABLED": "false", "LOG_LEVEL": log_level,
-               "PYTHONPATH": os.pathsep.join([str(ROOT / "src"), str(ROOT)])}
+        env = {
+            **os.environ,
+            "EXPIRY_JOB_ENABLED": "false",
+            "LOG_LEVEL": log_level,
+            "PYTHONPATH": os.pathsep.join([str(ROOT / "src"), str(ROOT)]),
+        }
         env.pop("MONGODB_URI", None)
         RESULTS.mkdir(parents=True, exist_ok=True)
         self.log = open(RESULTS / "server.log", "wb")
-        command = [sys.executable, "-m", "gunicorn", "-w", "1", "--threads", str(THREADS),
-                   "-b", f"127.0.0.1:{port}", "wsgi:app"]
-        self.process = subprocess.Popen(command, cwd=ROOT, env=env, stdout=self.log,
-                                        stderr=subprocess.STDOUT, start_new_session=True)
+        command = [
+            sys.executable,
+            "-m",
+            "gunicorn",
+            "-w",
+            "1",
+            "--threads",
+            str(THREADS),
+            "-b",
+            f"127.0.0.1:{port}",
+            "wsgi:app",
+        ]
+        self.process = subprocess.Popen(
+            command,
+            cwd=ROOT,
+            env=env,
+            stdout=self.log,
+            stderr=subprocess.STDOUT,
+            start_new_session=True,
+        )
         self.port = port
 
     def wait_healthy(self, seconds: float = 60) -> dict:
         deadline, http_ = time.monotonic() + seconds, Http(self.port, timeout=5)
         while time.monotonic() < deadline:
             if self.process.poll() is not None:
-                raise RuntimeError(f"gunicorn exited ({self.process.returncode}); "
-                                   f"see {RESULTS / 'server.log'}")
+                raise RuntimeError(
+                    f"gunicorn exited ({self.process.returncode}); see {RESULTS / 'server.log'}"
+                )
             try:
                 return http_.json("GET", "/api/v1/health")
             except (OSError, RuntimeError):
@@ -91,8 +113,10 @@ class Catalogue:
 
     def __init__(self, http_: Http):
         self.http = http_
-        self.services = [http_.json("POST", "/api/v1/services", {"name": f"Bench {i}"}, 201)["id"]
-                         for i in range(SERVICES)]
+        self.services = [
+            http_.json("POST", "/api/v1/services", {"name": f"Bench {i}"}, 201)["id"]
+            for i in range(SERVICES)
+        ]
         self.next_day = {s: date.today() + timedelta(days=2) for s in self.services}
         self.stored, self.free, self.calls = 0, [], 0
 
@@ -103,10 +127,15 @@ class Catalogue:
             service = self.services[self.calls % SERVICES]
             days = min(50, -(-(total - self.stored) // SLOTS_PER_DAY))  # at most 5000 per call
             first = self.next_day[service]
-            body = {"serviceId": service, "fromDate": first.isoformat(),
-                    "toDate": (first + timedelta(days=days - 1)).isoformat(),
-                    "dayStart": "08:00", "dayEnd": "16:20", "durationMinutes": 5,
-                    "weekdays": [1, 2, 3, 4, 5, 6, 7]}
+            body = {
+                "serviceId": service,
+                "fromDate": first.isoformat(),
+                "toDate": (first + timedelta(days=days - 1)).isoformat(),
+                "dayStart": "08:00",
+                "dayEnd": "16:20",
+                "durationMinutes": 5,
+                "weekdays": [1, 2, 3, 4, 5, 6, 7],
+            }
             made = self.http.json("POST", "/api/v1/slots/generate", body, 201)
             self.next_day[service] = first + timedelta(days=days)
             self.stored += made["created"]
@@ -122,54 +151,108 @@ class Catalogue:
 def book_each(slots: list[str], tag: str):
     def request(i):
         return "POST", "/api/v1/appointments/book", {"slotId": slots[i], "userId": f"{tag}-{i}"}
+
     return request
 
 
 def contention(port: int, http_: Http, clients: int, seats: int) -> dict:
     service = http_.json("POST", "/api/v1/services", {"name": "Contended hall"}, 201)["id"]
     start = (date.today() + timedelta(days=1)).isoformat()
-    slot = http_.json("POST", "/api/v1/slots", {
-        "serviceId": service, "startTime": f"{start}T18:00:00Z", "endTime": f"{start}T20:00:00Z",
-        "capacity": seats}, 201)["id"]
-    run = drive(port, lambda i: ("POST", "/api/v1/appointments/hold",
-                                 {"slotId": slot, "userId": f"herd-{i}"}),
-                threads=clients, max_requests=clients, max_seconds=120, barrier=True)
+    slot = http_.json(
+        "POST",
+        "/api/v1/slots",
+        {
+            "serviceId": service,
+            "startTime": f"{start}T18:00:00Z",
+            "endTime": f"{start}T20:00:00Z",
+            "capacity": seats,
+        },
+        201,
+    )["id"]
+    run = drive(
+        port,
+        lambda i: ("POST", "/api/v1/appointments/hold", {"slotId": slot, "userId": f"herd-{i}"}),
+        threads=clients,
+        max_requests=clients,
+        max_seconds=120,
+        barrier=True,
+    )
     after = http_.json("GET", f"/api/v1/slots/{slot}")
-    return {**run.summary(), "clients": clients, "capacity": seats,
-            "winners": run.statuses.get(201, 0), "refused_409": run.statuses.get(409, 0),
-            "server_errors": run.server_errors, "slot_after": {
-                k: after[k] for k in ("heldSeats", "bookedSeats", "availableSeats", "status")},
-            "latencies_ms": [round(x * 1000, 3) for x in run.latencies]}
+    return {
+        **run.summary(),
+        "clients": clients,
+        "capacity": seats,
+        "winners": run.statuses.get(201, 0),
+        "refused_409": run.statuses.get(409, 0),
+        "server_errors": run.server_errors,
+        "slot_after": {
+            k: after[k] for k in ("heldSeats", "bookedSeats", "availableSeats", "status")
+        },
+        "latencies_ms": [round(x * 1000, 3) for x in run.latencies],
+    }
 
 
 def growth_point(port: int, catalogue: Catalogue, samples: int, seconds: float) -> dict:
     """Latency of one client at a time (no queueing): bookings on free slots, and page 1."""
-    book = drive(port, book_each(catalogue.take(samples), f"grow{catalogue.stored}"),
-                 threads=1, max_requests=samples, max_seconds=seconds)
-    listing = drive(port, lambda i: ("GET", "/api/v1/slots?page_size=20", None),
-                    threads=1, max_requests=samples, max_seconds=seconds)
+    book = drive(
+        port,
+        book_each(catalogue.take(samples), f"grow{catalogue.stored}"),
+        threads=1,
+        max_requests=samples,
+        max_seconds=seconds,
+    )
+    listing = drive(
+        port,
+        lambda i: ("GET", "/api/v1/slots?page_size=20", None),
+        threads=1,
+        max_requests=samples,
+        max_seconds=seconds,
+    )
     return {"slots": catalogue.stored, "book": book.summary(), "list": listing.summary()}
 
 
 def measure(port: int, args) -> dict:
     http_ = Http(port)
-    results = {"started": time.strftime("%Y-%m-%dT%H:%M:%S%z"), "machine": {
-        "cpus": os.cpu_count(), "python": platform.python_version(),
-        "loadavg_before": os.getloadavg()}, "config": vars(args)}
+    results = {
+        "started": time.strftime("%Y-%m-%dT%H:%M:%S%z"),
+        "machine": {
+            "cpus": os.cpu_count(),
+            "python": platform.python_version(),
+            "loadavg_before": os.getloadavg(),
+        },
+        "config": vars(args),
+    }
     catalogue = Catalogue(http_)
     results["seed_seconds"] = {args.sizes[0]: round(catalogue.grow_to(args.sizes[0]), 2)}
     quick = dict(threads=THREADS, max_seconds=args.seconds)
     ceiling = drive(port, lambda i: ("GET", "/api/v1/health", None), max_requests=50_000, **quick)
-    ceiling_1 = drive(port, lambda i: ("GET", "/api/v1/health", None), threads=1,
-                      max_requests=args.samples, max_seconds=args.seconds)
-    listing = drive(port, lambda i: ("GET", "/api/v1/slots?page_size=20", None),
-                    max_requests=5_000, **quick)
-    booking = drive(port, book_each(catalogue.take(args.bookings), "tp"),
-                    max_requests=args.bookings, **quick)
-    results.update(ceiling=ceiling.summary(), ceiling_sequential=ceiling_1.summary(),
-                   list=listing.summary(), book=booking.summary())
-    herd = drive(port, lambda i: ("GET", "/api/v1/health", None), threads=args.clients,
-                 max_requests=args.clients, max_seconds=120, barrier=True)
+    ceiling_1 = drive(
+        port,
+        lambda i: ("GET", "/api/v1/health", None),
+        threads=1,
+        max_requests=args.samples,
+        max_seconds=args.seconds,
+    )
+    listing = drive(
+        port, lambda i: ("GET", "/api/v1/slots?page_size=20", None), max_requests=5_000, **quick
+    )
+    booking = drive(
+        port, book_each(catalogue.take(args.bookings), "tp"), max_requests=args.bookings, **quick
+    )
+    results.update(
+        ceiling=ceiling.summary(),
+        ceiling_sequential=ceiling_1.summary(),
+        list=listing.summary(),
+        book=booking.summary(),
+    )
+    herd = drive(
+        port,
+        lambda i: ("GET", "/api/v1/health", None),
+        threads=args.clients,
+        max_requests=args.clients,
+        max_seconds=120,
+        barrier=True,
+    )
     results["ceiling_herd"] = herd.summary()
     results["contention"] = contention(port, http_, args.clients, 10)
     results["growth"] = [growth_point(port, catalogue, args.samples, args.seconds * 4)]
@@ -191,8 +274,10 @@ def main(argv=None) -> int:
     parser.add_argument("--log-level", default="WARNING", help="the server's LOG_LEVEL")
     parser.add_argument("--budget", type=float, default=900, help="hard limit of the run, s")
     args = parser.parse_args(argv)
+
     def over_budget(*_):
         sys.exit(f"bench: over the {args.budget:.0f} s budget")
+
     signal.signal(signal.SIGALRM, over_budget)
     signal.alarm(int(args.budget))
     server = Server(free_port(), args.log_level)

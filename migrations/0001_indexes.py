@@ -4,6 +4,7 @@ create_index is a no-op for an index that already exists with the same keys and 
 so running this twice changes nothing. The names are pymongo's defaults, which are also the
 names MongoEngine gives the same declarations in the models' meta.
 """
+
 from pymongo import ASCENDING as ASC
 from pymongo import DESCENDING as DESC
 

@@ -7,6 +7,7 @@ in `leaving` instead of `movedFrom`. Existing data keeps its meaning with the ap
 the claim id of the seats it holds. Safe to run twice: only documents still in the old shape
 are rewritten.
 """
+
 from pymongo import ASCENDING as ASC
 
 
@@ -16,20 +17,24 @@ def _claim_key(key: str) -> str:
 
 def up(db) -> None:
     for slot in db.slots.find({"entries": {"$exists": True}}, {"entries": 1, "holders": 1}):
-        claims = {_claim_key(key): {**entry, "appointment": key[1:]}
-                  for key, entry in (slot.get("entries") or {}).items()}
+        claims = {
+            _claim_key(key): {**entry, "appointment": key[1:]}
+            for key, entry in (slot.get("entries") or {}).items()
+        }
         holders = {user: _claim_key(key) for user, key in (slot.get("holders") or {}).items()}
-        db.slots.update_one({"_id": slot["_id"], "entries": {"$exists": True}},
-                            {"$set": {"claims": claims, "holders": holders},
-                             "$unset": {"entries": ""}})
-    for appointment in db.appointments.find({"claimId": {"$exists": False}},
-                                            {"movedFrom": 1}):
+        db.slots.update_one(
+            {"_id": slot["_id"], "entries": {"$exists": True}},
+            {"$set": {"claims": claims, "holders": holders}, "$unset": {"entries": ""}},
+        )
+    for appointment in db.appointments.find({"claimId": {"$exists": False}}, {"movedFrom": 1}):
         update = {"$set": {"claimId": str(appointment["_id"])}, "$unset": {"movedFrom": ""}}
         if appointment.get("movedFrom"):
-            update["$set"]["leaving"] = [{"slotId": appointment["movedFrom"],
-                                          "claimId": str(appointment["_id"])}]
-        db.appointments.update_one({"_id": appointment["_id"], "claimId": {"$exists": False}},
-                                   update)
+            update["$set"]["leaving"] = [
+                {"slotId": appointment["movedFrom"], "claimId": str(appointment["_id"])}
+            ]
+        db.appointments.update_one(
+            {"_id": appointment["_id"], "claimId": {"$exists": False}}, update
+        )
     if "movedFrom_1" in db.appointments.index_information():
         db.appointments.drop_index("movedFrom_1")
     # appointments whose move has not yet returned the seats of the claims they left

@@ -3,6 +3,7 @@
 The database is the configured engine: embedded by default, a real MongoDB when MONGODB_URI
 is set (a database named slotkeeper_test is emptied before each test).
 """
+
 import os
 from datetime import UTC, datetime, timedelta
 
@@ -30,9 +31,14 @@ class FakeClock:
 
 
 def test_settings(**overrides) -> Settings:
-    return Settings(mongodb_uri=os.environ.get("MONGODB_URI") or None,
-                    mongodb_db="slotkeeper_test", expiry_job_enabled=False, migrate_on_start=True,
-                    log_level="WARNING", **overrides)
+    return Settings(
+        mongodb_uri=os.environ.get("MONGODB_URI") or None,
+        mongodb_db="slotkeeper_test",
+        expiry_job_enabled=False,
+        migrate_on_start=True,
+        log_level="WARNING",
+        **overrides,
+    )
 
 
 test_settings.__test__ = False  # a helper, not a test
@@ -59,6 +65,7 @@ def client(app):
 @pytest.fixture
 def repos(app):
     from slotkeeper.context import current_repos
+
     with app.app_context():
         yield current_repos()
 
@@ -74,23 +81,38 @@ class Api:
         assert response.status_code == 201, response.json
         return response.json
 
-    def slot(self, service_id: str | None = None, start: datetime | None = None,
-             minutes: int = 30, capacity: int = 1) -> dict:
+    def slot(
+        self,
+        service_id: str | None = None,
+        start: datetime | None = None,
+        minutes: int = 30,
+        capacity: int = 1,
+    ) -> dict:
         service_id = service_id or self.service()["id"]
         start = start or NOW + timedelta(days=1)
-        body = {"serviceId": service_id, "startTime": start.isoformat(),
-                "endTime": (start + timedelta(minutes=minutes)).isoformat(), "capacity": capacity}
+        body = {
+            "serviceId": service_id,
+            "startTime": start.isoformat(),
+            "endTime": (start + timedelta(minutes=minutes)).isoformat(),
+            "capacity": capacity,
+        }
         response = self.client.post("/api/v1/slots", json=body)
         assert response.status_code == 201, response.json
         return response.json
 
     def hold(self, slot_id: str, user: str = "u1", seats: int = 1, **headers):
-        return self.client.post("/api/v1/appointments/hold", headers=headers,
-                                json={"slotId": slot_id, "userId": user, "seats": seats})
+        return self.client.post(
+            "/api/v1/appointments/hold",
+            headers=headers,
+            json={"slotId": slot_id, "userId": user, "seats": seats},
+        )
 
     def book(self, slot_id: str, user: str = "u1", seats: int = 1, **headers):
-        return self.client.post("/api/v1/appointments/book", headers=headers,
-                                json={"slotId": slot_id, "userId": user, "seats": seats})
+        return self.client.post(
+            "/api/v1/appointments/book",
+            headers=headers,
+            json={"slotId": slot_id, "userId": user, "seats": seats},
+        )
 
     def get_slot(self, slot_id: str) -> dict:
         return self.client.get(f"/api/v1/slots/{slot_id}").json

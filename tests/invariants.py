@@ -1,4 +1,5 @@
 """The contract's invariants, checked from the database after any sequence of requests."""
+
 from datetime import datetime
 
 from slotkeeper.domain.ledger import claim_key, holder_key
@@ -36,11 +37,13 @@ def assert_slot_invariants(slot_id, as_of: datetime | None = None) -> None:
     assert pointers == {holder_key(a.user_id): claim_key(a.claim_id) for a in live}, "pointers"
     for key, claim in slot.claims.items():
         if claim["state"] in LIVE:  # a claim in flight says what its appointment is
-            assert any(claim_key(a.claim_id) == key and a.status == claim["state"]
-                       for a in live), "a live claim no appointment names"
+            assert any(claim_key(a.claim_id) == key and a.status == claim["state"] for a in live), (
+                "a live claim no appointment names"
+            )
         if claim["state"] in USED:  # a used claim is its appointment's, in that status
-            assert any(claim_key(a.claim_id) == key and a.status == claim["state"]
-                       for a in live), "a used claim no appointment names"
+            assert any(claim_key(a.claim_id) == key and a.status == claim["state"] for a in live), (
+                "a used claim no appointment names"
+            )
 
 
 def assert_calendar_invariants() -> None:
@@ -69,8 +72,9 @@ def assert_policy_invariants(as_of: datetime | None = None) -> None:
         starts = {s.id: s.start_time for s in Slot.objects(service_id=service.id)}
         by_user: dict = {}
         for a in Appointment.objects(service_id=service.id, status__in=LIVE):
-            if as_of is not None and (starts[a.slot_id] <= as_of or (
-                    a.status == "PENDING" and a.expires_at <= as_of)):
+            if as_of is not None and (
+                starts[a.slot_id] <= as_of or (a.status == "PENDING" and a.expires_at <= as_of)
+            ):
                 continue  # over as the API shows it
             by_user.setdefault(a.user_id, []).append(str(a.id))
         for user, ids in by_user.items():

@@ -1,4 +1,5 @@
 """slotkeeper: an appointment-booking service that never overbooks."""
+
 from collections.abc import Callable
 from datetime import datetime
 
@@ -39,12 +40,13 @@ API_DESCRIPTION = """Book seats of time slots without ever overbooking.
   answer 429 with `Retry-After`.
 """
 AUTH_ON = "\n**This instance:** authentication is on.\n"
-AUTH_OFF = ("\n**This instance:** authentication is off: every endpoint is open, tokens are "
-            "ignored and `userId` is required in book and hold.\n")
+AUTH_OFF = (
+    "\n**This instance:** authentication is off: every endpoint is open, tokens are "
+    "ignored and `userId` is required in book and hold.\n"
+)
 
 
-def create_app(settings: Settings | None = None,
-               clock: Callable[[], datetime] = utc_now) -> Flask:
+def create_app(settings: Settings | None = None, clock: Callable[[], datetime] = utc_now) -> Flask:
     """The application, connected to the database `settings` names (default: the environment's)."""
     settings = settings or load_settings()
     app = Flask(__name__)
@@ -55,8 +57,10 @@ def create_app(settings: Settings | None = None,
     _register_api(app, settings)
     if settings.expiry_job_enabled:
         from slotkeeper.jobs.expiry_job import start_expiry_job
+
         start_expiry_job(app)
     from slotkeeper.cli import register_commands
+
     register_commands(app)
     return app
 
@@ -79,7 +83,11 @@ def _register_api(app: Flask, settings: Settings) -> None:
 
 def _openapi_config() -> dict:
     return {
-        "API_TITLE": "slotkeeper", "API_VERSION": "1", "OPENAPI_VERSION": "3.0.3",
-        "OPENAPI_URL_PREFIX": "/", "OPENAPI_JSON_PATH": "openapi.json",
-        "OPENAPI_SWAGGER_UI_PATH": "/api-docs", "OPENAPI_SWAGGER_UI_URL": ASSETS_URL,
+        "API_TITLE": "slotkeeper",
+        "API_VERSION": "1",
+        "OPENAPI_VERSION": "3.0.3",
+        "OPENAPI_URL_PREFIX": "/",
+        "OPENAPI_JSON_PATH": "openapi.json",
+        "OPENAPI_SWAGGER_UI_PATH": "/api-docs",
+        "OPENAPI_SWAGGER_UI_URL": ASSETS_URL,
     }

@@ -4,6 +4,7 @@
 cli.py, the same as `flask --app wsgi <command>`. Production serves with gunicorn (see
 gunicorn.conf.py and `make serve`).
 """
+
 import sys
 
 from werkzeug.serving import WSGIRequestHandler
@@ -48,8 +49,13 @@ def run(settings: Settings) -> int:
         # Swagger UI's examples name demo objects, so "Try it out" finds what it sends
         app.extensions["slotkeeper.api"].point_examples_at(demo_example_ids(app))
     print(f"slotkeeper on http://{settings.host}:{settings.port}/api-docs ({settings.engine})")
-    app.run(host=settings.host, port=settings.port, threaded=True, use_reloader=False,
-            request_handler=QuietRequestHandler)
+    app.run(
+        host=settings.host,
+        port=settings.port,
+        threaded=True,
+        use_reloader=False,
+        request_handler=QuietRequestHandler,
+    )
     return 0
 
 
@@ -71,6 +77,7 @@ def main(argv: list[str]) -> int:
         print(USAGE, file=sys.stdout if argv else sys.stderr, end="")
         return 0 if argv else 2
     from slotkeeper.database.migrations import MigrationError
+
     try:
         settings = settings_for(argv[0])
         return run(settings) if argv[0] == "run" else command(settings, argv)

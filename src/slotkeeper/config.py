@@ -1,4 +1,5 @@
 """Settings: the only module that reads the environment (and a .env file when present)."""
+
 import os
 from collections.abc import Mapping
 from dataclasses import dataclass, fields, replace
@@ -62,15 +63,30 @@ class Settings:
 
 LOG_LEVELS = {"DEBUG", "INFO", "WARNING", "ERROR", "CRITICAL"}
 LOG_FORMATS = {"json", "text"}
-OPTIONAL = {"mongodb_uri", "migrations_dir", "prometheus_multiproc_dir", "auth_jwt_secret",
-            "auth_jwt_public_key", "auth_jwt_algorithm", "auth_jwt_audience", "auth_jwt_issuer",
-            "rate_limit_booking"}
+OPTIONAL = {
+    "mongodb_uri",
+    "migrations_dir",
+    "prometheus_multiproc_dir",
+    "auth_jwt_secret",
+    "auth_jwt_public_key",
+    "auth_jwt_algorithm",
+    "auth_jwt_audience",
+    "auth_jwt_issuer",
+    "rate_limit_booking",
+}
 URI_SCHEMES = ("mongodb://", "mongodb+srv://")
-BOUNDS = {"port": (0, 65535), "hold_ttl_seconds": (1, 7 * 24 * 3600),
-          "expiry_sweep_seconds": (1, 24 * 3600), "mongodb_timeout_ms": (100, 120000),
-          "web_concurrency": (1, 256), "web_threads": (1, 1024), "web_timeout": (1, 3600),
-          "web_graceful_timeout": (1, 3600), "web_keepalive": (0, 3600),
-          "auth_jwt_leeway_seconds": (0, 3600)}
+BOUNDS = {
+    "port": (0, 65535),
+    "hold_ttl_seconds": (1, 7 * 24 * 3600),
+    "expiry_sweep_seconds": (1, 24 * 3600),
+    "mongodb_timeout_ms": (100, 120000),
+    "web_concurrency": (1, 256),
+    "web_threads": (1, 1024),
+    "web_timeout": (1, 3600),
+    "web_graceful_timeout": (1, 3600),
+    "web_keepalive": (0, 3600),
+    "auth_jwt_leeway_seconds": (0, 3600),
+}
 
 
 def _parse(name: str, kind, raw: str):
@@ -109,24 +125,30 @@ def _check_database(settings: Settings, db_given: bool) -> Settings:
     if in_uri is None or in_uri == settings.mongodb_db:
         return settings
     if db_given:
-        raise ConfigError(f"MONGODB_DB is {settings.mongodb_db!r} but MONGODB_URI names "
-                          f"database {in_uri!r}; give one of them")
+        raise ConfigError(
+            f"MONGODB_DB is {settings.mongodb_db!r} but MONGODB_URI names "
+            f"database {in_uri!r}; give one of them"
+        )
     return settings.with_overrides(mongodb_db=in_uri)
 
 
 def _check(settings: Settings) -> Settings:
     level = settings.log_level.upper()
     if level not in LOG_LEVELS:
-        raise ConfigError(f"LOG_LEVEL must be one of {sorted(LOG_LEVELS)}, "
-                          f"got {settings.log_level!r}")
+        raise ConfigError(
+            f"LOG_LEVEL must be one of {sorted(LOG_LEVELS)}, got {settings.log_level!r}"
+        )
     log_format = settings.log_format.lower()
     if log_format not in LOG_FORMATS:
         raise ConfigError(f"LOG_FORMAT must be json or text, got {settings.log_format!r}")
     if settings.engine == "embedded" and settings.web_concurrency > 1:
-        raise ConfigError("WEB_CONCURRENCY must be 1 with the embedded engine (it lives in one "
-                          "process); set MONGODB_URI to run more worker processes")
-    return settings.with_overrides(log_level=level, log_format=log_format,
-                                   app_env=settings.app_env.lower())
+        raise ConfigError(
+            "WEB_CONCURRENCY must be 1 with the embedded engine (it lives in one "
+            "process); set MONGODB_URI to run more worker processes"
+        )
+    return settings.with_overrides(
+        log_level=level, log_format=log_format, app_env=settings.app_env.lower()
+    )
 
 
 def check_auth(settings: Settings) -> Settings:
@@ -134,12 +156,15 @@ def check_auth(settings: Settings) -> Settings:
     if settings.auth_jwt_secret and settings.auth_jwt_public_key:
         raise ConfigError("AUTH_JWT_SECRET and AUTH_JWT_PUBLIC_KEY are both set; give one of them")
     if settings.auth_disabled and settings.auth_enabled:
-        raise ConfigError("AUTH_DISABLED is true but AUTH_JWT_SECRET or AUTH_JWT_PUBLIC_KEY is "
-                          "set; give one of them")
+        raise ConfigError(
+            "AUTH_DISABLED is true but AUTH_JWT_SECRET or AUTH_JWT_PUBLIC_KEY is "
+            "set; give one of them"
+        )
     if not settings.auth_enabled:
         _check_without_auth(settings)
         return settings
     from slotkeeper.auth import tokens
+
     secret = settings.auth_jwt_secret
     try:
         algorithm = tokens.algorithm_for(bool(secret), settings.auth_jwt_algorithm)
@@ -160,11 +185,15 @@ def check_auth(settings: Settings) -> Settings:
 
 def _check_without_auth(settings: Settings) -> None:
     if settings.app_env.lower() == "production" and not settings.auth_disabled:
-        raise ConfigError("APP_ENV is production but authentication is off: set AUTH_JWT_SECRET "
-                          "or AUTH_JWT_PUBLIC_KEY, or AUTH_DISABLED=true to run without it")
+        raise ConfigError(
+            "APP_ENV is production but authentication is off: set AUTH_JWT_SECRET "
+            "or AUTH_JWT_PUBLIC_KEY, or AUTH_DISABLED=true to run without it"
+        )
     if settings.metrics_require_auth:
-        raise ConfigError("METRICS_REQUIRE_AUTH is true but authentication is off: set "
-                          "AUTH_JWT_SECRET or AUTH_JWT_PUBLIC_KEY")
+        raise ConfigError(
+            "METRICS_REQUIRE_AUTH is true but authentication is off: set "
+            "AUTH_JWT_SECRET or AUTH_JWT_PUBLIC_KEY"
+        )
 
 
 def _public_key_pem(value: str) -> str:
@@ -184,25 +213,34 @@ def check_rate_limits(settings: Settings) -> None:
         return
     import limits
     from limits.storage import SCHEMES
+
     try:
         limits.parse_many(settings.rate_limit_booking)
     except ValueError:
-        raise ConfigError(f"RATE_LIMIT_BOOKING must be like 20/minute or 20/minute;200/hour, "
-                          f"got {settings.rate_limit_booking!r}") from None
+        raise ConfigError(
+            f"RATE_LIMIT_BOOKING must be like 20/minute or 20/minute;200/hour, "
+            f"got {settings.rate_limit_booking!r}"
+        ) from None
     scheme, separator, _ = settings.rate_limit_storage_uri.partition("://")
     if not separator or scheme not in SCHEMES or scheme.startswith("async+"):
-        raise ConfigError(f"RATE_LIMIT_STORAGE_URI must start with memory://, redis://, "
-                          f"mongodb:// or another scheme of the limits package, got "
-                          f"{settings.rate_limit_storage_uri!r}")
+        raise ConfigError(
+            f"RATE_LIMIT_STORAGE_URI must start with memory://, redis://, "
+            f"mongodb:// or another scheme of the limits package, got "
+            f"{settings.rate_limit_storage_uri!r}"
+        )
 
 
-def load_settings(environ: Mapping[str, str] | None = None, dotenv: bool = True,
-                  defaults: Mapping[str, str] | None = None) -> Settings:
+def load_settings(
+    environ: Mapping[str, str] | None = None,
+    dotenv: bool = True,
+    defaults: Mapping[str, str] | None = None,
+) -> Settings:
     """Settings from the environment; a wrong value raises ConfigError naming the variable.
     `defaults` (by variable name) stand in for variables the environment does not set."""
     if environ is None:
         if dotenv:
             from dotenv import load_dotenv
+
             load_dotenv(override=False)
         environ = os.environ
     environ = {**(defaults or {}), **environ}

@@ -1,4 +1,5 @@
 """What a request or a job needs from the running app: settings, repositories and the clock."""
+
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import UTC, datetime

@@ -1,5 +1,6 @@
 """Fixtures for the API tests: checks of the error shape and of UTC output, whole-state
 snapshots (a refused request must change nothing) and a guard that no request got a 5xx."""
+
 import json
 from datetime import datetime
 
@@ -86,13 +87,15 @@ def no_server_errors(app, request):
             if status.startswith("5"):
                 seen.append(f"{environ['REQUEST_METHOD']} {environ['PATH_INFO']} -> {status}")
             return start_response(status, headers, exc_info)
+
         return inner(environ, recording)
 
     app.wsgi_app = guarded
     yield seen
     app.wsgi_app = inner
     if request.node.get_closest_marker("xfail") is None and not getattr(
-            request.node, "call_failed", False):
+        request.node, "call_failed", False
+    ):
         assert not seen, f"server errors: {seen}"
 
 

@@ -1,4 +1,5 @@
 """Confirm (POST /appointments/{id}/confirm) and cancel (PATCH /appointments/{id}/cancel)."""
+
 from datetime import datetime
 
 import pytest
@@ -35,6 +36,7 @@ def refused(response, code: int, reason: str | None = None) -> None:
 
 
 # confirm
+
 
 def test_confirming_a_hold_books_it(api, app, clock):
     slot = api.slot(capacity=2)
@@ -75,14 +77,16 @@ def test_confirming_a_booking_answers_200_unchanged(api):
     booking = api.book(slot["id"]).json
     response = confirm(api, booking["id"])
     assert response.status_code == 200
-    assert {k: response.json[k] for k in ("status", "updatedAt")} == \
-        {k: booking[k] for k in ("status", "updatedAt")}
+    assert {k: response.json[k] for k in ("status", "updatedAt")} == {
+        k: booking[k] for k in ("status", "updatedAt")
+    }
     assert seats(api, slot["id"])[:2] == (1, 0)
 
 
 @pytest.mark.parametrize("late_by", [0, 1, 3600])
-def test_confirming_after_expires_at_is_409_hold_expired_and_frees_the_seats(api, app, clock,
-                                                                             late_by):
+def test_confirming_after_expires_at_is_409_hold_expired_and_frees_the_seats(
+    api, app, clock, late_by
+):
     slot = api.slot(capacity=1)
     hold = api.hold(slot["id"]).json
     clock.advance(seconds=120 + late_by)
@@ -120,9 +124,9 @@ def test_confirming_an_unknown_or_malformed_id_is_404(api, appointment_id):
 
 # cancel
 
+
 @pytest.mark.parametrize("take", ["hold", "book"])
-def test_cancelling_answers_200_cancelled_and_gives_the_seats_back_at_once(api, app, clock,
-                                                                          take):
+def test_cancelling_answers_200_cancelled_and_gives_the_seats_back_at_once(api, app, clock, take):
     slot = api.slot(capacity=3)
     appointment = getattr(api, take)(slot["id"], seats=2).json
     clock.advance(seconds=10)

@@ -1,4 +1,5 @@
 """POST /appointments/book and /hold: what they answer and every way they refuse."""
+
 from datetime import datetime, timedelta
 
 import pytest
@@ -97,12 +98,20 @@ def test_answers_embed_the_current_service_and_slot(api, path):
 
 def test_user_name_and_email_are_kept(api):
     slot = api.slot()
-    response = api.client.post(BOOK, json={"slotId": slot["id"], "userId": "u1",
-                                           "userName": "Grace Hopper",
-                                           "userEmail": "grace@example.com"})
+    response = api.client.post(
+        BOOK,
+        json={
+            "slotId": slot["id"],
+            "userId": "u1",
+            "userName": "Grace Hopper",
+            "userEmail": "grace@example.com",
+        },
+    )
     assert response.status_code == 201
-    assert (response.json["userName"], response.json["userEmail"]) == \
-        ("Grace Hopper", "grace@example.com")
+    assert (response.json["userName"], response.json["userEmail"]) == (
+        "Grace Hopper",
+        "grace@example.com",
+    )
 
 
 def test_seats_default_to_one(api):
@@ -120,7 +129,7 @@ def test_more_seats_than_the_capacity_is_422_and_takes_nothing(api, path):
     assert api.get_slot(slot["id"])["availableSeats"] == 2
 
 
-@pytest.mark.parametrize("seats", [0, -1, "1", 1.5, None, True, 10 ** 30])
+@pytest.mark.parametrize("seats", [0, -1, "1", 1.5, None, True, 10**30])
 @pytest.mark.parametrize("path", [BOOK, HOLD])
 def test_seats_that_are_not_a_positive_integer_are_422(api, path, seats):
     slot = api.slot(capacity=3)
@@ -143,16 +152,19 @@ def test_a_malformed_slot_id_is_422_on_the_slot_id_field(api, path, slot_id):
     assert "slotId" in response.json["errors"]["json"]
 
 
-@pytest.mark.parametrize("body, field", [
-    ({"userId": "u1"}, "slotId"),
-    ({}, "userId"),
-    ({"userId": ""}, "userId"),
-    ({"userId": "x" * 201}, "userId"),
-    ({"userId": 7}, "userId"),
-    ({"userId": "u1", "userEmail": "not-an-email"}, "userEmail"),
-    ({"userId": "u1", "userName": "x" * 201}, "userName"),
-    ({"userId": "u1", "colour": "blue"}, "colour"),
-])
+@pytest.mark.parametrize(
+    "body, field",
+    [
+        ({"userId": "u1"}, "slotId"),
+        ({}, "userId"),
+        ({"userId": ""}, "userId"),
+        ({"userId": "x" * 201}, "userId"),
+        ({"userId": 7}, "userId"),
+        ({"userId": "u1", "userEmail": "not-an-email"}, "userEmail"),
+        ({"userId": "u1", "userName": "x" * 201}, "userName"),
+        ({"userId": "u1", "colour": "blue"}, "colour"),
+    ],
+)
 def test_invalid_bodies_are_422_naming_the_field(api, body, field):
     slot = api.slot()
     body = {"slotId": slot["id"], **body} if field != "slotId" else body
@@ -171,8 +183,9 @@ def test_json_that_is_not_an_object_is_422(api, raw):
 
 
 def test_a_body_in_another_format_is_415(api):
-    response = api.client.post(HOLD, data="slotId=1",
-                               content_type="application/x-www-form-urlencoded")
+    response = api.client.post(
+        HOLD, data="slotId=1", content_type="application/x-www-form-urlencoded"
+    )
     refused(response, 415)
 
 

@@ -1,4 +1,5 @@
 """GET /appointments (history) and GET /appointments/{id}: filtered, newest first, populated."""
+
 import json
 from datetime import timedelta
 
@@ -24,10 +25,12 @@ def history(api, clock):
     noon = api.slot(dentist["id"], start=NOW + timedelta(days=1, hours=3), capacity=5)
     other = api.slot(surgeon["id"], start=NOW + timedelta(days=2), capacity=5)
     made = {}
-    for name, (slot, user, take) in {"a1": (morning, "alice", "book"),
-                                     "b1": (morning, "bob", "hold"),
-                                     "a2": (noon, "alice", "hold"),
-                                     "a3": (other, "alice", "book")}.items():
+    for name, (slot, user, take) in {
+        "a1": (morning, "alice", "book"),
+        "b1": (morning, "bob", "hold"),
+        "a2": (noon, "alice", "hold"),
+        "a3": (other, "alice", "book"),
+    }.items():
         clock.advance(seconds=10)
         made[name] = getattr(api, take)(slot["id"], user=user).json
     clock.advance(seconds=10)
@@ -42,14 +45,16 @@ def test_history_lists_every_appointment_newest_first(client, history):
 
 def test_history_filters_by_user(client, history):
     assert ids(client.get(LIST, query_string={"userId": "bob"})) == [history["b1"]["id"]]
-    assert ids(client.get(LIST, query_string={"userId": "alice"})) == \
-        [history[n]["id"] for n in ("a3", "a2", "a1")]
+    assert ids(client.get(LIST, query_string={"userId": "alice"})) == [
+        history[n]["id"] for n in ("a3", "a2", "a1")
+    ]
     assert ids(client.get(LIST, query_string={"userId": "nobody"})) == []
 
 
 def test_history_filters_by_status(client, history):
     def having(status):
         return ids(client.get(LIST, query_string={"status": status}))
+
     assert having("BOOKED") == [history["a3"]["id"], history["a1"]["id"]]
     assert having("PENDING") == [history["b1"]["id"]]
     assert having("CANCELLED") == [history["a2"]["id"]]
@@ -75,8 +80,17 @@ def test_history_filters_by_an_unknown_service_find_nothing(client, history):
     assert ids(client.get(LIST, query_string={"serviceId": UNKNOWN_ID})) == []
 
 
-@pytest.mark.parametrize("query", [{"status": "DONE"}, {"serviceId": "nope"}, {"slotId": "x"},
-                                   {"userId": ""}, {"page": 0}, {"page_size": 101}])
+@pytest.mark.parametrize(
+    "query",
+    [
+        {"status": "DONE"},
+        {"serviceId": "nope"},
+        {"slotId": "x"},
+        {"userId": ""},
+        {"page": 0},
+        {"page_size": 101},
+    ],
+)
 def test_invalid_history_queries_are_422(client, history, query):
     response = client.get(LIST, query_string=query)
     assert response.status_code == 422, response.json
@@ -95,8 +109,14 @@ def test_history_is_paginated(client, history):
     assert ids(first) == [history[n]["id"] for n in ("a3", "a2", "b1")]
     assert ids(second) == [history["a1"]["id"]]
     pagination = json.loads(second.headers["X-Pagination"])
-    assert pagination == {"total": 4, "total_pages": 2, "first_page": 1, "last_page": 2,
-                          "page": 2, "previous_page": 1}
+    assert pagination == {
+        "total": 4,
+        "total_pages": 2,
+        "first_page": 1,
+        "last_page": 2,
+        "page": 2,
+        "previous_page": 1,
+    }
     assert json.loads(first.headers["X-Pagination"])["next_page"] == 2
 
 

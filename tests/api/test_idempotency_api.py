@@ -1,4 +1,5 @@
 """The Idempotency-Key header on POST /appointments/book and /hold."""
+
 from datetime import timedelta
 
 import pytest
@@ -31,8 +32,9 @@ def mismatch(response) -> None:
 
 
 @pytest.mark.parametrize("take", ["hold", "book"])
-def test_a_repeat_with_the_same_key_returns_the_original_and_takes_no_more_seats(api, app,
-                                                                                clock, take):
+def test_a_repeat_with_the_same_key_returns_the_original_and_takes_no_more_seats(
+    api, app, clock, take
+):
     slot = api.slot(capacity=5)
     first = getattr(api, take)(slot["id"], seats=2, **key("k-1"))
     clock.advance(seconds=30)
@@ -168,19 +170,27 @@ def test_after_24_hours_a_key_may_carry_a_different_body(api, clock):
     slot = api.slot(start=NOW + timedelta(days=3), capacity=3)
     api.book(slot["id"], user="u1", **key("k-1"))
     clock.advance(hours=24, seconds=1)
-    assert api.hold(slot["id"], user="u1", seats=2, **key("k-1")).json["reason"] == \
-        "DUPLICATE_BOOKING"  # judged as a new request, not as a mismatch
+    assert (
+        api.hold(slot["id"], user="u1", seats=2, **key("k-1")).json["reason"] == "DUPLICATE_BOOKING"
+    )  # judged as a new request, not as a mismatch
 
 
-def test_a_repeat_while_the_first_is_unfinished_is_409_and_a_late_one_finishes_it(api, repos,
-                                                                                  clock):
+def test_a_repeat_while_the_first_is_unfinished_is_409_and_a_late_one_finishes_it(
+    api, repos, clock
+):
     slot = api.slot(capacity=2)
     # the first request claimed the key, then its process died before taking any seat
     request = BookingRequest(slot_id=slot["id"], user_id="u1", seats=1)
-    record = repos.idempotency.add({
-        "user_id": "u1", "key": "k-1", "fingerprint": fingerprint("hold", request),
-        "appointment_id": repos.appointments.new_id(), "claim_id": repos.appointments.new_id(),
-        "created_at": clock.now})
+    record = repos.idempotency.add(
+        {
+            "user_id": "u1",
+            "key": "k-1",
+            "fingerprint": fingerprint("hold", request),
+            "appointment_id": repos.appointments.new_id(),
+            "claim_id": repos.appointments.new_id(),
+            "created_at": clock.now,
+        }
+    )
     clock.advance(seconds=59)
     busy = api.hold(slot["id"], **key("k-1"))
     assert (busy.status_code, busy.json["reason"]) == (409, "IDEMPOTENCY_IN_PROGRESS")

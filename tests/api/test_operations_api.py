@@ -1,4 +1,5 @@
 """Health, the OpenAPI document and Swagger UI (API.md, "Operations")."""
+
 import os
 import re
 
@@ -8,14 +9,58 @@ from slotkeeper import create_app
 
 pytestmark = pytest.mark.usefixtures("no_server_errors")
 
-SERVICE = ["id", "name", "description", "address", "category", "price", "currency", "timezone",
-           "active", "createdAt", "updatedAt"]
-SLOT = ["id", "serviceId", "startTime", "endTime", "capacity", "bookedSeats", "heldSeats",
-        "availableSeats", "status", "createdAt", "updatedAt"]
-APPOINTMENT = ["id", "slotId", "serviceId", "userId", "userName", "userEmail", "seats", "status",
-               "expiresAt", "createdAt", "updatedAt", "cancelledAt", "service", "slot"]
-SERVICE_BODY = ["name", "description", "address", "category", "price", "currency", "timezone",
-                "active"]
+SERVICE = [
+    "id",
+    "name",
+    "description",
+    "address",
+    "category",
+    "price",
+    "currency",
+    "timezone",
+    "active",
+    "createdAt",
+    "updatedAt",
+]
+SLOT = [
+    "id",
+    "serviceId",
+    "startTime",
+    "endTime",
+    "capacity",
+    "bookedSeats",
+    "heldSeats",
+    "availableSeats",
+    "status",
+    "createdAt",
+    "updatedAt",
+]
+APPOINTMENT = [
+    "id",
+    "slotId",
+    "serviceId",
+    "userId",
+    "userName",
+    "userEmail",
+    "seats",
+    "status",
+    "expiresAt",
+    "createdAt",
+    "updatedAt",
+    "cancelledAt",
+    "service",
+    "slot",
+]
+SERVICE_BODY = [
+    "name",
+    "description",
+    "address",
+    "category",
+    "price",
+    "currency",
+    "timezone",
+    "active",
+]
 TAKE_BODY = ["slotId", "userId", "userName", "userEmail", "seats"]
 
 # Every endpoint of the contract: (method, path, success code, body fields, required body fields,
@@ -26,43 +71,69 @@ CONTRACT = [
     ("get", "/api/v1/services/{}", 200, None, None, SERVICE, False),
     ("patch", "/api/v1/services/{}", 200, SERVICE_BODY, [], SERVICE, False),
     ("delete", "/api/v1/services/{}", 204, None, None, None, False),
-    ("post", "/api/v1/slots", 201, ["serviceId", "startTime", "endTime", "capacity"],
-     ["serviceId", "startTime", "endTime"], SLOT, False),
-    ("post", "/api/v1/slots/generate", 201,
-     ["serviceId", "fromDate", "toDate", "dayStart", "dayEnd", "durationMinutes", "gapMinutes",
-      "weekdays", "capacity"],
-     ["serviceId", "fromDate", "toDate", "dayStart", "dayEnd", "durationMinutes"],
-     ["created", "skipped", "slots"], False),
+    (
+        "post",
+        "/api/v1/slots",
+        201,
+        ["serviceId", "startTime", "endTime", "capacity"],
+        ["serviceId", "startTime", "endTime"],
+        SLOT,
+        False,
+    ),
+    (
+        "post",
+        "/api/v1/slots/generate",
+        201,
+        [
+            "serviceId",
+            "fromDate",
+            "toDate",
+            "dayStart",
+            "dayEnd",
+            "durationMinutes",
+            "gapMinutes",
+            "weekdays",
+            "capacity",
+        ],
+        ["serviceId", "fromDate", "toDate", "dayStart", "dayEnd", "durationMinutes"],
+        ["created", "skipped", "slots"],
+        False,
+    ),
     ("get", "/api/v1/slots", 200, None, None, SLOT, True),
     ("get", "/api/v1/slots/{}", 200, None, None, SLOT, False),
     ("delete", "/api/v1/slots/{}", 204, None, None, None, False),
     ("get", "/api/v1/slots/{}/appointments", 200, None, None, APPOINTMENT, True),
-    ("post", "/api/v1/appointments/book", 201, TAKE_BODY, ["slotId", "userId"], APPOINTMENT,
-     False),
-    ("post", "/api/v1/appointments/hold", 201, TAKE_BODY, ["slotId", "userId"], APPOINTMENT,
-     False),
+    ("post", "/api/v1/appointments/book", 201, TAKE_BODY, ["slotId", "userId"], APPOINTMENT, False),
+    ("post", "/api/v1/appointments/hold", 201, TAKE_BODY, ["slotId", "userId"], APPOINTMENT, False),
     ("post", "/api/v1/appointments/{}/confirm", 200, None, None, APPOINTMENT, False),
     ("patch", "/api/v1/appointments/{}/cancel", 200, None, None, APPOINTMENT, False),
-    ("post", "/api/v1/appointments/{}/reschedule", 200, ["slotId"], ["slotId"], APPOINTMENT,
-     False),
+    ("post", "/api/v1/appointments/{}/reschedule", 200, ["slotId"], ["slotId"], APPOINTMENT, False),
     ("get", "/api/v1/appointments", 200, None, None, APPOINTMENT, True),
     ("get", "/api/v1/appointments/{}", 200, None, None, APPOINTMENT, False),
     ("get", "/api/v1/health", 200, None, None, ["status", "database", "engine"], False),
 ]
 ENDPOINTS = [pytest.param(*row, id=f"{row[0].upper()} {row[1]}") for row in CONTRACT]
 # Where the contract names a 409 (with a reason).
-CONFLICTS = [("delete", "/api/v1/services/{}"), ("post", "/api/v1/slots"),
-             ("post", "/api/v1/slots/generate"), ("delete", "/api/v1/slots/{}"),
-             ("post", "/api/v1/appointments/book"), ("post", "/api/v1/appointments/hold"),
-             ("post", "/api/v1/appointments/{}/confirm"),
-             ("patch", "/api/v1/appointments/{}/cancel"),
-             ("post", "/api/v1/appointments/{}/reschedule")]
-FILTERS = {"/api/v1/services": ["category", "active", "q"],
-           "/api/v1/slots": ["serviceId", "status", "from", "to", "available"],
-           "/api/v1/appointments": ["userId", "status", "serviceId", "slotId"]}
+CONFLICTS = [
+    ("delete", "/api/v1/services/{}"),
+    ("post", "/api/v1/slots"),
+    ("post", "/api/v1/slots/generate"),
+    ("delete", "/api/v1/slots/{}"),
+    ("post", "/api/v1/appointments/book"),
+    ("post", "/api/v1/appointments/hold"),
+    ("post", "/api/v1/appointments/{}/confirm"),
+    ("patch", "/api/v1/appointments/{}/cancel"),
+    ("post", "/api/v1/appointments/{}/reschedule"),
+]
+FILTERS = {
+    "/api/v1/services": ["category", "active", "q"],
+    "/api/v1/slots": ["serviceId", "status", "from", "to", "available"],
+    "/api/v1/appointments": ["userId", "status", "serviceId", "slotId"],
+}
 
 
 # --- health ----------------------------------------------------------------------------------
+
 
 def test_health_reports_ok_and_the_configured_engine(client):
     engine = "mongodb" if os.environ.get("MONGODB_URI") else "embedded"
@@ -75,8 +146,10 @@ def test_health_reports_ok_and_the_configured_engine(client):
 def app_without_database(app):
     """An app whose MongoDB refuses connections (closed port, 100 ms timeouts)."""
     from slotkeeper.context import EXTENSION
+
     settings = app.extensions[EXTENSION].settings.with_overrides(
-        mongodb_uri="mongodb://127.0.0.1:1/", mongodb_timeout_ms=100, migrate_on_start=False)
+        mongodb_uri="mongodb://127.0.0.1:1/", mongodb_timeout_ms=100, migrate_on_start=False
+    )
     return create_app(settings)
 
 
@@ -95,6 +168,7 @@ def test_a_request_while_the_database_is_down_is_a_503_in_the_error_shape(app_wi
 
 
 # --- the OpenAPI document --------------------------------------------------------------------
+
 
 @pytest.fixture
 def spec(client) -> dict:
@@ -131,7 +205,8 @@ def test_the_document_is_openapi_3(spec):
 
 @pytest.mark.parametrize("method, path, code, body, required, answer, paged", ENDPOINTS)
 def test_every_endpoint_of_the_contract_is_documented_with_its_schemas(
-        spec, method, path, code, body, required, answer, paged):
+    spec, method, path, code, body, required, answer, paged
+):
     op = operation(spec, method, path)
     assert op.get("summary"), "a one-line summary"
     assert str(code) in op["responses"]
@@ -152,7 +227,8 @@ def test_every_endpoint_of_the_contract_is_documented_with_its_schemas(
 
 @pytest.mark.parametrize("method, path, code, body, required, answer, paged", ENDPOINTS)
 def test_every_endpoint_documents_the_errors_it_can_answer(
-        spec, method, path, code, body, required, answer, paged):
+    spec, method, path, code, body, required, answer, paged
+):
     responses = operation(spec, method, path)["responses"]
     expected = set()
     if "{}" in path:
@@ -164,8 +240,9 @@ def test_every_endpoint_documents_the_errors_it_can_answer(
         assert "reason" in json_schema(spec, responses["409"])["properties"]
     assert expected <= set(responses)
     for status in expected - {"409"}:
-        assert {"code", "status", "message"} <= set(json_schema(spec, responses[status])
-                                                    ["properties"])
+        assert {"code", "status", "message"} <= set(
+            json_schema(spec, responses[status])["properties"]
+        )
 
 
 def test_health_documents_its_503(spec):
@@ -181,16 +258,20 @@ def test_lists_document_their_filters_and_pagination(spec, path):
     assert "X-Pagination" in deref(spec, op["responses"]["200"])["headers"]
 
 
-@pytest.mark.parametrize("method, path, code, body, required, answer, paged",
-                         [e for e in ENDPOINTS if e.values[3] is not None])
-def test_every_request_body_carries_examples(spec, method, path, code, body, required, answer,
-                                             paged):
+@pytest.mark.parametrize(
+    "method, path, code, body, required, answer, paged",
+    [e for e in ENDPOINTS if e.values[3] is not None],
+)
+def test_every_request_body_carries_examples(
+    spec, method, path, code, body, required, answer, paged
+):
     schema = json_schema(spec, operation(spec, method, path)["requestBody"])
     examples = [name for name, prop in schema["properties"].items() if "example" in prop]
     assert examples, f"no example in the body of {method.upper()} {path}"
 
 
 # --- Swagger UI ------------------------------------------------------------------------------
+
 
 @pytest.fixture
 def docs_page(client) -> str:

@@ -1,4 +1,5 @@
 """POST /appointments/{id}/reschedule: move the seats, keep the status, or change nothing."""
+
 from datetime import timedelta
 
 import pytest
@@ -11,8 +12,9 @@ TOMORROW = NOW + timedelta(days=1)
 
 
 def reschedule(api, appointment_id, slot_id):
-    return api.client.post(f"/api/v1/appointments/{appointment_id}/reschedule",
-                           json={"slotId": slot_id})
+    return api.client.post(
+        f"/api/v1/appointments/{appointment_id}/reschedule", json={"slotId": slot_id}
+    )
 
 
 def read(api, appointment_id) -> dict:
@@ -35,8 +37,10 @@ def refused(response, code: int, reason: str | None = None) -> None:
 def two_slots(api):
     """Two slots of one service, an hour apart, with 3 seats each."""
     service = api.service()
-    return (api.slot(service["id"], start=TOMORROW, capacity=3),
-            api.slot(service["id"], start=TOMORROW + timedelta(hours=1), capacity=3))
+    return (
+        api.slot(service["id"], start=TOMORROW, capacity=3),
+        api.slot(service["id"], start=TOMORROW + timedelta(hours=1), capacity=3),
+    )
 
 
 def test_rescheduling_a_booking_moves_its_seats_and_keeps_it_booked(api, app, two_slots):
@@ -56,7 +60,8 @@ def test_rescheduling_a_booking_moves_its_seats_and_keeps_it_booked(api, app, tw
 
 
 def test_rescheduling_a_hold_moves_its_seats_and_keeps_it_pending_until_the_same_time(
-        api, app, clock, two_slots):
+    api, app, clock, two_slots
+):
     old, new = two_slots
     hold = api.hold(old["id"], seats=2).json
     clock.advance(seconds=30)
@@ -117,8 +122,9 @@ def test_rescheduling_to_the_same_slot_answers_200_unchanged(api, two_slots):
     booking = api.book(old["id"]).json
     response = reschedule(api, booking["id"], old["id"])
     assert response.status_code == 200
-    assert {k: response.json[k] for k in ("slotId", "status", "updatedAt")} == \
-        {k: booking[k] for k in ("slotId", "status", "updatedAt")}
+    assert {k: response.json[k] for k in ("slotId", "status", "updatedAt")} == {
+        k: booking[k] for k in ("slotId", "status", "updatedAt")
+    }
     assert seats(api, old["id"]) == (1, 0, 2)
 
 
@@ -134,8 +140,9 @@ def test_rescheduling_to_another_services_slot_is_422_and_changes_nothing(api, t
 
 
 @pytest.mark.parametrize("take", ["hold", "book"])
-def test_rescheduling_to_a_full_slot_is_409_and_the_old_seats_stay_untouched(api, app,
-                                                                           two_slots, take):
+def test_rescheduling_to_a_full_slot_is_409_and_the_old_seats_stay_untouched(
+    api, app, two_slots, take
+):
     old, new = two_slots
     api.book(new["id"], user="other", seats=2)
     appointment = getattr(api, take)(old["id"], seats=2).json
@@ -191,8 +198,9 @@ def test_rescheduling_to_an_unknown_slot_is_404(api, two_slots):
     assert seats(api, old["id"]) == (1, 0, 2)
 
 
-@pytest.mark.parametrize("body", [{}, {"slotId": "nope"}, {"slotId": 5},
-                                  {"slotId": UNKNOWN_ID, "extra": 1}])
+@pytest.mark.parametrize(
+    "body", [{}, {"slotId": "nope"}, {"slotId": 5}, {"slotId": UNKNOWN_ID, "extra": 1}]
+)
 def test_an_invalid_reschedule_body_is_422(api, two_slots, body):
     booking = api.book(two_slots[0]["id"]).json
     response = api.client.post(f"/api/v1/appointments/{booking['id']}/reschedule", json=body)
@@ -200,8 +208,7 @@ def test_an_invalid_reschedule_body_is_422(api, two_slots, body):
 
 
 @pytest.mark.parametrize("appointment_id", [UNKNOWN_ID, "nope"])
-def test_rescheduling_an_unknown_or_malformed_appointment_is_404(api, two_slots,
-                                                                 appointment_id):
+def test_rescheduling_an_unknown_or_malformed_appointment_is_404(api, two_slots, appointment_id):
     refused(reschedule(api, appointment_id, two_slots[1]["id"]), 404)
 
 
@@ -215,8 +222,9 @@ def test_rescheduling_a_cancelled_appointment_is_409_invalid_transition(api, two
     assert seats(api, new["id"]) == (0, 0, 3)
 
 
-def test_rescheduling_an_expired_hold_is_409_hold_expired_and_frees_its_seats(api, app, clock,
-                                                                           two_slots):
+def test_rescheduling_an_expired_hold_is_409_hold_expired_and_frees_its_seats(
+    api, app, clock, two_slots
+):
     old, new = two_slots
     hold = api.hold(old["id"]).json
     clock.advance(seconds=120)

@@ -17,6 +17,7 @@ How they are counted, the same way on both engines:
 Index management (createIndexes, listIndexes) is excluded: MongoEngine does it once per
 collection, not per request, and every test warms the collections up before counting.
 """
+
 import functools
 import os
 import threading
@@ -39,13 +40,36 @@ BUDGET = {  # round trips per call, as measured when recorded
     "slots page": 2,  # count, page
     "appointments page": 4,  # count, page, then services and slots of the whole page at once
 }
-DATA_COMMANDS = {"find", "getMore", "insert", "update", "delete", "findAndModify", "aggregate",
-                 "count", "distinct"}
+DATA_COMMANDS = {
+    "find",
+    "getMore",
+    "insert",
+    "update",
+    "delete",
+    "findAndModify",
+    "aggregate",
+    "count",
+    "distinct",
+}
 COLLECTION_METHODS = (  # "find" only builds a cursor; "_get_dataset" runs the query
-    "_get_dataset", "find_one", "insert_one", "insert_many", "update_one", "update_many",
-    "replace_one", "delete_one", "delete_many", "find_one_and_update", "find_one_and_replace",
-    "find_one_and_delete", "count_documents", "estimated_document_count", "aggregate",
-    "distinct", "bulk_write")
+    "_get_dataset",
+    "find_one",
+    "insert_one",
+    "insert_many",
+    "update_one",
+    "update_many",
+    "replace_one",
+    "delete_one",
+    "delete_many",
+    "find_one_and_update",
+    "find_one_and_replace",
+    "find_one_and_delete",
+    "count_documents",
+    "estimated_document_count",
+    "aggregate",
+    "distinct",
+    "bulk_write",
+)
 
 
 class RoundTrips(monitoring.CommandListener):
@@ -84,6 +108,7 @@ class RoundTrips(monitoring.CommandListener):
                 return method(collection, *args, **kwargs)
             finally:
                 self._depth.n = depth
+
         return counted
 
     @contextmanager
@@ -111,8 +136,10 @@ def trips(app):
 def world(api, client):
     """A service with 30 future slots, two of them with a booking, every collection warmed up."""
     service = api.service()
-    slots = [api.slot(service["id"], start=NOW + timedelta(days=1, minutes=30 * i), capacity=25)
-             for i in range(30)]
+    slots = [
+        api.slot(service["id"], start=NOW + timedelta(days=1, minutes=30 * i), capacity=25)
+        for i in range(30)
+    ]
     for slot in slots[:2]:
         assert api.book(slot["id"], user="warm-up").status_code == 201
     assert client.get("/api/v1/appointments").status_code == 200
@@ -150,17 +177,20 @@ def test_cancelling_costs_its_budget(trips, world, api, client):
 def test_a_page_of_slots_costs_its_budget(trips, world, client):
     page = client.get("/api/v1/slots", query_string={"page_size": 20})
     assert len(page.json) == 20
-    assert within_budget(trips, "slots page",
-                         lambda: client.get("/api/v1/slots", query_string={"page_size": 20}))
+    assert within_budget(
+        trips, "slots page", lambda: client.get("/api/v1/slots", query_string={"page_size": 20})
+    )
 
 
 @pytest.mark.parametrize("appointments", [1, 20])
-def test_a_page_of_populated_appointments_costs_the_same_for_1_or_20(trips, world, api, client,
-                                                                     appointments):
+def test_a_page_of_populated_appointments_costs_the_same_for_1_or_20(
+    trips, world, api, client, appointments
+):
     for i in range(appointments):  # on different slots, so each needs its own slot document
         assert api.book(world["slots"][10 + i]["id"], user=f"user-{i}").status_code == 201
     query = {"page_size": appointments}
     page = client.get("/api/v1/appointments", query_string=query)
     assert len(page.json) == appointments and all(a["slot"] and a["service"] for a in page.json)
-    assert within_budget(trips, "appointments page",
-                         lambda: client.get("/api/v1/appointments", query_string=query))
+    assert within_budget(
+        trips, "appointments page", lambda: client.get("/api/v1/appointments", query_string=query)
+    )

@@ -1,4 +1,5 @@
 """Services over HTTP: create, read, list, update, archive (API.md, "Services")."""
+
 import re
 from datetime import timedelta
 
@@ -17,19 +18,32 @@ def create(client, **fields):
 
 # --- create and read ------------------------------------------------------------------------
 
+
 def test_creating_a_service_fills_in_the_defaults(client):
     response = client.post(SERVICES, json={"name": "Dr. Who"})
     assert response.status_code == 201
     service = response.json
-    assert (service["name"], service["price"], service["currency"], service["timezone"],
-            service["active"]) == ("Dr. Who", 0, "USD", "UTC", True)
+    assert (
+        service["name"],
+        service["price"],
+        service["currency"],
+        service["timezone"],
+        service["active"],
+    ) == ("Dr. Who", 0, "USD", "UTC", True)
     assert re.fullmatch(r"[0-9a-f]{24}", service["id"])
 
 
 def test_creating_a_service_keeps_every_given_field(client):
-    fields = {"name": "Dr. Ada Lovelace", "description": "Heart doctor", "address": "1 Main St",
-              "category": "Cardiology", "price": 80.5, "currency": "EUR",
-              "timezone": "Europe/Berlin", "active": True}
+    fields = {
+        "name": "Dr. Ada Lovelace",
+        "description": "Heart doctor",
+        "address": "1 Main St",
+        "category": "Cardiology",
+        "price": 80.5,
+        "currency": "EUR",
+        "timezone": "Europe/Berlin",
+        "active": True,
+    }
     service = create(client, **fields).json
     assert {key: service[key] for key in fields} == fields
 
@@ -52,35 +66,41 @@ def test_reading_an_unknown_or_malformed_service_id_is_a_404(client, check, serv
     check.error(client.get(f"{SERVICES}/{service_id}"), 404)
 
 
-@pytest.mark.parametrize("body, field", [
-    ({}, "name"),
-    ({"name": ""}, "name"),
-    ({"name": None}, "name"),
-    ({"name": "x" * 201}, "name"),
-    ({"name": "A", "description": "x" * 2001}, "description"),
-    ({"name": "A", "address": "x" * 501}, "address"),
-    ({"name": "A", "category": "x" * 101}, "category"),
-    ({"name": "A", "price": -1}, "price"),
-    ({"name": "A", "price": 1.005}, "price"),
-    ({"name": "A", "currency": "usd"}, "currency"),
-    ({"name": "A", "currency": "EURO"}, "currency"),
-    ({"name": "A", "timezone": "Mars/Olympus_Mons"}, "timezone"),
-    ({"name": "A", "active": "maybe"}, "active"),
-])
+@pytest.mark.parametrize(
+    "body, field",
+    [
+        ({}, "name"),
+        ({"name": ""}, "name"),
+        ({"name": None}, "name"),
+        ({"name": "x" * 201}, "name"),
+        ({"name": "A", "description": "x" * 2001}, "description"),
+        ({"name": "A", "address": "x" * 501}, "address"),
+        ({"name": "A", "category": "x" * 101}, "category"),
+        ({"name": "A", "price": -1}, "price"),
+        ({"name": "A", "price": 1.005}, "price"),
+        ({"name": "A", "currency": "usd"}, "currency"),
+        ({"name": "A", "currency": "EURO"}, "currency"),
+        ({"name": "A", "timezone": "Mars/Olympus_Mons"}, "timezone"),
+        ({"name": "A", "active": "maybe"}, "active"),
+    ],
+)
 def test_creating_a_service_with_an_invalid_field_is_a_422_and_creates_nothing(
-        client, check, body, field):
+    client, check, body, field
+):
     before = check.state()
     check.invalid(client.post(SERVICES, json=body), "json", field)
     assert check.state() == before
 
 
 def test_the_longest_allowed_texts_are_accepted(client):
-    response = create(client, name="x" * 200, description="d" * 2000, address="a" * 500,
-                      category="c" * 100)
+    response = create(
+        client, name="x" * 200, description="d" * 2000, address="a" * 500, category="c" * 100
+    )
     assert response.status_code == 201
 
 
 # --- list ------------------------------------------------------------------------------------
+
 
 def names(services: list) -> list:
     return [s["name"] for s in services]
@@ -135,8 +155,14 @@ def test_services_are_listed_twenty_to_a_page_by_default(client, api, check):
     response = client.get(SERVICES)
     assert response.status_code == 200
     assert names(response.json) == [f"Service {i:02}" for i in range(20)]
-    assert check.pagination(response) == {"total": 21, "total_pages": 2, "first_page": 1,
-                                          "last_page": 2, "page": 1, "next_page": 2}
+    assert check.pagination(response) == {
+        "total": 21,
+        "total_pages": 2,
+        "first_page": 1,
+        "last_page": 2,
+        "page": 1,
+        "next_page": 2,
+    }
 
 
 def test_the_last_page_holds_the_rest_and_points_back(client, api, check):
@@ -144,8 +170,14 @@ def test_the_last_page_holds_the_rest_and_points_back(client, api, check):
         api.service(name=f"Service {i}")
     response = client.get(SERVICES, query_string={"page": 3, "page_size": 2})
     assert names(response.json) == ["Service 4"]
-    assert check.pagination(response) == {"total": 5, "total_pages": 3, "first_page": 1,
-                                          "last_page": 3, "page": 3, "previous_page": 2}
+    assert check.pagination(response) == {
+        "total": 5,
+        "total_pages": 3,
+        "first_page": 1,
+        "last_page": 3,
+        "page": 3,
+        "previous_page": 2,
+    }
 
 
 def test_a_page_size_of_100_is_the_maximum(client, check):
@@ -153,24 +185,33 @@ def test_a_page_size_of_100_is_the_maximum(client, check):
     check.invalid(client.get(SERVICES, query_string={"page_size": 101}), "query", "page_size")
 
 
-@pytest.mark.parametrize("query, field", [
-    ({"page_size": 0}, "page_size"), ({"page": 0}, "page"), ({"page": "one"}, "page"),
-    ({"active": "maybe"}, "active"), ({"q": "x" * 201}, "q"),
-])
+@pytest.mark.parametrize(
+    "query, field",
+    [
+        ({"page_size": 0}, "page_size"),
+        ({"page": 0}, "page"),
+        ({"page": "one"}, "page"),
+        ({"active": "maybe"}, "active"),
+        ({"q": "x" * 201}, "q"),
+    ],
+)
 def test_invalid_list_parameters_are_a_422(client, check, query, field):
     check.invalid(client.get(SERVICES, query_string=query), "query", field)
 
 
 # --- update ----------------------------------------------------------------------------------
 
+
 def test_patching_changes_only_the_given_fields(client, api):
     service = api.service(name="Dr. Who", category="Time", price=10, timezone="Europe/London")
-    response = client.patch(f"{SERVICES}/{service['id']}", json={"price": 19.99,
-                                                                  "category": "Space"})
+    response = client.patch(
+        f"{SERVICES}/{service['id']}", json={"price": 19.99, "category": "Space"}
+    )
     assert response.status_code == 200
     changed = {**service, "price": 19.99, "category": "Space"}
-    assert {k: v for k, v in response.json.items() if k != "updatedAt"} == \
-        {k: v for k, v in changed.items() if k != "updatedAt"}
+    assert {k: v for k, v in response.json.items() if k != "updatedAt"} == {
+        k: v for k, v in changed.items() if k != "updatedAt"
+    }
     assert client.get(f"{SERVICES}/{service['id']}").json == response.json
 
 
@@ -188,21 +229,25 @@ def test_patching_a_nullable_text_to_null_clears_it(client, api):
     assert patched["description"] is None
 
 
-@pytest.mark.parametrize("body, field", [
-    ({"colour": "blue"}, "colour"),
-    ({"id": "0" * 24}, "id"),
-    ({"createdAt": "2030-01-01T00:00:00Z"}, "createdAt"),
-    ({"timezone": "Europe/Atlantis"}, "timezone"),
-    ({"timezone": None}, "timezone"),
-    ({"price": 10.999}, "price"),
-    ({"price": -0.01}, "price"),
-    ({"name": ""}, "name"),
-    ({"name": None}, "name"),
-    ({"active": None}, "active"),
-    ({"currency": "dollars"}, "currency"),
-])
-def test_patching_with_an_invalid_field_is_a_422_and_changes_nothing(client, api, check, body,
-                                                                      field):
+@pytest.mark.parametrize(
+    "body, field",
+    [
+        ({"colour": "blue"}, "colour"),
+        ({"id": "0" * 24}, "id"),
+        ({"createdAt": "2030-01-01T00:00:00Z"}, "createdAt"),
+        ({"timezone": "Europe/Atlantis"}, "timezone"),
+        ({"timezone": None}, "timezone"),
+        ({"price": 10.999}, "price"),
+        ({"price": -0.01}, "price"),
+        ({"name": ""}, "name"),
+        ({"name": None}, "name"),
+        ({"active": None}, "active"),
+        ({"currency": "dollars"}, "currency"),
+    ],
+)
+def test_patching_with_an_invalid_field_is_a_422_and_changes_nothing(
+    client, api, check, body, field
+):
     service = api.service(name="Dr. Who", price=10, timezone="Europe/London")
     check.invalid(client.patch(f"{SERVICES}/{service['id']}", json=body), "json", field)
     assert client.get(f"{SERVICES}/{service['id']}").json == service
@@ -214,6 +259,7 @@ def test_patching_an_unknown_or_malformed_service_id_is_a_404(client, check, ser
 
 
 # --- archive ---------------------------------------------------------------------------------
+
 
 def test_archiving_a_service_answers_204_with_no_body(client, api):
     service = api.service()
@@ -230,8 +276,9 @@ def test_archiving_a_service_keeps_it_readable_as_inactive(client, api, check, c
     assert archived.status_code == 200
     assert archived.json["active"] is False
     assert check.utc(archived.json["updatedAt"]) == later
-    assert {k: v for k, v in archived.json.items() if k not in ("active", "updatedAt")} == \
-        {k: v for k, v in service.items() if k not in ("active", "updatedAt")}
+    assert {k: v for k, v in archived.json.items() if k not in ("active", "updatedAt")} == {
+        k: v for k, v in service.items() if k not in ("active", "updatedAt")
+    }
 
 
 def test_archiving_twice_is_harmless(client, api):
@@ -256,7 +303,8 @@ def test_archiving_an_unknown_or_malformed_service_id_is_a_404(client, check, se
 
 @pytest.mark.parametrize("take", ["book", "hold"])
 def test_a_service_with_live_appointments_on_future_slots_cannot_be_archived(
-        client, api, check, clock, take):
+    client, api, check, clock, take
+):
     service = api.service()
     slot = api.slot(service["id"], capacity=2)
     assert getattr(api, take)(slot["id"]).status_code == 201
@@ -271,9 +319,11 @@ def test_patching_active_false_follows_the_archiving_rule(client, api, check, ta
     service = api.service()
     slot = api.slot(service["id"])
     getattr(api, take)(slot["id"])
-    check.error(client.patch(f"{SERVICES}/{service['id']}", json={"active": False,
-                                                                  "name": "Renamed"}),
-                409, "HAS_ACTIVE_APPOINTMENTS")
+    check.error(
+        client.patch(f"{SERVICES}/{service['id']}", json={"active": False, "name": "Renamed"}),
+        409,
+        "HAS_ACTIVE_APPOINTMENTS",
+    )
     assert client.get(f"{SERVICES}/{service['id']}").json == service
 
 
@@ -310,9 +360,14 @@ def test_an_archived_service_takes_no_new_slots(client, api, check, now):
     client.delete(f"{SERVICES}/{service['id']}")
     before = check.state()
     start = now + timedelta(days=1)
-    response = client.post("/api/v1/slots", json={
-        "serviceId": service["id"], "startTime": start.isoformat(),
-        "endTime": (start + timedelta(minutes=30)).isoformat()})
+    response = client.post(
+        "/api/v1/slots",
+        json={
+            "serviceId": service["id"],
+            "startTime": start.isoformat(),
+            "endTime": (start + timedelta(minutes=30)).isoformat(),
+        },
+    )
     check.error(response, 409, "SERVICE_INACTIVE")
     assert check.state() == before
 
@@ -320,9 +375,17 @@ def test_an_archived_service_takes_no_new_slots(client, api, check, now):
 def test_an_archived_service_generates_no_slots(client, api, check):
     service = api.service()
     client.delete(f"{SERVICES}/{service['id']}")
-    response = client.post("/api/v1/slots/generate", json={
-        "serviceId": service["id"], "fromDate": "2030-01-07", "toDate": "2030-01-11",
-        "dayStart": "09:00", "dayEnd": "12:00", "durationMinutes": 30})
+    response = client.post(
+        "/api/v1/slots/generate",
+        json={
+            "serviceId": service["id"],
+            "fromDate": "2030-01-07",
+            "toDate": "2030-01-11",
+            "dayStart": "09:00",
+            "dayEnd": "12:00",
+            "durationMinutes": 30,
+        },
+    )
     check.error(response, 409, "SERVICE_INACTIVE")
     assert check.listing("/api/v1/slots") == []
 

@@ -1,5 +1,6 @@
 """POST /slots/generate: many slots from a daily window in the service's time zone
 (API.md, "Slots", generate)."""
+
 from datetime import UTC, datetime, timedelta
 from itertools import pairwise
 
@@ -19,11 +20,19 @@ def utc(*args) -> datetime:
 @pytest.fixture
 def generate(client, api):
     """POST a plan for a fresh UTC service (or `serviceId`), one Monday 09:00-11:00 by default."""
+
     def post(**overrides):
-        body = {"fromDate": MONDAY, "toDate": MONDAY, "dayStart": "09:00", "dayEnd": "11:00",
-                "durationMinutes": 30, **overrides}
+        body = {
+            "fromDate": MONDAY,
+            "toDate": MONDAY,
+            "dayStart": "09:00",
+            "dayEnd": "11:00",
+            "durationMinutes": 30,
+            **overrides,
+        }
         body.setdefault("serviceId", api.service()["id"])
         return client.post(GENERATE, json=body)
+
     return post
 
 
@@ -50,15 +59,27 @@ def test_a_slot_that_would_end_after_day_end_is_not_made(generate, check):
 def test_gap_minutes_separate_the_slots(generate, check):
     body = generate(gapMinutes=10).json
     assert [start for start, _ in windows(check, body["slots"])] == [
-        utc(2030, 1, 7, 9, 0), utc(2030, 1, 7, 9, 40), utc(2030, 1, 7, 10, 20)]
+        utc(2030, 1, 7, 9, 0),
+        utc(2030, 1, 7, 9, 40),
+        utc(2030, 1, 7, 10, 20),
+    ]
     assert all(end - start == timedelta(minutes=30) for start, end in windows(check, body["slots"]))
 
 
 def test_generated_slots_are_new_and_free_with_the_given_capacity(generate, api):
     service = api.service()
     body = generate(serviceId=service["id"], capacity=4).json
-    assert {(s["serviceId"], s["capacity"], s["bookedSeats"], s["heldSeats"], s["availableSeats"],
-             s["status"]) for s in body["slots"]} == {(service["id"], 4, 0, 0, 4, "AVAILABLE")}
+    assert {
+        (
+            s["serviceId"],
+            s["capacity"],
+            s["bookedSeats"],
+            s["heldSeats"],
+            s["availableSeats"],
+            s["status"],
+        )
+        for s in body["slots"]
+    } == {(service["id"], 4, 0, 0, 4, "AVAILABLE")}
 
 
 def test_generated_slots_have_one_seat_by_default(generate):
@@ -68,13 +89,17 @@ def test_generated_slots_have_one_seat_by_default(generate):
 def test_weekdays_default_to_monday_to_friday(generate, check):
     body = generate(toDate=SUNDAY, dayEnd="09:30").json
     assert [start for start, _ in windows(check, body["slots"])] == [
-        utc(2030, 1, day, 9) for day in (7, 8, 9, 10, 11)]
+        utc(2030, 1, day, 9) for day in (7, 8, 9, 10, 11)
+    ]
 
 
 def test_weekdays_choose_the_days_by_iso_number(generate, check):
     body = generate(toDate=SUNDAY, dayEnd="09:30", weekdays=[6, 7, 3]).json
     assert [start for start, _ in windows(check, body["slots"])] == [
-        utc(2030, 1, 9, 9), utc(2030, 1, 12, 9), utc(2030, 1, 13, 9)]
+        utc(2030, 1, 9, 9),
+        utc(2030, 1, 12, 9),
+        utc(2030, 1, 13, 9),
+    ]
 
 
 def test_dates_are_inclusive_at_both_ends(generate, check):
@@ -82,8 +107,7 @@ def test_dates_are_inclusive_at_both_ends(generate, check):
     assert [start.day for start, _ in windows(check, body["slots"])] == [8, 9, 10]
 
 
-def test_generating_the_same_plan_again_creates_nothing_and_skips_everything(generate, api,
-                                                                              check):
+def test_generating_the_same_plan_again_creates_nothing_and_skips_everything(generate, api, check):
     service = api.service()
     first = generate(serviceId=service["id"], toDate=SUNDAY).json
     again = generate(serviceId=service["id"], toDate=SUNDAY).json
@@ -132,8 +156,13 @@ def test_another_services_slots_do_not_cause_skips(generate, api):
 
 def test_slots_follow_the_service_time_zone_across_a_dst_change(generate, api, check):
     berlin = api.service(timezone="Europe/Berlin")
-    body = generate(serviceId=berlin["id"], fromDate="2030-03-29", toDate="2030-04-01",
-                    dayEnd="10:00", weekdays=[1, 2, 3, 4, 5, 6, 7]).json
+    body = generate(
+        serviceId=berlin["id"],
+        fromDate="2030-03-29",
+        toDate="2030-04-01",
+        dayEnd="10:00",
+        weekdays=[1, 2, 3, 4, 5, 6, 7],
+    ).json
     starts = [start for start, _ in windows(check, body["slots"])]
     assert starts[:2] == [utc(2030, 3, 29, 8, 0), utc(2030, 3, 29, 8, 30)]  # CET, UTC+1
     assert starts[-2:] == [utc(2030, 4, 1, 7, 0), utc(2030, 4, 1, 7, 30)]  # CEST, UTC+2
@@ -154,8 +183,14 @@ def test_a_plan_with_no_matching_day_creates_nothing(generate):
 
 def test_more_than_5000_slots_in_one_call_is_a_422_and_creates_nothing(generate, check):
     # 25 days of 24 hours of 5-minute slots: 7200
-    response = generate(fromDate="2030-01-01", toDate="2030-01-25", dayStart="00:00",
-                        dayEnd="23:59", durationMinutes=5, weekdays=[1, 2, 3, 4, 5, 6, 7])
+    response = generate(
+        fromDate="2030-01-01",
+        toDate="2030-01-25",
+        dayStart="00:00",
+        dayEnd="23:59",
+        durationMinutes=5,
+        weekdays=[1, 2, 3, 4, 5, 6, 7],
+    )
     check.error(response, 422)
     assert check.listing("/api/v1/slots") == []
 
@@ -182,13 +217,26 @@ def test_clock_times_must_be_hh_mm(generate, check, field, value):
     check.invalid(generate(**{field: value}), "json", field)
 
 
-@pytest.mark.parametrize("field, value", [
-    ("durationMinutes", 4), ("durationMinutes", 1441), ("durationMinutes", 30.5),
-    ("durationMinutes", "30"), ("gapMinutes", -1), ("gapMinutes", True), ("capacity", 0),
-    ("capacity", 10001), ("weekdays", []), ("weekdays", [0]), ("weekdays", [8]),
-    ("weekdays", "1,2"), ("fromDate", "2030-01-07T00:00:00Z"), ("fromDate", "07/01/2030"),
-    ("toDate", None),
-])
+@pytest.mark.parametrize(
+    "field, value",
+    [
+        ("durationMinutes", 4),
+        ("durationMinutes", 1441),
+        ("durationMinutes", 30.5),
+        ("durationMinutes", "30"),
+        ("gapMinutes", -1),
+        ("gapMinutes", True),
+        ("capacity", 0),
+        ("capacity", 10001),
+        ("weekdays", []),
+        ("weekdays", [0]),
+        ("weekdays", [8]),
+        ("weekdays", "1,2"),
+        ("fromDate", "2030-01-07T00:00:00Z"),
+        ("fromDate", "07/01/2030"),
+        ("toDate", None),
+    ],
+)
 def test_invalid_plan_fields_are_a_422(generate, check, field, value):
     check.invalid(generate(**{field: value}), "json", field)
     assert check.listing("/api/v1/slots") == []
@@ -196,24 +244,35 @@ def test_invalid_plan_fields_are_a_422(generate, check, field, value):
 
 def test_every_missing_required_field_is_named(client, check):
     response = client.post(GENERATE, json={})
-    check.invalid(response, "json", "serviceId", "fromDate", "toDate", "dayStart", "dayEnd",
-                  "durationMinutes")
+    check.invalid(
+        response, "json", "serviceId", "fromDate", "toDate", "dayStart", "dayEnd", "durationMinutes"
+    )
 
 
 def test_generating_for_an_unknown_service_is_a_404(generate, check):
     check.error(generate(serviceId="0" * 24), 404)
 
 
-@pytest.mark.parametrize("zone, from_date, to_date", [
-    ("Pacific/Kiritimati", "9999-12-29", "9999-12-31"),
-    ("America/Los_Angeles", "9999-12-29", "9999-12-31"),
-    ("Asia/Tokyo", "0001-01-01", "0001-01-03"),
-])
-def test_dates_at_the_ends_of_the_calendar_are_a_422_not_a_crash(generate, api, check, zone,
-                                                                  from_date, to_date):
+@pytest.mark.parametrize(
+    "zone, from_date, to_date",
+    [
+        ("Pacific/Kiritimati", "9999-12-29", "9999-12-31"),
+        ("America/Los_Angeles", "9999-12-29", "9999-12-31"),
+        ("Asia/Tokyo", "0001-01-01", "0001-01-03"),
+    ],
+)
+def test_dates_at_the_ends_of_the_calendar_are_a_422_not_a_crash(
+    generate, api, check, zone, from_date, to_date
+):
     service = api.service(timezone=zone)
-    response = generate(serviceId=service["id"], fromDate=from_date, toDate=to_date,
-                        dayStart="00:00", dayEnd="23:59", durationMinutes=60,
-                        weekdays=[1, 2, 3, 4, 5, 6, 7])
+    response = generate(
+        serviceId=service["id"],
+        fromDate=from_date,
+        toDate=to_date,
+        dayStart="00:00",
+        dayEnd="23:59",
+        durationMinutes=60,
+        weekdays=[1, 2, 3, 4, 5, 6, 7],
+    )
     check.error(response, 422)
     assert check.listing("/api/v1/slots") == []

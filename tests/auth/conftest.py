@@ -1,5 +1,6 @@
 """Apps with authentication on, keys made at test time (no private key is ever committed),
 and tokens of every kind, good and bad."""
+
 import time
 from datetime import timedelta
 
@@ -20,8 +21,13 @@ LIST = "/api/v1/appointments"
 
 def claims(sub="alice", roles=(), minutes=10, **extra) -> dict:
     now = int(time.time())
-    body = {"sub": sub, "roles": None if roles is None else list(roles), "iat": now,
-            "exp": now + minutes * 60, **extra}
+    body = {
+        "sub": sub,
+        "roles": None if roles is None else list(roles),
+        "iat": now,
+        "exp": now + minutes * 60,
+        **extra,
+    }
     return {k: v for k, v in body.items() if v is not None}
 
 
@@ -34,8 +40,9 @@ def bearer(token: str) -> dict:
 
 
 def pem(public_key) -> str:
-    return public_key.public_bytes(serialization.Encoding.PEM,
-                                   serialization.PublicFormat.SubjectPublicKeyInfo).decode()
+    return public_key.public_bytes(
+        serialization.Encoding.PEM, serialization.PublicFormat.SubjectPublicKeyInfo
+    ).decode()
 
 
 @pytest.fixture(scope="session")
@@ -51,11 +58,13 @@ def ec_key():
 @pytest.fixture
 def make_app(clock):
     """create_app with the test settings plus `overrides`, on an empty database."""
+
     def make(**overrides):
         app = create_app(test_settings(**overrides), clock=clock)
         with app.app_context():
             drop_all()
         return app
+
     return make
 
 
@@ -67,8 +76,10 @@ class Caller:
 
     def __getattr__(self, method):
         def send(path, headers=None, **kwargs):
-            return getattr(self.client, method)(path, headers={**self.headers, **(headers or {})},
-                                                **kwargs)
+            return getattr(self.client, method)(
+                path, headers={**self.headers, **(headers or {})}, **kwargs
+            )
+
         return send
 
     def take(self, path, slot_id, user=None, seats=1, **headers):

@@ -1,5 +1,6 @@
 """With authentication on, a user books for themselves and sees and changes only their own
 appointments; someone else's answers 404 and nothing changes; role admin may act on any."""
+
 from datetime import timedelta
 
 import pytest
@@ -12,8 +13,10 @@ TAKES = [BOOK, HOLD]
 
 def everything(admin) -> dict:
     """Every slot and appointment, as the admin sees them."""
-    return {path: admin.get(path, query_string={"page_size": 100}).json
-            for path in ("/api/v1/slots", LIST)}
+    return {
+        path: admin.get(path, query_string={"page_size": 100}).json
+        for path in ("/api/v1/slots", LIST)
+    }
 
 
 @pytest.mark.parametrize("path", TAKES)
@@ -66,6 +69,7 @@ def test_an_idempotency_key_belongs_to_its_user(alice, bob, catalogue):
 
 # --- someone else's appointment -------------------------------------------------------------
 
+
 @pytest.fixture
 def bobs(bob, catalogue) -> dict:
     """Bob's hold, on a slot of a service with a second, free slot."""
@@ -79,10 +83,12 @@ def bobs(bob, catalogue) -> dict:
 
 def operations(bobs):
     appointment = f"{LIST}/{bobs['id']}"
-    return {"read": ("get", appointment, None),
-            "confirm": ("post", f"{appointment}/confirm", None),
-            "cancel": ("patch", f"{appointment}/cancel", None),
-            "reschedule": ("post", f"{appointment}/reschedule", {"slotId": bobs["spare"]})}
+    return {
+        "read": ("get", appointment, None),
+        "confirm": ("post", f"{appointment}/confirm", None),
+        "cancel": ("patch", f"{appointment}/cancel", None),
+        "reschedule": ("post", f"{appointment}/reschedule", {"slotId": bobs["spare"]}),
+    }
 
 
 OPERATIONS = ["read", "confirm", "cancel", "reschedule"]
@@ -120,13 +126,19 @@ def test_without_a_token_it_is_401(anonymous, bobs, operation):
 
 # --- lists ----------------------------------------------------------------------------------
 
+
 @pytest.fixture
 def history(alice, bob, catalogue) -> dict:
     service = catalogue.service()
-    slots = [catalogue.slot(service["id"], start=NOW + timedelta(days=d), capacity=3)["id"]
-             for d in (1, 2)]
-    made = {"a1": alice.take(BOOK, slots[0]), "a2": alice.take(HOLD, slots[1]),
-            "b1": bob.take(BOOK, slots[0])}
+    slots = [
+        catalogue.slot(service["id"], start=NOW + timedelta(days=d), capacity=3)["id"]
+        for d in (1, 2)
+    ]
+    made = {
+        "a1": alice.take(BOOK, slots[0]),
+        "a2": alice.take(HOLD, slots[1]),
+        "b1": bob.take(BOOK, slots[0]),
+    }
     return {"slots": slots, **{name: r.json["id"] for name, r in made.items()}}
 
 
@@ -165,6 +177,9 @@ def test_the_list_needs_a_token(anonymous):
 def test_the_caller_comes_from_the_token_not_from_the_body(secured, catalogue):
     client = secured.test_client()
     slot = catalogue.slot()
-    forged = client.post(HOLD, json={"slotId": slot["id"]},
-                         headers=bearer(hs256(secret="x" * 40, sub="root", roles=["admin"])))
+    forged = client.post(
+        HOLD,
+        json={"slotId": slot["id"]},
+        headers=bearer(hs256(secret="x" * 40, sub="root", roles=["admin"])),
+    )
     assert_error(forged, 401)

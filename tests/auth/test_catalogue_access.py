@@ -1,4 +1,5 @@
 """With authentication on, the catalogue is public to read and needs role admin to change."""
+
 import pytest
 
 from tests.auth.conftest import SECRET, Caller, assert_error, bearer, hs256, later
@@ -19,18 +20,38 @@ def writes(ids) -> list[tuple[str, str, dict | None, int]]:
     return [
         ("post", "/api/v1/services", {"name": "Dr. No"}, 201),
         ("patch", f"/api/v1/services/{service}", {"category": "Cardiology"}, 200),
-        ("post", "/api/v1/slots", {"serviceId": service, "startTime": later(2),
-                                   "endTime": later(2, 30)}, 201),
-        ("post", "/api/v1/slots/generate", {
-            "serviceId": service, "fromDate": "2030-02-04", "toDate": "2030-02-04",
-            "dayStart": "09:00", "dayEnd": "10:00", "durationMinutes": 30}, 201),
+        (
+            "post",
+            "/api/v1/slots",
+            {"serviceId": service, "startTime": later(2), "endTime": later(2, 30)},
+            201,
+        ),
+        (
+            "post",
+            "/api/v1/slots/generate",
+            {
+                "serviceId": service,
+                "fromDate": "2030-02-04",
+                "toDate": "2030-02-04",
+                "dayStart": "09:00",
+                "dayEnd": "10:00",
+                "durationMinutes": 30,
+            },
+            201,
+        ),
         ("delete", f"/api/v1/slots/{slot}", None, 204),
         ("delete", f"/api/v1/services/{service}", None, 204),
     ]
 
 
-WRITES = ["create service", "patch service", "create slot", "generate slots", "delete slot",
-          "archive service"]
+WRITES = [
+    "create service",
+    "patch service",
+    "create slot",
+    "generate slots",
+    "delete slot",
+    "archive service",
+]
 
 
 def send(caller: Caller, ids, name: str, **headers):
@@ -39,8 +60,13 @@ def send(caller: Caller, ids, name: str, **headers):
 
 
 def test_reading_the_catalogue_needs_no_token(anonymous, ids):
-    for path in ("/api/v1/services", f"/api/v1/services/{ids['service']}", "/api/v1/slots",
-                 f"/api/v1/slots/{ids['slot']}", "/api/v1/slots?available=true"):
+    for path in (
+        "/api/v1/services",
+        f"/api/v1/services/{ids['service']}",
+        "/api/v1/slots",
+        f"/api/v1/slots/{ids['slot']}",
+        "/api/v1/slots?available=true",
+    ):
         assert anonymous.get(path).status_code == 200, path
 
 
@@ -51,7 +77,8 @@ def test_a_public_read_ignores_a_bad_token(anonymous, ids):
 
 @pytest.mark.parametrize("name", WRITES)
 def test_changing_the_catalogue_without_a_token_is_401_with_a_bearer_challenge(
-        anonymous, catalogue, ids, name):
+    anonymous, catalogue, ids, name
+):
     response = send(anonymous, ids, name)
     assert_error(response, 401)
     assert response.headers["WWW-Authenticate"] == 'Bearer realm="slotkeeper"'
@@ -60,8 +87,7 @@ def test_changing_the_catalogue_without_a_token_is_401_with_a_bearer_challenge(
 
 @pytest.mark.parametrize("name", WRITES)
 def test_changing_the_catalogue_with_a_bad_token_is_401_invalid_token(anonymous, ids, name):
-    response = send(anonymous, ids, name, **bearer(hs256(sub="root", roles=["admin"],
-                                                         minutes=-5)))
+    response = send(anonymous, ids, name, **bearer(hs256(sub="root", roles=["admin"], minutes=-5)))
     body = assert_error(response, 401)
     challenge = response.headers["WWW-Authenticate"]
     assert challenge.startswith('Bearer realm="slotkeeper", error="invalid_token"')
@@ -82,34 +108,51 @@ def test_an_admin_changes_the_catalogue(admin, ids, name):
 
 def test_the_token_is_checked_before_the_body(anonymous, alice):
     assert_error(anonymous.post("/api/v1/services", json={"name": ""}), 401)
-    assert_error(alice.post("/api/v1/services", data="{not json", content_type="application/json"),
-                 403)
+    assert_error(
+        alice.post("/api/v1/services", data="{not json", content_type="application/json"), 403
+    )
 
 
-@pytest.mark.parametrize("header", [
-    "Bearer", "Bearer ", "bearer", "Basic YWxpY2U6c2VjcmV0", "Token abc", "abc", "Bearer a b",
-    "Bearer " + "x" * 10000, "Bearer ..", "Bearer é"])
+@pytest.mark.parametrize(
+    "header",
+    [
+        "Bearer",
+        "Bearer ",
+        "bearer",
+        "Basic YWxpY2U6c2VjcmV0",
+        "Token abc",
+        "abc",
+        "Bearer a b",
+        "Bearer " + "x" * 10000,
+        "Bearer ..",
+        "Bearer é",
+    ],
+)
 def test_a_malformed_authorization_header_is_401(anonymous, header):
-    response = anonymous.post("/api/v1/services", json={"name": "X"},
-                              headers={"Authorization": header})
+    response = anonymous.post(
+        "/api/v1/services", json={"name": "X"}, headers={"Authorization": header}
+    )
     assert_error(response, 401)
     assert response.headers["WWW-Authenticate"].startswith('Bearer realm="slotkeeper"')
 
 
 def test_only_a_token_that_was_sent_is_called_invalid(anonymous):
-    basic = anonymous.post("/api/v1/services", json={"name": "X"},
-                           headers={"Authorization": "Basic YWxpY2U6c2VjcmV0"})
+    basic = anonymous.post(
+        "/api/v1/services", json={"name": "X"}, headers={"Authorization": "Basic YWxpY2U6c2VjcmV0"}
+    )
     assert basic.headers["WWW-Authenticate"] == 'Bearer realm="slotkeeper"'
-    empty = anonymous.post("/api/v1/services", json={"name": "X"},
-                           headers={"Authorization": "Bearer"})
+    empty = anonymous.post(
+        "/api/v1/services", json={"name": "X"}, headers={"Authorization": "Bearer"}
+    )
     assert 'error="invalid_token"' in empty.headers["WWW-Authenticate"]
 
 
 def test_the_scheme_name_is_case_insensitive(secured):
     client = secured.test_client()
     token = hs256(sub="root", roles=["admin"])
-    response = client.post("/api/v1/services", json={"name": "X"},
-                           headers={"Authorization": f"bEaReR {token}"})
+    response = client.post(
+        "/api/v1/services", json={"name": "X"}, headers={"Authorization": f"bEaReR {token}"}
+    )
     assert response.status_code == 201
 
 

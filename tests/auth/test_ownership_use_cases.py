@@ -1,4 +1,5 @@
 """The ownership rule lives in the use cases: they take the caller as `actor`."""
+
 from datetime import timedelta
 
 import pytest
@@ -18,8 +19,9 @@ PAGE = PageRequest(1, 20)
 def alices(api, repos):
     service = api.service()
     slot, spare = api.slot(service["id"]), api.slot(service["id"], start=NOW + timedelta(days=2))
-    held = booking.hold_seats(repos, BookingRequest(slot["id"], "alice"), NOW,
-                              timedelta(minutes=2), actor=ALICE)
+    held = booking.hold_seats(
+        repos, BookingRequest(slot["id"], "alice"), NOW, timedelta(minutes=2), actor=ALICE
+    )
     return {"id": str(held.id), "slot": slot["id"], "spare": spare["id"]}
 
 
@@ -36,15 +38,21 @@ def test_booking_for_someone_else_is_forbidden(api, repos):
     assert booking.book_seats(repos, request, NOW, actor=ADMIN).user_id == "bob"
 
 
-@pytest.mark.parametrize("use_case", [
-    lambda repos, ids, actor: history.get_appointment(repos, ids["id"], NOW, actor=actor),
-    lambda repos, ids, actor: lifecycle.confirm_appointment(repos, ids["id"], NOW, actor=actor),
-    lambda repos, ids, actor: lifecycle.cancel_appointment(repos, ids["id"], NOW, actor=actor),
-    lambda repos, ids, actor: reschedule.reschedule_appointment(repos, ids["id"], ids["spare"],
-                                                                NOW, actor=actor),
-], ids=["read", "confirm", "cancel", "reschedule"])
+@pytest.mark.parametrize(
+    "use_case",
+    [
+        lambda repos, ids, actor: history.get_appointment(repos, ids["id"], NOW, actor=actor),
+        lambda repos, ids, actor: lifecycle.confirm_appointment(repos, ids["id"], NOW, actor=actor),
+        lambda repos, ids, actor: lifecycle.cancel_appointment(repos, ids["id"], NOW, actor=actor),
+        lambda repos, ids, actor: reschedule.reschedule_appointment(
+            repos, ids["id"], ids["spare"], NOW, actor=actor
+        ),
+    ],
+    ids=["read", "confirm", "cancel", "reschedule"],
+)
 def test_someone_elses_appointment_is_not_found_for_a_user_but_found_for_an_admin(
-        repos, alices, use_case):
+    repos, alices, use_case
+):
     with pytest.raises(NotFound, match=f"appointment {alices['id']} not found"):
         use_case(repos, alices, BOB)
     assert repos.appointments.get(alices["id"]).status == "PENDING"

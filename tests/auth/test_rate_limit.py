@@ -1,5 +1,6 @@
 """RATE_LIMIT_BOOKING: one budget for book, hold and reschedule, per user (per address without
 a token); 429 in the error shape with Retry-After; nothing is limited unless it is set."""
+
 from datetime import timedelta
 
 import pytest
@@ -20,8 +21,10 @@ def caller(app, sub, roles=()) -> Caller:
 def slots(app, count) -> list[str]:
     catalogue = Api(caller(app, "root", ["admin"]))
     service = catalogue.service()
-    return [catalogue.slot(service["id"], start=NOW + timedelta(hours=i + 1))["id"]
-            for i in range(count)]
+    return [
+        catalogue.slot(service["id"], start=NOW + timedelta(hours=i + 1))["id"]
+        for i in range(count)
+    ]
 
 
 def test_past_the_limit_the_answer_is_429_with_retry_after(limited):
@@ -74,10 +77,14 @@ def test_without_authentication_the_key_is_the_client_address(make_app):
     free = [catalogue.slot(start=NOW + timedelta(hours=i + 1))["id"] for i in range(4)]
 
     def hold(slot, address, user):
-        return client.post(HOLD, json={"slotId": slot, "userId": user},
-                           environ_base={"REMOTE_ADDR": address})
-    assert [hold(free[0], "10.0.0.1", "u1").status_code,
-            hold(free[1], "10.0.0.1", "u2").status_code] == [201, 201]
+        return client.post(
+            HOLD, json={"slotId": slot, "userId": user}, environ_base={"REMOTE_ADDR": address}
+        )
+
+    assert [
+        hold(free[0], "10.0.0.1", "u1").status_code,
+        hold(free[1], "10.0.0.1", "u2").status_code,
+    ] == [201, 201]
     assert_error(hold(free[2], "10.0.0.1", "u3"), 429)
     assert hold(free[2], "10.0.0.2", "u3").status_code == 201
 

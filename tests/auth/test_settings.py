@@ -1,4 +1,5 @@
 """The new settings: each wrong value stops start-up with a message naming the variable."""
+
 import pytest
 
 from slotkeeper.config import ConfigError, load_settings
@@ -51,8 +52,9 @@ def test_a_secret_and_a_key_together_are_refused(rsa_key):
     assert "AUTH_JWT_SECRET" in message and "AUTH_JWT_PUBLIC_KEY" in message
 
 
-@pytest.mark.parametrize("value", ["/no/such/key.pem", "-----BEGIN PUBLIC KEY-----\ngarbage\n"
-                                   "-----END PUBLIC KEY-----"])
+@pytest.mark.parametrize(
+    "value", ["/no/such/key.pem", "-----BEGIN PUBLIC KEY-----\ngarbage\n-----END PUBLIC KEY-----"]
+)
 def test_an_unreadable_pem_is_refused(value):
     assert refusal(AUTH_JWT_PUBLIC_KEY=value).startswith("AUTH_JWT_PUBLIC_KEY ")
 
@@ -61,11 +63,14 @@ def test_a_key_of_the_wrong_kind_for_the_algorithm_is_refused(ec_key):
     assert refusal(AUTH_JWT_PUBLIC_KEY=pem(ec_key.public_key())).startswith("AUTH_JWT_PUBLIC_KEY")
 
 
-@pytest.mark.parametrize("environ", [
-    {"AUTH_JWT_SECRET": SECRET, "AUTH_JWT_ALGORITHM": "RS256"},
-    {"AUTH_JWT_SECRET": SECRET, "AUTH_JWT_ALGORITHM": "none"},
-    {"AUTH_JWT_PUBLIC_KEY": "placeholder", "AUTH_JWT_ALGORITHM": "HS256"},
-])
+@pytest.mark.parametrize(
+    "environ",
+    [
+        {"AUTH_JWT_SECRET": SECRET, "AUTH_JWT_ALGORITHM": "RS256"},
+        {"AUTH_JWT_SECRET": SECRET, "AUTH_JWT_ALGORITHM": "none"},
+        {"AUTH_JWT_PUBLIC_KEY": "placeholder", "AUTH_JWT_ALGORITHM": "HS256"},
+    ],
+)
 def test_an_algorithm_that_does_not_fit_the_key_is_refused(environ, rsa_key):
     if environ.get("AUTH_JWT_PUBLIC_KEY"):
         environ = {**environ, "AUTH_JWT_PUBLIC_KEY": pem(rsa_key.public_key())}
@@ -78,14 +83,17 @@ def test_a_short_secret_is_refused():
 
 @pytest.mark.parametrize("value", ["-1", "3601", "soon"])
 def test_the_leeway_is_a_bounded_number_of_seconds(value):
-    assert "AUTH_JWT_LEEWAY_SECONDS" in refusal(AUTH_JWT_SECRET=SECRET,
-                                                AUTH_JWT_LEEWAY_SECONDS=value)
+    assert "AUTH_JWT_LEEWAY_SECONDS" in refusal(
+        AUTH_JWT_SECRET=SECRET, AUTH_JWT_LEEWAY_SECONDS=value
+    )
 
 
 def test_production_refuses_to_start_without_authentication():
     message = refusal(APP_ENV="production")
-    assert all(name in message for name in ("APP_ENV", "AUTH_JWT_SECRET", "AUTH_JWT_PUBLIC_KEY",
-                                            "AUTH_DISABLED"))
+    assert all(
+        name in message
+        for name in ("APP_ENV", "AUTH_JWT_SECRET", "AUTH_JWT_PUBLIC_KEY", "AUTH_DISABLED")
+    )
 
 
 def test_production_starts_with_authentication_or_when_told_to_go_without():

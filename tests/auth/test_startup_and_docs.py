@@ -1,5 +1,6 @@
 """Start-up (the warning when authentication is off, the refusal in production) and the
 OpenAPI document: the bearer scheme, and what each operation needs."""
+
 import logging
 
 import pytest
@@ -10,20 +11,32 @@ from slotkeeper.config import ConfigError
 from tests.auth.conftest import SECRET
 from tests.conftest import test_settings
 
-ADMIN_ONLY = {("post", "/api/v1/services"), ("patch", "/api/v1/services/{service_id}"),
-              ("delete", "/api/v1/services/{service_id}"), ("post", "/api/v1/slots"),
-              ("post", "/api/v1/slots/generate"), ("delete", "/api/v1/slots/{slot_id}"),
-              ("get", "/api/v1/slots/{slot_id}/appointments"),
-              ("post", "/api/v1/appointments/{appointment_id}/attend"),
-              ("post", "/api/v1/appointments/{appointment_id}/no-show")}
-PUBLIC = {("get", "/api/v1/services"), ("get", "/api/v1/services/{service_id}"),
-          ("get", "/api/v1/slots"), ("get", "/api/v1/slots/{slot_id}")}
+ADMIN_ONLY = {
+    ("post", "/api/v1/services"),
+    ("patch", "/api/v1/services/{service_id}"),
+    ("delete", "/api/v1/services/{service_id}"),
+    ("post", "/api/v1/slots"),
+    ("post", "/api/v1/slots/generate"),
+    ("delete", "/api/v1/slots/{slot_id}"),
+    ("get", "/api/v1/slots/{slot_id}/appointments"),
+    ("post", "/api/v1/appointments/{appointment_id}/attend"),
+    ("post", "/api/v1/appointments/{appointment_id}/no-show"),
+}
+PUBLIC = {
+    ("get", "/api/v1/services"),
+    ("get", "/api/v1/services/{service_id}"),
+    ("get", "/api/v1/slots"),
+    ("get", "/api/v1/slots/{slot_id}"),
+}
 OPEN = {("get", "/api/v1/health")}
 
 
 def warnings_of(caplog) -> list[str]:
-    return [r.getMessage() for r in caplog.records
-            if r.name == "slotkeeper.auth" and r.levelno == logging.WARNING]
+    return [
+        r.getMessage()
+        for r in caplog.records
+        if r.name == "slotkeeper.auth" and r.levelno == logging.WARNING
+    ]
 
 
 def test_without_authentication_start_up_warns_in_one_line(caplog, clock):
@@ -95,8 +108,11 @@ def test_every_operation_says_what_it_needs(spec):
 
 
 def test_appointment_operations_need_a_token_and_admin_for_nothing_more(spec):
-    appointments = [(key, op) for key, op in operations(spec) if "/appointments" in key[1]
-                    and key not in ADMIN_ONLY]
+    appointments = [
+        (key, op)
+        for key, op in operations(spec)
+        if "/appointments" in key[1] and key not in ADMIN_ONLY
+    ]
     assert len(appointments) == 7
     for key, operation in appointments:
         assert operation["security"] == [{"bearerAuth": []}], key

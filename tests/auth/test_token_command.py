@@ -1,4 +1,5 @@
 """`flask --app wsgi token` and `slotkeeper token`: a development token, signed with the secret."""
+
 import time
 
 from slotkeeper.__main__ import main
@@ -7,22 +8,24 @@ from tests.auth.conftest import SECRET, pem
 
 
 def test_the_token_command_prints_a_token_the_app_accepts(make_app):
-    app = make_app(auth_jwt_secret=SECRET, auth_jwt_audience="slotkeeper",
-                   auth_jwt_issuer="dev")
-    result = app.test_cli_runner().invoke(args=["token", "--sub", "alice", "--role", "admin",
-                                                "--minutes", "5"])
+    app = make_app(auth_jwt_secret=SECRET, auth_jwt_audience="slotkeeper", auth_jwt_issuer="dev")
+    result = app.test_cli_runner().invoke(
+        args=["token", "--sub", "alice", "--role", "admin", "--minutes", "5"]
+    )
     assert result.exit_code == 0, result.output
     token = result.output.strip()
     claims = verify(token, Verifier(SECRET, "HS256", audience="slotkeeper", issuer="dev"))
     assert (claims.sub, claims.roles) == ("alice", ("admin",))
     client = app.test_client()
-    created = client.post("/api/v1/services", json={"name": "X"},
-                          headers={"Authorization": f"Bearer {token}"})
+    created = client.post(
+        "/api/v1/services", json={"name": "X"}, headers={"Authorization": f"Bearer {token}"}
+    )
     assert created.status_code == 201
 
 
 def test_the_token_lasts_the_minutes_asked(make_app):
     import jwt
+
     app = make_app(auth_jwt_secret=SECRET)
     token = app.test_cli_runner().invoke(args=["token", "--sub", "bob"]).output.strip()
     claims = jwt.decode(token, SECRET, algorithms=["HS256"])
@@ -47,8 +50,12 @@ def test_the_token_command_checks_the_subject(make_app):
 
 
 def test_the_console_script_mints_one_too(monkeypatch, capsys):
-    for name, value in {"MONGODB_DB": "slotkeeper_test", "LOG_LEVEL": "WARNING",
-                        "EXPIRY_JOB_ENABLED": "false", "AUTH_JWT_SECRET": SECRET}.items():
+    for name, value in {
+        "MONGODB_DB": "slotkeeper_test",
+        "LOG_LEVEL": "WARNING",
+        "EXPIRY_JOB_ENABLED": "false",
+        "AUTH_JWT_SECRET": SECRET,
+    }.items():
         monkeypatch.setenv(name, value)
     assert main(["token", "--sub", "carol", "--role", "admin"]) == 0
     token = capsys.readouterr().out.strip()

@@ -1,4 +1,5 @@
 """tokens.verify: only the configured key and algorithm, an unexpired token, for us."""
+
 import base64
 import hashlib
 import hmac
@@ -68,8 +69,11 @@ def test_an_hs256_token_is_refused_when_rs256_is_configured(rsa_key):
     public = pem(rsa_key.public_key())
     verifier = Verifier(load_public_key(public, "RS256"), "RS256")
     # the classic confusion: the public key (which anyone has) used as an HMAC secret
-    confused = handmade({"alg": "HS256", "typ": "JWT"}, claims(roles=["admin"]),
-                        lambda data: hmac.new(public.encode(), data, hashlib.sha256).digest())
+    confused = handmade(
+        {"alg": "HS256", "typ": "JWT"},
+        claims(roles=["admin"]),
+        lambda data: hmac.new(public.encode(), data, hashlib.sha256).digest(),
+    )
     assert "alg" in refused(confused, verifier)
     assert "alg" in refused(hs256(), verifier)
 
@@ -84,12 +88,15 @@ def test_rs256_and_es256_tokens_verify_with_their_public_keys(rsa_key, ec_key):
 def test_an_rs256_token_signed_by_another_key_is_refused(rsa_key):
     verifier = Verifier(load_public_key(pem(rsa_key.public_key()), "RS256"), "RS256")
     from cryptography.hazmat.primitives.asymmetric import rsa
+
     stranger = rsa.generate_private_key(public_exponent=65537, key_size=2048)
     refused(jwt.encode(claims(), stranger, algorithm="RS256"), verifier)
 
 
-@pytest.mark.parametrize("token_audience, expected", [
-    ("slotkeeper", True), (["other", "slotkeeper"], True), ("other", False), (None, False)])
+@pytest.mark.parametrize(
+    "token_audience, expected",
+    [("slotkeeper", True), (["other", "slotkeeper"], True), ("other", False), (None, False)],
+)
 def test_the_audience_is_enforced_when_configured(token_audience, expected):
     verifier = Verifier(SECRET, "HS256", audience="slotkeeper")
     token = hs256(aud=token_audience)
@@ -103,8 +110,10 @@ def test_a_token_with_an_audience_is_refused_when_none_is_configured():
     assert "audience" in refused(hs256(aud="someone-else"))
 
 
-@pytest.mark.parametrize("token_issuer, expected", [
-    ("https://id.example.com", True), ("https://evil.example.com", False), (None, False)])
+@pytest.mark.parametrize(
+    "token_issuer, expected",
+    [("https://id.example.com", True), ("https://evil.example.com", False), (None, False)],
+)
 def test_the_issuer_is_enforced_when_configured(token_issuer, expected):
     verifier = Verifier(SECRET, "HS256", issuer="https://id.example.com")
     token = hs256(iss=token_issuer)
@@ -120,31 +129,52 @@ def test_sub_and_exp_are_required(claim):
     assert claim in refused(jwt.encode(payload, SECRET, algorithm="HS256"))
 
 
-@pytest.mark.parametrize("payload, why", [
-    ({"sub": ""}, "sub"), ({"sub": "x" * 201}, "sub"), ({"sub": 42}, "Subject"),
-    ({"roles": "admin"}, "roles"), ({"roles": [1]}, "roles"), ({"exp": "soon"}, "exp"),
-    ({"nbf": int(time.time()) + 3600}, "not yet valid"),
-])
+@pytest.mark.parametrize(
+    "payload, why",
+    [
+        ({"sub": ""}, "sub"),
+        ({"sub": "x" * 201}, "sub"),
+        ({"sub": 42}, "Subject"),
+        ({"roles": "admin"}, "roles"),
+        ({"roles": [1]}, "roles"),
+        ({"exp": "soon"}, "exp"),
+        ({"nbf": int(time.time()) + 3600}, "not yet valid"),
+    ],
+)
 def test_malformed_claims_are_refused(payload, why):
     assert why in refused(jwt.encode({**claims(), **payload}, SECRET, algorithm="HS256"))
 
 
-@pytest.mark.parametrize("token", ["", "abc", "a.b.c", "..", "a.b", "Zm9v.YmFy.YmF6", "é.é.é",
-                                   "eyJhbGciOiJIUzI1NiJ9." + "A" * 5000 + ".sig"])
+@pytest.mark.parametrize(
+    "token",
+    [
+        "",
+        "abc",
+        "a.b.c",
+        "..",
+        "a.b",
+        "Zm9v.YmFy.YmF6",
+        "é.é.é",
+        "eyJhbGciOiJIUzI1NiJ9." + "A" * 5000 + ".sig",
+    ],
+)
 def test_garbage_is_refused_not_crashed_on(token):
     refused(token)
 
 
-@pytest.mark.parametrize("algorithm, kind, why", [
-    ("RS256", "ec", "RSA"), ("ES256", "rsa", "EC key"), ("ES384", "ec", "curve")])
+@pytest.mark.parametrize(
+    "algorithm, kind, why",
+    [("RS256", "ec", "RSA"), ("ES256", "rsa", "EC key"), ("ES384", "ec", "curve")],
+)
 def test_a_public_key_must_fit_the_algorithm(rsa_key, ec_key, algorithm, kind, why):
     key = {"rsa": rsa_key, "ec": ec_key}[kind].public_key()
     with pytest.raises(ValueError, match=why):
         load_public_key(pem(key), algorithm)
 
 
-@pytest.mark.parametrize("text", ["", "not a key", "-----BEGIN PUBLIC KEY-----\nAAAA\n"
-                                  "-----END PUBLIC KEY-----\n"])
+@pytest.mark.parametrize(
+    "text", ["", "not a key", "-----BEGIN PUBLIC KEY-----\nAAAA\n-----END PUBLIC KEY-----\n"]
+)
 def test_an_unreadable_pem_is_refused(text):
     with pytest.raises(ValueError, match="PEM"):
         load_public_key(text, "RS256")

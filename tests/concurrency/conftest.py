@@ -1,4 +1,5 @@
 """A real threaded HTTP server on loopback, serving the test app, for races over HTTP."""
+
 import threading
 from concurrent.futures import ThreadPoolExecutor
 
@@ -29,12 +30,14 @@ class LiveServer:
         return self.session().get(self.url + path, params=params, timeout=30)
 
     def hold(self, slot_id: str, user: str, seats: int = 1, **headers):
-        return self.post("/appointments/hold", {"slotId": slot_id, "userId": user, "seats": seats},
-                         **headers)
+        return self.post(
+            "/appointments/hold", {"slotId": slot_id, "userId": user, "seats": seats}, **headers
+        )
 
     def book(self, slot_id: str, user: str, seats: int = 1, **headers):
-        return self.post("/appointments/book", {"slotId": slot_id, "userId": user, "seats": seats},
-                         **headers)
+        return self.post(
+            "/appointments/book", {"slotId": slot_id, "userId": user, "seats": seats}, **headers
+        )
 
     def race(self, call, count: int, threads: int = 50) -> list:
         """Run `call(i)` for i in range(count) from `threads` threads at once."""

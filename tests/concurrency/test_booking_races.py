@@ -1,4 +1,5 @@
 """Many threads racing over real HTTP: never oversold, invariants exact after every storm."""
+
 import random
 from collections import Counter
 
@@ -41,7 +42,8 @@ def _storm_step(server, slot_id: str, rng: random.Random, mine: list) -> int:
     action = rng.choice(["hold", "book", "confirm", "cancel", "cancel", "confirm"])
     if action in ("hold", "book") or not mine:
         response = getattr(server, action if action in ("hold", "book") else "hold")(
-            slot_id, f"user-{rng.randrange(1000)}", seats=rng.choice([1, 1, 2, 3]))
+            slot_id, f"user-{rng.randrange(1000)}", seats=rng.choice([1, 1, 2, 3])
+        )
         if response.status_code == 201:
             mine.append(response.json()["id"])
         return response.status_code
@@ -73,7 +75,8 @@ def test_sixteen_parallel_cancels_return_the_seats_once(app, api, live_server):
     appointment = api.book(slot["id"], "u1", seats=2).json
     api.book(slot["id"], "u2", seats=1)
     responses = live_server.race(
-        lambda _: live_server.patch(f"/appointments/{appointment['id']}/cancel"), 16, threads=16)
+        lambda _: live_server.patch(f"/appointments/{appointment['id']}/cancel"), 16, threads=16
+    )
     assert codes(responses) == {200: 16}
     assert {r.json()["status"] for r in responses} == {"CANCELLED"}
     after = api.get_slot(slot["id"])
@@ -89,7 +92,9 @@ def test_confirm_racing_cancel_always_ends_consistent(app, api, live_server):
         paths = [f"/appointments/{hold['id']}/confirm", f"/appointments/{hold['id']}/cancel"]
         confirm, cancel = live_server.race(
             lambda i, paths=paths: (live_server.post if i == 0 else live_server.patch)(paths[i]),
-            2, threads=2)
+            2,
+            threads=2,
+        )
         assert cancel.status_code == 200
         assert confirm.status_code in (200, 409)
         final = live_server.get(f"/appointments/{hold['id']}").json()
@@ -102,7 +107,8 @@ def test_confirm_racing_cancel_always_ends_consistent(app, api, live_server):
 def test_parallel_replays_of_one_idempotency_key_make_one_appointment(app, api, live_server):
     slot = api.slot(capacity=5)
     responses = live_server.race(
-        lambda _: live_server.book(slot["id"], "u1", **{"Idempotency-Key": "k-1"}), 20, threads=20)
+        lambda _: live_server.book(slot["id"], "u1", **{"Idempotency-Key": "k-1"}), 20, threads=20
+    )
     assert set(codes(responses)) <= {201, 409}
     created = {r.json()["id"] for r in responses if r.status_code == 201}
     assert len(created) == 1

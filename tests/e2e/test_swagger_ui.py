@@ -7,6 +7,7 @@ Skips, saying why, when chromium, chromedriver or selenium is missing: `make e2e
 them; `make test` does not need them. Screenshots: bench/results/swagger-ui.png (the executed
 health check) and swagger-ui-endpoints.png (the whole list).
 """
+
 import json
 import shutil
 import tempfile
@@ -18,11 +19,20 @@ from tests.concurrency.conftest import LiveServer
 
 CHROMIUM, CHROMEDRIVER = "/usr/bin/chromium", "/usr/bin/chromedriver"
 SCREENSHOT = Path(__file__).resolve().parents[2] / "bench" / "results" / "swagger-ui.png"
-FLAGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
-         "--disable-background-networking", "--disable-component-update", "--disable-sync",
-         "--disable-dev-shm-usage", "--window-size=1400,1100",
-         # no DNS for anything but the loopback: a CDN asset would fail to load, visibly
-         "--host-resolver-rules=MAP * ~NOTFOUND, EXCLUDE 127.0.0.1"]
+FLAGS = [
+    "--headless",
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-quic",
+    "--no-first-run",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+    "--disable-dev-shm-usage",
+    "--window-size=1400,1100",
+    # no DNS for anything but the loopback: a CDN asset would fail to load, visibly
+    "--host-resolver-rules=MAP * ~NOTFOUND, EXCLUDE 127.0.0.1",
+]
 WAIT = 20  # seconds for the page, the spec and a response to appear
 
 
@@ -71,17 +81,23 @@ def server(app):
 
 
 def _operations(spec: dict) -> set[tuple[str, str]]:
-    return {(method.upper(), path) for path, ops in spec["paths"].items() for method in ops
-            if method in {"get", "post", "put", "patch", "delete"}}
+    return {
+        (method.upper(), path)
+        for path, ops in spec["paths"].items()
+        for method in ops
+        if method in {"get", "post", "put", "patch", "delete"}
+    }
 
 
 def _listed(browser) -> set[tuple[str, str]]:
     from selenium.webdriver.common.by import By
+
     found = set()
     for block in browser.find_elements(By.CSS_SELECTOR, ".opblock"):
         method = block.find_element(By.CSS_SELECTOR, ".opblock-summary-method").text
         path = block.find_element(By.CSS_SELECTOR, ".opblock-summary-path").get_attribute(
-            "data-path")
+            "data-path"
+        )
         found.add((method.strip().upper(), path))
     return found
 
@@ -111,8 +127,9 @@ def test_swagger_ui_lists_every_endpoint_and_executes_health(browser, server, cl
     browser.save_screenshot(str(SCREENSHOT.with_name("swagger-ui-endpoints.png")))
     browser.set_window_size(1400, 1100)
 
-    block = browser.find_element(By.XPATH, "//div[contains(@class,'opblock-get')]"
-                                           "[.//*[@data-path='/api/v1/health']]")
+    block = browser.find_element(
+        By.XPATH, "//div[contains(@class,'opblock-get')][.//*[@data-path='/api/v1/health']]"
+    )
     block.find_element(By.CSS_SELECTOR, ".opblock-summary").click()
     wait.until(lambda _: block.find_elements(By.CSS_SELECTOR, ".try-out__btn"))
     block.find_element(By.CSS_SELECTOR, ".try-out__btn").click()
@@ -121,11 +138,16 @@ def test_swagger_ui_lists_every_endpoint_and_executes_health(browser, server, cl
     status = (By.CSS_SELECTOR, ".live-responses-table tr.response .response-col_status")
     wait.until(lambda _: block.find_elements(*status))
     assert block.find_element(*status).text.strip().startswith("200")
-    assert '"status": "ok"' in block.find_element(By.CSS_SELECTOR,
-                                                  ".live-responses-table .microlight").text
+    assert (
+        '"status": "ok"'
+        in block.find_element(By.CSS_SELECTOR, ".live-responses-table .microlight").text
+    )
 
-    outside = {u for u in _requested_urls(browser)  # chrome:// pages are the browser's own
-               if u.startswith(("http:", "https:", "ws:", "wss:")) and not u.startswith(server)}
+    outside = {
+        u
+        for u in _requested_urls(browser)  # chrome:// pages are the browser's own
+        if u.startswith(("http:", "https:", "ws:", "wss:")) and not u.startswith(server)
+    }
     assert not outside, f"Swagger UI reached beyond the service: {sorted(outside)}"
 
     answer = block.find_element(By.CSS_SELECTOR, ".live-responses-table")

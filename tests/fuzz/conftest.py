@@ -1,5 +1,6 @@
 """A seeded database for the fuzz tests: real ids of every kind and every appointment status,
 restored before each generated request so every example starts from the same state."""
+
 from dataclasses import dataclass, field
 from datetime import timedelta
 
@@ -45,17 +46,23 @@ class Seed:
 def seed(app, api, clock) -> Seed:
     """Two services (one archived), four slots and appointments PENDING, BOOKED, CANCELLED."""
     open_, archived = api.service(name="Dentist"), api.service(name="Closed")
-    slots = [api.slot(open_["id"], start=NOW + timedelta(days=1, hours=h), capacity=c)
-             for h, c in ((0, 3), (1, 1), (2, 5))]
+    slots = [
+        api.slot(open_["id"], start=NOW + timedelta(days=1, hours=h), capacity=c)
+        for h, c in ((0, 3), (1, 1), (2, 5))
+    ]
     slots.append(api.slot(archived["id"], start=NOW + timedelta(days=1)))
     booked = api.book(slots[0]["id"], user="alice").json
     pending = api.hold(slots[0]["id"], user="bob").json
     cancelled = api.book(slots[2]["id"], user="carol").json
     assert api.client.patch(f"/api/v1/appointments/{cancelled['id']}/cancel").status_code == 200
     assert api.client.delete(f"/api/v1/services/{archived['id']}").status_code == 204
-    seed = Seed(ids={"service": [open_["id"], archived["id"]],
-                     "slot": [s["id"] for s in slots],
-                     "appointment": [booked["id"], pending["id"], cancelled["id"]]})
+    seed = Seed(
+        ids={
+            "service": [open_["id"], archived["id"]],
+            "slot": [s["id"] for s in slots],
+            "appointment": [booked["id"], pending["id"], cancelled["id"]],
+        }
+    )
     with app.app_context():
         seed.take_snapshot()
     return seed

@@ -9,6 +9,7 @@ The schema is read once at import (schemathesis' lazy `pytest.from_fixture` load
 on pytest 9: it writes `Function._nodeid`, which pytest 9 no longer has); each request goes to
 the test's own app, built by the `app` fixture with its fake clock.
 """
+
 from functools import partial
 
 import schemathesis
@@ -24,11 +25,20 @@ from schemathesis.specs.openapi.checks import (
 from slotkeeper import create_app
 from tests.conftest import test_settings
 
-CHECKS = [not_a_server_error, status_code_conformance, content_type_conformance,
-          response_schema_conformance]
+CHECKS = [
+    not_a_server_error,
+    status_code_conformance,
+    content_type_conformance,
+    response_schema_conformance,
+]
 MAX_EXAMPLES = 15
-ID_KINDS = {"service_id": "service", "slot_id": "slot", "appointment_id": "appointment",
-            "serviceId": "service", "slotId": "slot"}
+ID_KINDS = {
+    "service_id": "service",
+    "slot_id": "slot",
+    "appointment_id": "appointment",
+    "serviceId": "service",
+    "slotId": "slot",
+}
 SAFE_METHODS = {"GET", "HEAD", "OPTIONS"}
 SEEDED: dict[str, list[str]] = {}  # kind -> ids of the running test's seed
 
@@ -52,8 +62,11 @@ def _maybe_seeded(values) -> st.SearchStrategy:
     """The generated values, or the same with each id replaced by a seeded one of its kind."""
     if not isinstance(values, dict):
         return st.just(values)
-    real = {name: st.sampled_from(SEEDED[ID_KINDS[name]])
-            for name in values if SEEDED.get(ID_KINDS.get(name))}
+    real = {
+        name: st.sampled_from(SEEDED[ID_KINDS[name]])
+        for name in values
+        if SEEDED.get(ID_KINDS.get(name))
+    }
     if not real:
         return st.just(values)
     return st.one_of(st.just(values), st.fixed_dictionaries(real).map(partial(_merged, values)))
@@ -96,13 +109,18 @@ def test_every_refusal_of_book_and_hold_is_documented(app, seed):
     free, archived = seed.ids["slot"][1], seed.ids["slot"][3]
     book = "/api/v1/appointments/book"
     key = {"Idempotency-Key": "k1"}
-    assert _call(seed, app, book, "POST", body={"slotId": free, "userId": "u"},
-                 headers=key).status_code == 201
+    assert (
+        _call(
+            seed, app, book, "POST", body={"slotId": free, "userId": "u"}, headers=key
+        ).status_code
+        == 201
+    )
     for body, headers, code in [
-            ({"slotId": free, "userId": "u", "seats": 1}, key, 201),  # the same request again
-            ({"slotId": free, "userId": "u", "seats": 2}, key, 422),  # IDEMPOTENCY_MISMATCH
-            ({"slotId": free, "userId": "v"}, {}, 409),  # SLOT_UNAVAILABLE
-            ({"slotId": free, "userId": "u"}, {}, 409),  # DUPLICATE_BOOKING
-            ({"slotId": archived, "userId": "u"}, {}, 409),  # SERVICE_INACTIVE
-            ({"slotId": seed.ids["slot"][0], "userId": "u", "seats": 9}, {}, 422)]:  # > capacity
+        ({"slotId": free, "userId": "u", "seats": 1}, key, 201),  # the same request again
+        ({"slotId": free, "userId": "u", "seats": 2}, key, 422),  # IDEMPOTENCY_MISMATCH
+        ({"slotId": free, "userId": "v"}, {}, 409),  # SLOT_UNAVAILABLE
+        ({"slotId": free, "userId": "u"}, {}, 409),  # DUPLICATE_BOOKING
+        ({"slotId": archived, "userId": "u"}, {}, 409),  # SERVICE_INACTIVE
+        ({"slotId": seed.ids["slot"][0], "userId": "u", "seats": 9}, {}, 422),
+    ]:  # > capacity
         assert _call(seed, app, book, "POST", body=body, headers=headers).status_code == code

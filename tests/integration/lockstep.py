@@ -11,6 +11,7 @@ or only read the same one, commute, so schedules that differ only in their order
 same answers and the same final state. Sleep sets (Godefroid, 1996) skip such duplicates
 without ever skipping a schedule that orders two conflicting calls differently.
 """
+
 import random
 import threading
 from collections.abc import Callable, Iterator
@@ -35,13 +36,17 @@ class Access:
     writes: frozenset = frozenset()
 
     def conflicts(self, other: "Access") -> bool:
-        return (_overlap(self.writes, other.writes | other.reads)
-                or _overlap(other.writes, self.reads))
+        return _overlap(self.writes, other.writes | other.reads) or _overlap(
+            other.writes, self.reads
+        )
 
 
 def _overlap(one: frozenset, other: frozenset) -> bool:
-    return any(a[0] == b[0] and "*" in (a[1], b[1]) or a == b
-               for a in one for b in other) or EVERYTHING in one or EVERYTHING in other
+    return (
+        any(a[0] == b[0] and "*" in (a[1], b[1]) or a == b for a in one for b in other)
+        or EVERYTHING in one
+        or EVERYTHING in other
+    )
 
 
 @dataclass(frozen=True)
@@ -155,8 +160,15 @@ def footprint(repository: str, method: str, args, kwargs) -> Access:
     return Access(reads, writes)
 
 
-REPOSITORIES = ("services", "slots", "ledger", "appointments", "idempotency", "calendars",
-                "tallies")
+REPOSITORIES = (
+    "services",
+    "slots",
+    "ledger",
+    "appointments",
+    "idempotency",
+    "calendars",
+    "tallies",
+)
 
 
 class _Gate:
@@ -173,9 +185,11 @@ class _Gate:
         def call(*args, **kwargs):
             if method == "get_many":  # ids may come as a generator: read them once
                 args = (list(args[0]), *args[1:])
-            self._run.pause(self._thread, Call(self._name, method,
-                                               footprint(self._name, method, args, kwargs)))
+            self._run.pause(
+                self._thread, Call(self._name, method, footprint(self._name, method, args, kwargs))
+            )
             return attribute(*args, **kwargs)
+
         return call
 
 
@@ -198,13 +212,16 @@ class _Run:
         self.go = [threading.Semaphore(0) for _ in use_cases]
         self.back = threading.Semaphore(0)
         self.outcomes = [Outcome() for _ in use_cases]
-        self.threads = [threading.Thread(target=self._body, args=(i, repos, use_case),
-                                         daemon=True)
-                        for i, use_case in enumerate(use_cases)]
+        self.threads = [
+            threading.Thread(target=self._body, args=(i, repos, use_case), daemon=True)
+            for i, use_case in enumerate(use_cases)
+        ]
 
     def _body(self, thread: int, repos: Repositories, use_case) -> None:
-        gated = replace(repos, **{name: _Gate(self, thread, name, getattr(repos, name))
-                                  for name in REPOSITORIES})
+        gated = replace(
+            repos,
+            **{name: _Gate(self, thread, name, getattr(repos, name)) for name in REPOSITORIES},
+        )
         try:
             self.outcomes[thread].value = use_case(gated)
         except Aborted:
@@ -299,8 +316,12 @@ def explore(repos, use_cases, reset: Callable[[], None]) -> Iterator[Execution]:
             if nodes:
                 parent = nodes[-1]
                 asleep = parent.sleep | parent.done
-                sleep = frozenset(t for t in asleep if t in calls and not
-                                  calls[t].access.conflicts(parent.calls[parent.chosen].access))
+                sleep = frozenset(
+                    t
+                    for t in asleep
+                    if t in calls
+                    and not calls[t].access.conflicts(parent.calls[parent.chosen].access)
+                )
             else:
                 sleep = frozenset()
             awake = [t for t in calls if t not in sleep]
@@ -334,6 +355,7 @@ def sequential(repos, use_cases, order: list[int], reset: Callable[[], None]) ->
 
     def choose(step, run, nodes):
         return next(t for t in order if t in run.live())
+
     execution, _ = run_schedule(repos, use_cases, choose)
     assert execution is not None
     return execution

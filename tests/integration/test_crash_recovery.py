@@ -4,6 +4,7 @@ Each use case runs against the real repositories wrapped so that the n-th write 
 instead of happening, for every n the use case has; then one sweep runs and the contract's
 invariants must hold, with no seat leaked and nothing done twice by a second sweep.
 """
+
 from dataclasses import replace
 from datetime import time, timedelta
 
@@ -49,24 +50,26 @@ class CrashAfter:
             self._budget["left"] -= 1
             self._budget["done"] += 1
             return attribute(*args, **kwargs)
+
         return write
 
 
 def crashing(repos, allowed: int):
     budget = {"left": allowed, "done": 0}
-    wrapped = {name: CrashAfter(getattr(repos, name), writes, budget)
-               for name, writes in WRITES.items()}
+    wrapped = {
+        name: CrashAfter(getattr(repos, name), writes, budget) for name, writes in WRITES.items()
+    }
     return replace(repos, **wrapped), budget
 
 
 def _hold(repos, now, slot, user="u1", seats=1):
-    return booking.hold_seats(repos, BookingRequest(slot["id"], user, seats), now, TTL,
-                              actor=TRUSTED)
+    return booking.hold_seats(
+        repos, BookingRequest(slot["id"], user, seats), now, TTL, actor=TRUSTED
+    )
 
 
 def _book(repos, now, slot, user="u1", seats=1):
-    return booking.book_seats(repos, BookingRequest(slot["id"], user, seats), now,
-                              actor=TRUSTED)
+    return booking.book_seats(repos, BookingRequest(slot["id"], user, seats), now, actor=TRUSTED)
 
 
 def scenario_hold(repos, api, now):
@@ -82,8 +85,7 @@ def scenario_book(repos, api, now):
 def scenario_book_with_key(repos, api, now):
     slot = api.slot(capacity=3)
     request = BookingRequest(slot["id"], "u1", 1)
-    return lambda r: booking.book_seats(r, request, now, actor=TRUSTED,
-                                          idempotency_key="key-1")
+    return lambda r: booking.book_seats(r, request, now, actor=TRUSTED, idempotency_key="key-1")
 
 
 def scenario_confirm(repos, api, now):
@@ -105,8 +107,9 @@ def _reschedule(repos, api, now, take):
     service = api.service()
     old, new = api.slot(service["id"]), api.slot(service["id"], start=now + timedelta(days=2))
     appointment = take(repos, now, old, seats=1)
-    return lambda r: reschedule.reschedule_appointment(r, str(appointment.id), new["id"], now,
-                                                        actor=TRUSTED)
+    return lambda r: reschedule.reschedule_appointment(
+        r, str(appointment.id), new["id"], now, actor=TRUSTED
+    )
 
 
 def scenario_reschedule_booking(repos, api, now):
@@ -122,10 +125,10 @@ def scenario_reschedule_back(repos, api, now):
     service = api.service()
     first, second = api.slot(service["id"]), api.slot(service["id"], start=now + timedelta(days=2))
     appointment = _book(repos, now, first, seats=1)
-    reschedule.reschedule_appointment(repos, str(appointment.id), second["id"], now,
-                                      actor=TRUSTED)
-    return lambda r: reschedule.reschedule_appointment(r, str(appointment.id), first["id"], now,
-                                                        actor=TRUSTED)
+    reschedule.reschedule_appointment(repos, str(appointment.id), second["id"], now, actor=TRUSTED)
+    return lambda r: reschedule.reschedule_appointment(
+        r, str(appointment.id), first["id"], now, actor=TRUSTED
+    )
 
 
 def scenario_archive_refused(repos, api, now):
@@ -149,17 +152,26 @@ def scenario_expiry(repos, api, now):
 
 def scenario_create_slot(repos, api, now):
     service = api.service()
-    fields = {"service_id": service["id"], "start_time": now + timedelta(days=3),
-              "end_time": now + timedelta(days=3, minutes=30)}
+    fields = {
+        "service_id": service["id"],
+        "start_time": now + timedelta(days=3),
+        "end_time": now + timedelta(days=3, minutes=30),
+    }
     return lambda r: catalog.create_slot(r, fields, now)
 
 
 def scenario_generate(repos, api, now):
     service = api.service()
     day = (now + timedelta(days=6)).date()
-    plan = {"from_date": day, "to_date": day, "day_start": time(9), "day_end": time(10),
-            "duration": timedelta(minutes=30), "gap": timedelta(0),
-            "weekdays": frozenset(range(1, 8))}
+    plan = {
+        "from_date": day,
+        "to_date": day,
+        "day_start": time(9),
+        "day_end": time(10),
+        "duration": timedelta(minutes=30),
+        "gap": timedelta(0),
+        "weekdays": frozenset(range(1, 8)),
+    }
     return lambda r: catalog.generate_slots(r, service["id"], plan, 1, now)
 
 
@@ -169,8 +181,9 @@ def scenario_delete_slot(repos, api, now):
 
 
 def _limited(repos, api, now):
-    service = catalog.create_service(repos, {"name": "Dr. Limit",
-                                             "policy": {"max_active_per_user": 1}}, now)
+    service = catalog.create_service(
+        repos, {"name": "Dr. Limit", "policy": {"max_active_per_user": 1}}, now
+    )
     return [api.slot(str(service.id), start=now + timedelta(days=d)) for d in (1, 2)]
 
 
@@ -188,8 +201,9 @@ def scenario_cancel_limited(repos, api, now):
 def scenario_reschedule_limited(repos, api, now):
     slots = _limited(repos, api, now)
     booked = _book(repos, now, slots[0])
-    return lambda r: reschedule.reschedule_appointment(r, str(booked.id), slots[1]["id"], now,
-                                                        actor=TRUSTED)
+    return lambda r: reschedule.reschedule_appointment(
+        r, str(booked.id), slots[1]["id"], now, actor=TRUSTED
+    )
 
 
 def scenario_attend(repos, api, now):
@@ -220,25 +234,49 @@ def scenario_attend_after_a_move(repos, api, now):
                     return getattr(self._target, name)
 
                 def transition(*args, **kwargs):
-                    reschedule.reschedule_appointment(repos, str(booked.id), new["id"], now,
-                                                      actor=TRUSTED)
+                    reschedule.reschedule_appointment(
+                        repos, str(booked.id), new["id"], now, actor=TRUSTED
+                    )
                     return self._target.transition(*args, **kwargs)
+
                 return transition
+
         try:
-            return checkin.attend(replace(r, appointments=MovingFirst(r.appointments)),
-                                  str(booked.id), now, actor=TRUSTED)
+            return checkin.attend(
+                replace(r, appointments=MovingFirst(r.appointments)),
+                str(booked.id),
+                now,
+                actor=TRUSTED,
+            )
         except TooEarly as refused:  # moved first, the new slot is a day ahead: as in sequence
             return refused
+
     return attend_while_moving
 
 
-SCENARIOS = [scenario_attend, scenario_no_show, scenario_attend_after_a_move,
-             scenario_create_slot, scenario_generate, scenario_delete_slot,
-             scenario_book_limited, scenario_cancel_limited, scenario_reschedule_limited,
-             scenario_hold, scenario_book, scenario_book_with_key, scenario_confirm,
-             scenario_cancel_booking, scenario_cancel_hold, scenario_reschedule_booking,
-             scenario_reschedule_hold, scenario_reschedule_back, scenario_archive_refused,
-             scenario_archive, scenario_expiry]
+SCENARIOS = [
+    scenario_attend,
+    scenario_no_show,
+    scenario_attend_after_a_move,
+    scenario_create_slot,
+    scenario_generate,
+    scenario_delete_slot,
+    scenario_book_limited,
+    scenario_cancel_limited,
+    scenario_reschedule_limited,
+    scenario_hold,
+    scenario_book,
+    scenario_book_with_key,
+    scenario_confirm,
+    scenario_cancel_booking,
+    scenario_cancel_hold,
+    scenario_reschedule_booking,
+    scenario_reschedule_hold,
+    scenario_reschedule_back,
+    scenario_archive_refused,
+    scenario_archive,
+    scenario_expiry,
+]
 
 
 def writes_of(scenario, repos, api, clock) -> int:
@@ -251,7 +289,7 @@ def writes_of(scenario, repos, api, clock) -> int:
     return budget["done"]
 
 
-@pytest.mark.parametrize("scenario", SCENARIOS, ids=lambda s: s.__name__[len("scenario_"):])
+@pytest.mark.parametrize("scenario", SCENARIOS, ids=lambda s: s.__name__[len("scenario_") :])
 def test_a_crash_between_any_two_writes_is_repaired_by_the_sweep(scenario, app, api, repos, clock):
     from slotkeeper.database.connection import drop_all
 

@@ -78,8 +78,10 @@ def test_plain_mongomock_double_books_under_a_race():
             wins = _booking_race(collection)
             double_booked = [slot for slot, won in enumerate(wins) if won > 1]
             if double_booked:
-                print(f"plain mongomock double-booked {len(double_booked)} slots in round "
-                      f"{round_number}")
+                print(
+                    f"plain mongomock double-booked {len(double_booked)} slots in round "
+                    f"{round_number}"
+                )
                 break
     assert double_booked, f"no double booking seen in {ROUNDS} rounds"
 
@@ -158,8 +160,10 @@ def test_serialized_engine_shares_one_lock_and_stays_serialized():
     assert slots._lock is other._lock is client._lock
     derived = slots.with_options(read_preference=ReadPreference.SECONDARY_PREFERRED)
     assert isinstance(derived, type(slots)) and derived._lock is client._lock
-    assert isinstance(client["a"].with_options(
-        read_preference=ReadPreference.SECONDARY_PREFERRED)["slots"], type(slots))
+    assert isinstance(
+        client["a"].with_options(read_preference=ReadPreference.SECONDARY_PREFERRED)["slots"],
+        type(slots),
+    )
     # Plain mongomock must stay untouched.
     assert type(mongomock.MongoClient()["a"]["slots"]) is mongomock.Collection
 
@@ -177,7 +181,10 @@ class EmbeddedEngineProbe(mongoengine.Document):
 @pytest.fixture
 def embedded_connection():
     client = mongoengine.connect(
-        db="t", alias=ALIAS, mongo_client_class=SerializedMongoClient, tz_aware=True,
+        db="t",
+        alias=ALIAS,
+        mongo_client_class=SerializedMongoClient,
+        tz_aware=True,
         uuidRepresentation="standard",
     )
     try:

@@ -1,4 +1,5 @@
 """The embedded engine's shortcuts answer exactly what plain mongomock answers."""
+
 from datetime import UTC, datetime, timedelta
 
 import mongomock
@@ -12,10 +13,18 @@ from slotkeeper.database.embedded import SerializedMongoClient
 
 VALUES = st.one_of(
     st.datetimes(min_value=datetime(2030, 1, 1), max_value=datetime(2031, 1, 1)),
-    st.integers(-5, 5), st.none(), st.text(max_size=2), st.just([1, 2]))
+    st.integers(-5, 5),
+    st.none(),
+    st.text(max_size=2),
+    st.just([1, 2]),
+)
 DOCS = st.lists(st.fixed_dictionaries({"a": VALUES, "b": st.integers(0, 3)}), max_size=25)
-SORTS = st.lists(st.tuples(st.sampled_from(["a", "b", "_id"]), st.sampled_from([1, -1])),
-                 min_size=1, max_size=2, unique_by=lambda s: s[0])
+SORTS = st.lists(
+    st.tuples(st.sampled_from(["a", "b", "_id"]), st.sampled_from([1, -1])),
+    min_size=1,
+    max_size=2,
+    unique_by=lambda s: s[0],
+)
 
 
 def both(docs):
@@ -27,8 +36,13 @@ def both(docs):
 
 
 @settings(max_examples=150, deadline=None)
-@given(docs=DOCS, sort=SORTS, skip=st.integers(0, 30), limit=st.integers(0, 10),
-       match=st.sampled_from([{}, {"b": 1}, {"b": {"$gte": 2}}]))
+@given(
+    docs=DOCS,
+    sort=SORTS,
+    skip=st.integers(0, 30),
+    limit=st.integers(0, 10),
+    match=st.sampled_from([{}, {"b": 1}, {"b": {"$gte": 2}}]),
+)
 def test_a_page_is_the_page_plain_mongomock_gives(docs, sort, skip, limit, match):
     plain, ours = both(docs)
     expected = list(plain.find(match).sort(sort).skip(skip).limit(limit))
@@ -47,8 +61,14 @@ def test_a_page_of_dates_comes_back_time_zone_aware():
 
 def test_lookups_by_id_and_by_a_list_of_ids_find_what_a_scan_finds():
     plain, ours = both([{"b": i % 3} for i in range(10)])
-    for query in ({"_id": 4}, {"_id": 4, "b": 0}, {"_id": 4, "b": 1}, {"_id": 99},
-                  {"_id": {"$in": [3, 1, 99, 3]}}, {"_id": {"$in": []}}):
+    for query in (
+        {"_id": 4},
+        {"_id": 4, "b": 0},
+        {"_id": 4, "b": 1},
+        {"_id": 99},
+        {"_id": {"$in": [3, 1, 99, 3]}},
+        {"_id": {"$in": []}},
+    ):
         assert list(ours.find(query)) == list(plain.find(query)), query
 
 

@@ -1,4 +1,5 @@
 """The expiry sweep on the configured engine, and the scheduler job that runs it."""
+
 from datetime import timedelta
 
 import pytest
@@ -119,12 +120,15 @@ def test_a_rescheduled_hold_expires_on_its_new_slot(api, repos, clock):
 
 # the scheduler wiring
 
+
 def test_one_sweep_works_through_more_stale_holds_than_a_batch(api, repos, clock, monkeypatch):
     from slotkeeper.service_layer import expiry
+
     monkeypatch.setattr(expiry, "BATCH", 3)
     service = api.service()
-    slots = [api.slot(service["id"], start=clock.now + timedelta(days=1, hours=h))
-             for h in range(8)]
+    slots = [
+        api.slot(service["id"], start=clock.now + timedelta(days=1, hours=h)) for h in range(8)
+    ]
     for slot in slots:
         api.hold(slot["id"], user="a")
     clock.advance(seconds=121)

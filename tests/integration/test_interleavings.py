@@ -21,6 +21,7 @@ of their repository calls is run (see lockstep.py), and after each one
 Triples are sampled: random schedules of three use cases, checked the same way against the
 six sequential orders.
 """
+
 import itertools
 import random
 from dataclasses import dataclass
@@ -58,15 +59,25 @@ class World:
 
 def build(repos, p_status: str) -> World:
     # each user may have two live appointments: P and one more
-    service = catalog.create_service(repos, {"name": "Dr. Lockstep",
-                                             "policy": {"max_active_per_user": 2}}, NOW)
+    service = catalog.create_service(
+        repos, {"name": "Dr. Lockstep", "policy": {"max_active_per_user": 2}}, NOW
+    )
     slots = {}
     for day, name in enumerate("XAB", start=1):
         # X starts within the hour, so P can be checked in
         start = NOW + (timedelta(minutes=30) if name == "X" else timedelta(days=day))
-        slots[name] = str(catalog.create_slot(repos, {
-            "service_id": str(service.id), "start_time": start,
-            "end_time": start + timedelta(hours=1), "capacity": 3}, NOW).id)
+        slots[name] = str(
+            catalog.create_slot(
+                repos,
+                {
+                    "service_id": str(service.id),
+                    "start_time": start,
+                    "end_time": start + timedelta(hours=1),
+                    "capacity": 3,
+                },
+                NOW,
+            ).id
+        )
     request = BookingRequest(slots["X"], "ann", SEATS)
     if p_status == "PENDING":
         p = booking.hold_seats(repos, request, P_HELD_AT, TTL, actor=TRUSTED)
@@ -77,16 +88,23 @@ def build(repos, p_status: str) -> World:
 
 def use_cases(world: World) -> dict:
     def hold(r):
-        return booking.hold_seats(r, BookingRequest(world.slots["A"], "ann", SEATS), NOW, TTL,
-                                  actor=TRUSTED)
+        return booking.hold_seats(
+            r, BookingRequest(world.slots["A"], "ann", SEATS), NOW, TTL, actor=TRUSTED
+        )
 
     def book(r):
-        return booking.book_seats(r, BookingRequest(world.slots["A"], "bob", SEATS), NOW,
-                                  actor=TRUSTED)
+        return booking.book_seats(
+            r, BookingRequest(world.slots["A"], "bob", SEATS), NOW, actor=TRUSTED
+        )
 
     def book_with_key(r):
-        return booking.book_seats(r, BookingRequest(world.slots["A"], "bob", SEATS), NOW,
-                                  actor=TRUSTED, idempotency_key="key-1")
+        return booking.book_seats(
+            r,
+            BookingRequest(world.slots["A"], "bob", SEATS),
+            NOW,
+            actor=TRUSTED,
+            idempotency_key="key-1",
+        )
 
     def confirm(r):
         return lifecycle.confirm_appointment(r, world.appointment, NOW, actor=TRUSTED)
@@ -95,12 +113,14 @@ def use_cases(world: World) -> dict:
         return lifecycle.cancel_appointment(r, world.appointment, NOW, actor=TRUSTED)
 
     def reschedule_to_a(r):
-        return reschedule.reschedule_appointment(r, world.appointment, world.slots["A"], NOW,
-                                                 actor=TRUSTED)
+        return reschedule.reschedule_appointment(
+            r, world.appointment, world.slots["A"], NOW, actor=TRUSTED
+        )
 
     def reschedule_to_b(r):
-        return reschedule.reschedule_appointment(r, world.appointment, world.slots["B"], NOW,
-                                                 actor=TRUSTED)
+        return reschedule.reschedule_appointment(
+            r, world.appointment, world.slots["B"], NOW, actor=TRUSTED
+        )
 
     def expire(r):
         return sweep(r, LATER)
@@ -115,30 +135,67 @@ def use_cases(world: World) -> dict:
         return catalog.delete_slot(r, world.slots["A"], NOW)
 
     def ann_books_b(r):  # with P and ann's hold on A, one over her limit
-        return booking.book_seats(r, BookingRequest(world.slots["B"], "ann", 1), NOW,
-                                  actor=TRUSTED)
+        return booking.book_seats(r, BookingRequest(world.slots["B"], "ann", 1), NOW, actor=TRUSTED)
 
     def attend_p(r):
         return checkin.attend(r, world.appointment, NOW, actor=TRUSTED)
 
     def create_c(r):
-        return catalog.create_slot(r, {"service_id": world.service, "start_time": C_START,
-                                       "end_time": C_START + timedelta(hours=1)}, NOW)
+        return catalog.create_slot(
+            r,
+            {
+                "service_id": world.service,
+                "start_time": C_START,
+                "end_time": C_START + timedelta(hours=1),
+            },
+            NOW,
+        )
 
     def create_overlapping_c(r):
         start = C_START + timedelta(minutes=30)
-        return catalog.create_slot(r, {"service_id": world.service, "start_time": start,
-                                       "end_time": start + timedelta(hours=1)}, NOW)
+        return catalog.create_slot(
+            r,
+            {
+                "service_id": world.service,
+                "start_time": start,
+                "end_time": start + timedelta(hours=1),
+            },
+            NOW,
+        )
 
     def create_over_x(r):  # overlaps X: possible only once delete_x has freed its time
         start = NOW + timedelta(minutes=60)
-        return catalog.create_slot(r, {"service_id": world.service, "start_time": start,
-                                       "end_time": start + timedelta(hours=1)}, NOW)
+        return catalog.create_slot(
+            r,
+            {
+                "service_id": world.service,
+                "start_time": start,
+                "end_time": start + timedelta(hours=1),
+            },
+            NOW,
+        )
 
-    return {f.__name__: f for f in (hold, book, book_with_key, confirm, cancel, reschedule_to_a,
-                                    reschedule_to_b, expire, archive, delete_x, delete_a,
-                                    create_c, create_overlapping_c, create_over_x, ann_books_b,
-                                    attend_p)}
+    return {
+        f.__name__: f
+        for f in (
+            hold,
+            book,
+            book_with_key,
+            confirm,
+            cancel,
+            reschedule_to_a,
+            reschedule_to_b,
+            expire,
+            archive,
+            delete_x,
+            delete_a,
+            create_c,
+            create_overlapping_c,
+            create_over_x,
+            ann_books_b,
+            attend_p,
+        )
+    }
 
 
 NAMES = list(use_cases(World("", {}, "")))
@@ -183,11 +240,13 @@ def shown_status(appointment) -> str:
 
 def state(world: World) -> tuple:
     service = Service.objects.get(id=world.service)
-    slots = {(world.name_of(s.id), s.start_time.isoformat()): (s.booked_seats, s.held_seats,
-                                                               s.status)
-             for s in Slot.objects.only("booked_seats", "held_seats", "status", "start_time")}
-    appointments = sorted((a.user_id, world.name_of(a.slot_id), shown_status(a), a.seats)
-                          for a in Appointment.objects)
+    slots = {
+        (world.name_of(s.id), s.start_time.isoformat()): (s.booked_seats, s.held_seats, s.status)
+        for s in Slot.objects.only("booked_seats", "held_seats", "status", "start_time")
+    }
+    appointments = sorted(
+        (a.user_id, world.name_of(a.slot_id), shown_status(a), a.seats) for a in Appointment.objects
+    )
     return service.active, tuple(sorted(slots.items())), tuple(appointments)
 
 
@@ -200,8 +259,7 @@ def result(world: World, execution: lockstep.Execution) -> tuple:
 # explains that refusal, yet it changed nothing; it is accepted in place of any answer.
 PASSING = "refused for seats held for a moment"
 # (the same holds for a user's tally: a booking refused while it held a mark for a moment)
-SEAT_REFUSALS = {"SlotUnavailable", "DuplicateBooking", "HasActiveAppointments",
-                 "UserLimitReached"}
+SEAT_REFUSALS = {"SlotUnavailable", "DuplicateBooking", "HasActiveAppointments", "UserLimitReached"}
 
 
 def allowed_results(repos, world, cases, snapshot) -> set:
@@ -210,16 +268,23 @@ def allowed_results(repos, world, cases, snapshot) -> set:
     IDEMPOTENCY_IN_PROGRESS (the contract allows it while the first is running); with three
     use cases, also any sequential order of two while the third is refused (see PASSING)."""
     keyed = [i for i, case in enumerate(cases) if case.__name__ == "book_with_key"]
-    absences = [((), None)] + [(w, "IdempotencyInProgress") for n in range(1, len(keyed))
-                                for w in itertools.combinations(keyed, n)]
+    absences = [((), None)] + [
+        (w, "IdempotencyInProgress")
+        for n in range(1, len(keyed))
+        for w in itertools.combinations(keyed, n)
+    ]
     if len(cases) > 2:
         absences += [((i,), PASSING) for i in range(len(cases))]
     allowed = set()
     for waiting, absent in absences:
         running = [i for i in range(len(cases)) if i not in waiting]
         for order in itertools.permutations(running):
-            execution = lockstep.sequential(repos, [cases[i] for i in running],
-                                            [running.index(i) for i in order], snapshot.restore)
+            execution = lockstep.sequential(
+                repos,
+                [cases[i] for i in running],
+                [running.index(i) for i in order],
+                snapshot.restore,
+            )
             answers, final = result(world, execution)
             by_case = dict(zip(running, answers, strict=True))
             allowed.add((tuple(by_case.get(i, absent) for i in range(len(cases))), final))
@@ -234,8 +299,11 @@ def verdict(world, execution, allowed) -> str | None:
         return f"invariant broken: {broken}".splitlines()[0]
     got = result(world, execution)
     answers, final = got
-    passing = [(*answers[:i], PASSING, *answers[i + 1:]) for i, a in enumerate(answers)
-               if a in SEAT_REFUSALS]
+    passing = [
+        (*answers[:i], PASSING, *answers[i + 1 :])
+        for i, a in enumerate(answers)
+        if a in SEAT_REFUSALS
+    ]
     if got not in allowed and not any((p, final) in allowed for p in passing):
         return f"not a sequential outcome: {got}"
     return None
@@ -283,8 +351,9 @@ def test_every_interleaving_of_two_use_cases_is_a_sequential_outcome(pair, world
 TRIPLES = list(itertools.combinations_with_replacement(NAMES, 3))
 
 
-@pytest.mark.parametrize("seed", [0, *(pytest.param(s, marks=pytest.mark.slow)
-                                     for s in range(1, 6))])
+@pytest.mark.parametrize(
+    "seed", [0, *(pytest.param(s, marks=pytest.mark.slow) for s in range(1, 6))]
+)
 def test_random_schedules_of_three_use_cases_are_sequential_outcomes(seed, world, repos):
     world, snapshot = world
     rng = random.Random(seed)
@@ -301,9 +370,19 @@ def test_random_schedules_of_three_use_cases_are_sequential_outcomes(seed, world
 
 
 # make test meets check-in in the world where P is BOOKED too: every use case that could race it
-CHECK_IN_PAIRS = [("attend_p", name) for name in ("attend_p", "confirm", "cancel",
-                                                  "reschedule_to_a", "reschedule_to_b", "expire",
-                                                  "delete_x", "archive")]
+CHECK_IN_PAIRS = [
+    ("attend_p", name)
+    for name in (
+        "attend_p",
+        "confirm",
+        "cancel",
+        "reschedule_to_a",
+        "reschedule_to_b",
+        "expire",
+        "delete_x",
+        "archive",
+    )
+]
 
 
 @pytest.mark.parametrize("pair", CHECK_IN_PAIRS, ids=lambda p: "+".join(p))

@@ -1,4 +1,5 @@
 """The appointment lifecycle against a plain model, driven by hypothesis' state machine."""
+
 from dataclasses import dataclass
 from datetime import timedelta
 
@@ -58,10 +59,21 @@ class LifecycleMachine(RuleBasedStateMachine):
         self.repos = current_repos()
         service = catalog.create_service(self.repos, {"name": "s"}, NOW)
         self.capacity = [2, 3]
-        self.slot_ids = [str(catalog.create_slot(self.repos, {
-            "service_id": str(service.id), "start_time": STARTS[d],
-            "end_time": STARTS[d] + LENGTH, "capacity": c}, NOW).id)
-            for d, c in enumerate(self.capacity)]
+        self.slot_ids = [
+            str(
+                catalog.create_slot(
+                    self.repos,
+                    {
+                        "service_id": str(service.id),
+                        "start_time": STARTS[d],
+                        "end_time": STARTS[d] + LENGTH,
+                        "capacity": c,
+                    },
+                    NOW,
+                ).id
+            )
+            for d, c in enumerate(self.capacity)
+        ]
         self.model: dict[str, Modelled] = {}
 
     def teardown(self):
@@ -74,8 +86,9 @@ class LifecycleMachine(RuleBasedStateMachine):
         return "EXPIRED" if expired else m.status
 
     def _taken(self, slot: int) -> int:
-        return sum(m.seats for m in self.model.values()
-                   if m.slot == slot and self._effective(m) in SEATED)
+        return sum(
+            m.seats for m in self.model.values() if m.slot == slot and self._effective(m) in SEATED
+        )
 
     def _started(self, slot: int) -> bool:
         return STARTS[slot] <= self.clock.now
@@ -85,8 +98,11 @@ class LifecycleMachine(RuleBasedStateMachine):
             return Invalid
         if self._started(slot):
             return SlotInPast
-        if any(m.slot == slot and m.user == user and self._effective(m) in SEATED
-               for key, m in self.model.items() if key != ignore):
+        if any(
+            m.slot == slot and m.user == user and self._effective(m) in SEATED
+            for key, m in self.model.items()
+            if key != ignore
+        ):
             return DuplicateBooking
         if self.capacity[slot] - self._taken(slot) < seats:
             return SlotUnavailable
@@ -103,18 +119,25 @@ class LifecycleMachine(RuleBasedStateMachine):
 
     # the rules
 
-    @rule(target=appointments, slot=st.integers(0, 1), user=USERS, seats=SEATS,
-          kind=st.sampled_from(["hold", "book"]))
+    @rule(
+        target=appointments,
+        slot=st.integers(0, 1),
+        user=USERS,
+        seats=SEATS,
+        kind=st.sampled_from(["hold", "book"]),
+    )
     def take(self, slot, user, seats, kind):
         expected = self._expected_refusal(slot, user, seats)
         request = BookingRequest(self.slot_ids[slot], user, seats)
         now = self.clock.now
         if kind == "hold":
             made = self._attempt(
-                expected, lambda: booking.hold_seats(self.repos, request, now, TTL, actor=TRUSTED))
+                expected, lambda: booking.hold_seats(self.repos, request, now, TTL, actor=TRUSTED)
+            )
         else:
-            made = self._attempt(expected, lambda: booking.book_seats(self.repos, request, now,
-                                                                      actor=TRUSTED))
+            made = self._attempt(
+                expected, lambda: booking.book_seats(self.repos, request, now, actor=TRUSTED)
+            )
         if made is None:
             return "none"
         self.model[str(made.id)] = Modelled(slot, user, seats, made.status, made.expires_at)
@@ -126,11 +149,23 @@ class LifecycleMachine(RuleBasedStateMachine):
             return
         m = self.model[appointment]
         expired = SlotInPast if self._started(m.slot) else HoldExpired
-        expected = {"BOOKED": None, "PENDING": None, "CANCELLED": InvalidTransition,
-                    "EXPIRED": expired, "ATTENDED": InvalidTransition,
-                    "NO_SHOW": InvalidTransition}[self._effective(m)]
-        if self._attempt(expected, lambda: lifecycle.confirm_appointment(
-                self.repos, appointment, self.clock.now, actor=TRUSTED)) is not None:
+        expected = {
+            "BOOKED": None,
+            "PENDING": None,
+            "CANCELLED": InvalidTransition,
+            "EXPIRED": expired,
+            "ATTENDED": InvalidTransition,
+            "NO_SHOW": InvalidTransition,
+        }[self._effective(m)]
+        if (
+            self._attempt(
+                expected,
+                lambda: lifecycle.confirm_appointment(
+                    self.repos, appointment, self.clock.now, actor=TRUSTED
+                ),
+            )
+            is not None
+        ):
             m.status = "BOOKED"
 
     @rule(appointment=appointments)
@@ -140,8 +175,15 @@ class LifecycleMachine(RuleBasedStateMachine):
         m = self.model[appointment]
         final = ("EXPIRED", "ATTENDED", "NO_SHOW")
         expected = InvalidTransition if self._effective(m) in final else None
-        if self._attempt(expected, lambda: lifecycle.cancel_appointment(
-                self.repos, appointment, self.clock.now, actor=TRUSTED)) is not None:
+        if (
+            self._attempt(
+                expected,
+                lambda: lifecycle.cancel_appointment(
+                    self.repos, appointment, self.clock.now, actor=TRUSTED
+                ),
+            )
+            is not None
+        ):
             m.status = "CANCELLED"
 
     @rule(appointment=appointments, slot=st.integers(0, 1))
@@ -156,9 +198,15 @@ class LifecycleMachine(RuleBasedStateMachine):
             expected = None
         else:
             expected = self._expected_refusal(slot, m.user, m.seats, ignore=appointment)
-        if self._attempt(expected, lambda: reschedule.reschedule_appointment(
-                self.repos, appointment, self.slot_ids[slot], self.clock.now,
-                actor=TRUSTED)) is not None:
+        if (
+            self._attempt(
+                expected,
+                lambda: reschedule.reschedule_appointment(
+                    self.repos, appointment, self.slot_ids[slot], self.clock.now, actor=TRUSTED
+                ),
+            )
+            is not None
+        ):
             m.slot = slot
 
     @rule(appointment=appointments, to=st.sampled_from(["ATTENDED", "NO_SHOW"]))
@@ -172,13 +220,20 @@ class LifecycleMachine(RuleBasedStateMachine):
         elif state != "BOOKED":
             expected = InvalidTransition
         elif to == "ATTENDED":
-            expected = (TooEarly if now < start - timedelta(hours=1)
-                        else TooLate if now >= start + LENGTH else None)
+            expected = (
+                TooEarly
+                if now < start - timedelta(hours=1)
+                else TooLate
+                if now >= start + LENGTH
+                else None
+            )
         else:
             expected = TooEarly if now < start else None
         action = checkin.attend if to == "ATTENDED" else checkin.mark_no_show
-        if self._attempt(expected, lambda: action(self.repos, appointment, now,
-                                                  actor=TRUSTED)) is not None:
+        if (
+            self._attempt(expected, lambda: action(self.repos, appointment, now, actor=TRUSTED))
+            is not None
+        ):
             m.status = to
 
     @rule(seconds=st.integers(1, 200))
@@ -197,11 +252,15 @@ class LifecycleMachine(RuleBasedStateMachine):
         for key, m in self.model.items():
             stored = self.repos.appointments.get(key)
             assert stored.slot_id is not None and str(stored.slot_id) == self.slot_ids[m.slot]
-            stored_state = "EXPIRED" if (stored.status == "PENDING"
-                                         and stored.expires_at <= self.clock.now) else stored.status
+            stored_state = (
+                "EXPIRED"
+                if (stored.status == "PENDING" and stored.expires_at <= self.clock.now)
+                else stored.status
+            )
             assert stored_state == self._effective(m), (key, stored.status, m)
 
 
-LifecycleMachine.TestCase.settings = settings(max_examples=40, stateful_step_count=25,
-                                              deadline=None)
+LifecycleMachine.TestCase.settings = settings(
+    max_examples=40, stateful_step_count=25, deadline=None
+)
 test_lifecycle_follows_the_model = LifecycleMachine.TestCase

@@ -1,4 +1,5 @@
 """The slot ledger's atomic operations, on the configured engine."""
+
 from datetime import timedelta
 
 from bson import ObjectId
@@ -12,14 +13,25 @@ LATER = NOW + timedelta(minutes=2)
 
 
 def new_slot(capacity: int) -> str:
-    slot = Slot(service_id=ObjectId(), start_time=NOW + timedelta(days=1),
-                end_time=NOW + timedelta(days=1, hours=1), capacity=capacity).save()
+    slot = Slot(
+        service_id=ObjectId(),
+        start_time=NOW + timedelta(days=1),
+        end_time=NOW + timedelta(days=1, hours=1),
+        capacity=capacity,
+    ).save()
     return str(slot.id)
 
 
 def claim(user="ann", seats=1, state=Status.PENDING, until=LATER) -> Claim:
-    return Claim(str(ObjectId()), str(ObjectId()), holder_key(user), seats, state, until=until,
-                 check_at=until)
+    return Claim(
+        str(ObjectId()),
+        str(ObjectId()),
+        holder_key(user),
+        seats,
+        state,
+        until=until,
+        check_at=until,
+    )
 
 
 def stored(slot_id) -> Slot:
@@ -53,15 +65,17 @@ def test_allocation_is_refused_to_a_user_who_already_holds_seats(repos):
 def test_the_same_claim_cannot_be_taken_twice(repos):
     slot_id, first = new_slot(5), claim("ann")
     assert repos.ledger.take(stored(slot_id), first, NOW) is not None
-    again = Claim(first.claim_id, first.appointment_id, holder_key("bob"), 1, Status.PENDING,
-                  LATER, LATER)
+    again = Claim(
+        first.claim_id, first.appointment_id, holder_key("bob"), 1, Status.PENDING, LATER, LATER
+    )
     assert repos.ledger.take(stored(slot_id), again, NOW) is None
 
 
 def test_a_release_names_its_claim_so_another_attempts_claim_is_never_given_back(repos):
     slot_id, mine = new_slot(5), claim("ann", seats=2)
-    theirs = Claim(str(ObjectId()), mine.appointment_id, mine.holder, 2, Status.PENDING,
-                   LATER, LATER)  # another attempt for the same appointment and user
+    theirs = Claim(
+        str(ObjectId()), mine.appointment_id, mine.holder, 2, Status.PENDING, LATER, LATER
+    )  # another attempt for the same appointment and user
     assert repos.ledger.take(stored(slot_id), theirs, NOW) is not None
     assert repos.ledger.take(stored(slot_id), mine, NOW) is None
     assert not repos.ledger.release(slot_id, mine, Status.CANCELLED, NOW)
@@ -144,8 +158,9 @@ def test_a_hall_of_ten_thousand_seats_books_every_seat_and_no_more(repos):
     slot_id = new_slot(10000)
     big = claim("crowd", seats=9990, state=Status.BOOKED, until=None)
     assert repos.ledger.take(stored(slot_id), big, NOW) is not None
-    taken = sum(repos.ledger.take(stored(slot_id), claim(f"user-{i}"), NOW) is not None
-                for i in range(12))
+    taken = sum(
+        repos.ledger.take(stored(slot_id), claim(f"user-{i}"), NOW) is not None for i in range(12)
+    )
     assert taken == 10
     slot = stored(slot_id)
     assert (slot.booked_seats + slot.held_seats, slot.status) == (10000, "LOCKED")

@@ -1,5 +1,6 @@
 """Helpers for the production tests: free loopback ports, a MongoDB that is not there, and an
 outage switch for the embedded engine."""
+
 import socket
 
 import pytest

@@ -1,4 +1,5 @@
 """Commands: `flask --app wsgi seed|sweep|migrate` (app.cli) and the `slotkeeper` console script."""
+
 import configparser
 from pathlib import Path
 
@@ -74,9 +75,15 @@ def environment(monkeypatch):
     return monkeypatch
 
 
-@pytest.mark.parametrize("argv, expected", [
-    (["migrate"], "up to date"), (["seed"], "seeded "), (["sweep"], "expired "),
-    (["migrate", "--status"], "0001_indexes")])
+@pytest.mark.parametrize(
+    "argv, expected",
+    [
+        (["migrate"], "up to date"),
+        (["seed"], "seeded "),
+        (["sweep"], "expired "),
+        (["migrate", "--status"], "0001_indexes"),
+    ],
+)
 def test_the_console_script_runs_each_command(environment, capsys, argv, expected):
     assert main(argv) == 0
     assert expected in capsys.readouterr().out

@@ -1,6 +1,7 @@
 """The database unreachable or going away: every request is a quick 503 in the contract's
 error shape (never a traceback page, never a hang), health says "unavailable", and the same
 app answers again by itself once the database does."""
+
 import logging
 import os
 import time
@@ -30,8 +31,9 @@ REQUESTS = {
     "GET by id": ("get", f"/api/v1/appointments/{ID}", None),
     "POST book": ("post", "/api/v1/appointments/book", {"slotId": ID, "userId": "ada"}),
 }
-embedded_only = pytest.mark.skipif(bool(os.environ.get("MONGODB_URI")),
-                                   reason="injects faults into the embedded engine")
+embedded_only = pytest.mark.skipif(
+    bool(os.environ.get("MONGODB_URI")), reason="injects faults into the embedded engine"
+)
 QUICKLY = 3.0  # seconds: the 150 ms timeout plus pymongo's 0.5 s re-check granularity, with room
 DRIVER_ERRORS = [
     ServerSelectionTimeoutError("127.0.0.1:27017: connection refused"),
@@ -53,14 +55,16 @@ def assert_unavailable(response) -> None:
 
 @pytest.fixture
 def unreachable_app(closed_port_uri):
-    settings = test_settings().with_overrides(mongodb_uri=closed_port_uri, mongodb_timeout_ms=150,
-                                                migrate_on_start=False)
+    settings = test_settings().with_overrides(
+        mongodb_uri=closed_port_uri, mongodb_timeout_ms=150, migrate_on_start=False
+    )
     return create_app(settings)
 
 
 @pytest.mark.parametrize("method, path, body", REQUESTS.values(), ids=REQUESTS.keys())
 def test_every_kind_of_request_is_a_quick_503_when_mongodb_is_unreachable(
-        unreachable_app, method, path, body):
+    unreachable_app, method, path, body
+):
     started = time.monotonic()
     response = getattr(unreachable_app.test_client(), method)(path, json=body)
     assert_unavailable(response)
@@ -83,8 +87,11 @@ def test_an_index_built_lazily_on_first_use_fails_as_a_503_too(unreachable_app, 
 
 def test_the_client_writes_majority_journaled_retryable_with_bounded_timeouts(closed_port_uri):
     uri = closed_port_uri + "&w=1&journal=false&retryWrites=false&timeoutMS=0"
-    create_app(test_settings().with_overrides(mongodb_uri=uri, mongodb_timeout_ms=150,
-                                              migrate_on_start=False))
+    create_app(
+        test_settings().with_overrides(
+            mongodb_uri=uri, mongodb_timeout_ms=150, migrate_on_start=False
+        )
+    )
     client = get_connection()
     # the settings win over the URI
     assert client.write_concern.document == {"w": "majority", "j": True}
@@ -98,7 +105,8 @@ def test_the_client_writes_majority_journaled_retryable_with_bounded_timeouts(cl
 @embedded_only
 @pytest.mark.parametrize("error", DRIVER_ERRORS, ids=lambda e: type(e).__name__)
 def test_when_the_database_goes_away_requests_are_503_and_the_same_app_recovers(
-        app, api, outage, error):
+    app, api, outage, error
+):
     slot = api.slot(capacity=2)
     outage.start(error)
     for method, path, body in REQUESTS.values():
@@ -138,11 +146,13 @@ def test_outages_are_told_apart_from_other_errors_through_mongoengines_wrapping(
 
 @embedded_only
 def test_the_expiry_job_logs_one_line_and_carries_on_while_the_database_is_down(
-        app, outage, caplog):
+    app, outage, caplog
+):
     outage.start(AutoReconnect("connection reset by peer"))
     with caplog.at_level(logging.WARNING, logger="slotkeeper.jobs.expiry_job"):
         run_expiry(app)
     assert [r.getMessage() for r in caplog.records if r.name == "slotkeeper.jobs.expiry_job"] == [
-        "expiry sweep skipped, the database is unavailable: AutoReconnect"]
+        "expiry sweep skipped, the database is unavailable: AutoReconnect"
+    ]
     outage.stop()
     run_expiry(app)

@@ -1,4 +1,5 @@
 """gunicorn with gunicorn.conf.py: serves the API, stops cleanly (scheduler too) on SIGTERM."""
+
 import os
 import re
 import signal
@@ -29,16 +30,31 @@ class Gunicorn:
     """gunicorn as a subprocess on a loopback port of its choosing."""
 
     def __init__(self, log: Path):
-        env = {k: v for k, v in os.environ.items()
-               if k not in {"MONGODB_URI", "PROMETHEUS_MULTIPROC_DIR", "GUNICORN_CMD_ARGS"}}
-        env.update(PYTHONPATH=os.pathsep.join([str(ROOT / "src"), str(ROOT)]), HOST="127.0.0.1",
-                   PORT="0", WEB_CONCURRENCY="1", WEB_THREADS="2", WEB_GRACEFUL_TIMEOUT="5",
-                   EXPIRY_JOB_ENABLED="true", EXPIRY_SWEEP_SECONDS="1", LOG_LEVEL="INFO")
+        env = {
+            k: v
+            for k, v in os.environ.items()
+            if k not in {"MONGODB_URI", "PROMETHEUS_MULTIPROC_DIR", "GUNICORN_CMD_ARGS"}
+        }
+        env.update(
+            PYTHONPATH=os.pathsep.join([str(ROOT / "src"), str(ROOT)]),
+            HOST="127.0.0.1",
+            PORT="0",
+            WEB_CONCURRENCY="1",
+            WEB_THREADS="2",
+            WEB_GRACEFUL_TIMEOUT="5",
+            EXPIRY_JOB_ENABLED="true",
+            EXPIRY_SWEEP_SECONDS="1",
+            LOG_LEVEL="INFO",
+        )
         self.log = log
         with open(log, "wb") as out:
             self.process = subprocess.Popen(
                 [sys.executable, "-m", "gunicorn", "-c", "gunicorn.conf.py", "wsgi:app"],
-                cwd=ROOT, env=env, stdout=out, stderr=subprocess.STDOUT)
+                cwd=ROOT,
+                env=env,
+                stdout=out,
+                stderr=subprocess.STDOUT,
+            )
         self.url = f"http://127.0.0.1:{wait_for(self.port, BOOT_SECONDS, 'listening port')}"
 
     def output(self) -> str:
@@ -72,9 +88,15 @@ def gunicorn(tmp_path):
 def test_gunicorn_serves_a_hold_confirm_cancel_flow_and_stops_cleanly_on_sigterm(gunicorn):
     wait_for(gunicorn.healthy, BOOT_SECONDS, "healthy answer")
     service = gunicorn.call("POST", "/services", {"name": "Dr. Who"}).json()
-    slot = gunicorn.call("POST", "/slots", {"serviceId": service["id"],
-                                            "startTime": "2099-01-05T09:00:00Z",
-                                            "endTime": "2099-01-05T09:30:00Z"}).json()
+    slot = gunicorn.call(
+        "POST",
+        "/slots",
+        {
+            "serviceId": service["id"],
+            "startTime": "2099-01-05T09:00:00Z",
+            "endTime": "2099-01-05T09:30:00Z",
+        },
+    ).json()
     hold = gunicorn.call("POST", "/appointments/hold", {"slotId": slot["id"], "userId": "ada"})
     assert hold.status_code == 201 and hold.headers["X-Request-ID"]
     appointment = hold.json()["id"]
@@ -97,8 +119,9 @@ def refusal(*flags: str, **settings: str) -> subprocess.CompletedProcess:
     env = {k: v for k, v in os.environ.items() if k != "MONGODB_URI"}
     env.update(PYTHONPATH=os.pathsep.join([str(ROOT / "src"), str(ROOT)]), PORT="0", **settings)
     argv = [sys.executable, "-m", "gunicorn", "-c", "gunicorn.conf.py", *flags]
-    return subprocess.run(argv + ["wsgi:app"], cwd=ROOT, env=env, capture_output=True, text=True,
-                          timeout=BOOT_SECONDS)
+    return subprocess.run(
+        argv + ["wsgi:app"], cwd=ROOT, env=env, capture_output=True, text=True, timeout=BOOT_SECONDS
+    )
 
 
 def test_gunicorn_refuses_to_preload_the_app_in_the_master():

@@ -1,4 +1,5 @@
 """migrations/: versioned scripts applied in order, each once, even by two runners at once."""
+
 import threading
 import time
 from datetime import UTC, datetime, timedelta
@@ -22,14 +23,14 @@ from slotkeeper.models import Appointment, Calendar, IdempotencyRecord, Service,
 
 MODELS = [Service, Slot, Appointment, IdempotencyRecord, Calendar, Tally]
 OPTIONS = ("unique", "sparse", "expireAfterSeconds", "partialFilterExpression")
-COUNTING = '''
+COUNTING = """
 import time
 
 def up(db):
     db.runs.update_one({{"_id": "{version}"}}, {{"$inc": {{"count": 1}}}}, upsert=True)
     db.order.update_one({{"_id": "order"}}, {{"$push": {{"versions": "{version}"}}}}, upsert=True)
     time.sleep(0.05)  # a window for a second runner to barge in
-'''
+"""
 
 
 @pytest.fixture
@@ -85,14 +86,17 @@ def test_two_runners_at_once_apply_each_version_exactly_once(db, tmp_path):
 
 def test_the_real_migrations_from_two_runners_at_once_leave_every_index(db):
     results = []
-    threads = [threading.Thread(target=lambda: results.append(apply_migrations(db, DEFAULT_DIR)))
-               for _ in range(2)]
+    threads = [
+        threading.Thread(target=lambda: results.append(apply_migrations(db, DEFAULT_DIR)))
+        for _ in range(2)
+    ]
     for thread in threads:
         thread.start()
     for thread in threads:
         thread.join(timeout=20)
     assert sorted(str(m) for result in results for m in result) == [
-        str(m) for m in discover(DEFAULT_DIR)]
+        str(m) for m in discover(DEFAULT_DIR)
+    ]
     assert_declared_indexes_exist(db)
 
 
@@ -102,11 +106,14 @@ def index_options(info: dict) -> dict:
 
 def assert_declared_indexes_exist(db) -> None:
     for model in MODELS:
-        existing = {tuple(tuple(k) for k in info["key"]): index_options(info)
-                    for name, info in db[model._get_collection_name()].index_information().items()
-                    if name != "_id_"}
-        declared = {tuple(spec["fields"]): index_options(spec)
-                    for spec in model._meta["index_specs"]}
+        existing = {
+            tuple(tuple(k) for k in info["key"]): index_options(info)
+            for name, info in db[model._get_collection_name()].index_information().items()
+            if name != "_id_"
+        }
+        declared = {
+            tuple(spec["fields"]): index_options(spec) for spec in model._meta["index_specs"]
+        }
         assert existing == declared, model.__name__
 
 
@@ -137,8 +144,7 @@ def test_a_failing_migration_is_not_recorded_and_frees_the_lock(db, tmp_path):
     assert [m.version for m in apply_migrations(db, tmp_path)] == ["0002"]
 
 
-def test_a_runner_that_died_holding_the_lock_delays_others_only_until_its_lease_ends(
-        db, tmp_path):
+def test_a_runner_that_died_holding_the_lock_delays_others_only_until_its_lease_ends(db, tmp_path):
     write_scripts(tmp_path, "0001")
     until = datetime.now(UTC) + timedelta(milliseconds=300)
     db[COLLECTION].insert_one({"_id": LOCK_ID, "owner": "dead-runner", "expiresAt": until})
@@ -181,13 +187,30 @@ def test_ledgers_of_version_0001_become_claims_the_appointments_name(db):
     from bson import ObjectId
 
     slot_id, booked, moved, old_slot = ObjectId(), ObjectId(), ObjectId(), ObjectId()
-    db.slots.insert_one({"_id": slot_id, "capacity": 3, "bookedSeats": 2, "heldSeats": 0,
-                         "entries": {f"a{moved}": {"holder": "ubob", "seats": 1,
-                                                   "state": "BOOKED", "checkAt": None}},
-                         "holders": {"uann": f"a{booked}", "ubob": f"a{moved}"}})
-    db.appointments.insert_many([
-        {"_id": booked, "slotId": slot_id, "status": "BOOKED", "seats": 1},
-        {"_id": moved, "slotId": slot_id, "status": "BOOKED", "seats": 1, "movedFrom": old_slot}])
+    db.slots.insert_one(
+        {
+            "_id": slot_id,
+            "capacity": 3,
+            "bookedSeats": 2,
+            "heldSeats": 0,
+            "entries": {
+                f"a{moved}": {"holder": "ubob", "seats": 1, "state": "BOOKED", "checkAt": None}
+            },
+            "holders": {"uann": f"a{booked}", "ubob": f"a{moved}"},
+        }
+    )
+    db.appointments.insert_many(
+        [
+            {"_id": booked, "slotId": slot_id, "status": "BOOKED", "seats": 1},
+            {
+                "_id": moved,
+                "slotId": slot_id,
+                "status": "BOOKED",
+                "seats": 1,
+                "movedFrom": old_slot,
+            },
+        ]
+    )
     apply_migrations(db, DEFAULT_DIR)
     apply_migrations(db, DEFAULT_DIR)  # nothing left to convert
     slot = db.slots.find_one({"_id": slot_id})
@@ -204,15 +227,24 @@ def test_the_calendar_migration_gives_every_service_with_slots_the_spans_of_its_
     start = datetime(2030, 1, 7, 9, tzinfo=UTC)
     service_id = db.services.insert_one({"name": "Dr. Old"}).inserted_id
     db.services.insert_one({"name": "Dr. Without Slots"})
-    later, earlier = (db.slots.insert_one({
-        "serviceId": service_id, "startTime": start + timedelta(hours=h),
-        "endTime": start + timedelta(hours=h, minutes=30), "capacity": 1}).inserted_id
-        for h in (1, 0))
+    later, earlier = (
+        db.slots.insert_one(
+            {
+                "serviceId": service_id,
+                "startTime": start + timedelta(hours=h),
+                "endTime": start + timedelta(hours=h, minutes=30),
+                "capacity": 1,
+            }
+        ).inserted_id
+        for h in (1, 0)
+    )
     apply_migrations(db, DEFAULT_DIR)
     calendar = db.calendars.find_one({"_id": service_id})
     assert [s["slot"] for s in calendar["spans"]] == [earlier, later]
     assert [s["start"].replace(tzinfo=UTC) for s in calendar["spans"]] == [
-        start, start + timedelta(hours=1)]
+        start,
+        start + timedelta(hours=1),
+    ]
     assert db.calendars.count_documents({}) == 1
     script = next(m for m in discover(DEFAULT_DIR) if m.version == "0004")
     _load(script.path, script.checksum).up(db)  # a second run changes nothing

@@ -1,4 +1,5 @@
 """Request ids, JSON logs with one line per booking decision, and Prometheus metrics."""
+
 import json
 import logging
 
@@ -27,6 +28,7 @@ def decisions(caplog) -> list[logging.LogRecord]:
 
 # --- X-Request-ID ----------------------------------------------------------------------------
 
+
 def test_a_sane_incoming_request_id_is_echoed(client):
     response = client.get("/api/v1/health", headers={"X-Request-ID": "lb-7f3a:42"})
     assert response.headers["X-Request-ID"] == "lb-7f3a:42"
@@ -47,6 +49,7 @@ def test_errors_carry_the_request_id_too(client):
 
 # --- logs ------------------------------------------------------------------------------------
 
+
 def test_a_refused_booking_logs_who_which_slot_the_reason_and_the_request_id(api, caplog):
     slot = api.slot(capacity=1)
     assert api.book(slot["id"], user="ada").status_code == 201
@@ -65,11 +68,15 @@ def test_each_step_of_a_hold_logs_its_decision(api, caplog):
         hold = api.hold(slot["id"], user="ada", seats=2).json
         api.client.post(f"/api/v1/appointments/{hold['id']}/confirm")
         api.client.patch(f"/api/v1/appointments/{hold['id']}/cancel")
-    steps = [(r.operation, r.result, r.userId, r.slotId, r.appointmentId, r.appointmentStatus)
-             for r in decisions(caplog)]
-    assert steps == [("hold", "accepted", "ada", slot["id"], hold["id"], "PENDING"),
-                     ("confirm", "accepted", "ada", slot["id"], hold["id"], "BOOKED"),
-                     ("cancel", "accepted", "ada", slot["id"], hold["id"], "CANCELLED")]
+    steps = [
+        (r.operation, r.result, r.userId, r.slotId, r.appointmentId, r.appointmentStatus)
+        for r in decisions(caplog)
+    ]
+    assert steps == [
+        ("hold", "accepted", "ada", slot["id"], hold["id"], "PENDING"),
+        ("confirm", "accepted", "ada", slot["id"], hold["id"], "BOOKED"),
+        ("cancel", "accepted", "ada", slot["id"], hold["id"], "CANCELLED"),
+    ]
 
 
 def test_log_lines_are_json_objects_with_the_request_id(api, caplog, capsys):
@@ -77,13 +84,17 @@ def test_log_lines_are_json_objects_with_the_request_id(api, caplog, capsys):
     capsys.readouterr()
     with caplog.at_level(logging.INFO, logger="slotkeeper.decisions"):
         api.hold(slot["id"], user="ada", **{"X-Request-ID": "req-json"})
-    [line] = [json.loads(text) for text in capsys.readouterr().err.splitlines()
-              if '"slotkeeper.decisions"' in text]
+    [line] = [
+        json.loads(text)
+        for text in capsys.readouterr().err.splitlines()
+        if '"slotkeeper.decisions"' in text
+    ]
     assert line["level"] == "INFO" and line["time"] and line["message"] == "hold accepted"
     assert (line["request_id"], line["userId"], line["reason"]) == ("req-json", "ada", None)
 
 
 # --- metrics ---------------------------------------------------------------------------------
+
 
 def test_the_booking_counters_move(api):
     client = api.client
@@ -94,16 +105,28 @@ def test_the_booking_counters_move(api):
     assert api.book(slot["id"], user="bob").status_code == 409
     client.patch(f"/api/v1/appointments/{hold['id']}/cancel")
     assert api.book(slot["id"], user="bob").status_code == 201
-    assert [sample(client, f"slotkeeper_{name}_total")
-            for name in ("holds", "confirmations", "cancellations", "bookings")] == [1, 1, 1, 1]
-    assert sample(client, "slotkeeper_conflicts_total", operation="book",
-                  reason="SLOT_UNAVAILABLE") == 1
+    assert [
+        sample(client, f"slotkeeper_{name}_total")
+        for name in ("holds", "confirmations", "cancellations", "bookings")
+    ] == [1, 1, 1, 1]
+    assert (
+        sample(client, "slotkeeper_conflicts_total", operation="book", reason="SLOT_UNAVAILABLE")
+        == 1
+    )
 
 
 def test_request_latency_is_measured_by_endpoint(api):
     api.client.get("/api/v1/services")
-    assert sample(api.client, "flask_http_request_duration_seconds_count",
-                  endpoint="services.Services", method="GET", status="200") >= 1
+    assert (
+        sample(
+            api.client,
+            "flask_http_request_duration_seconds_count",
+            endpoint="services.Services",
+            method="GET",
+            status="200",
+        )
+        >= 1
+    )
 
 
 def test_the_sweep_counts_expirations_and_updates_the_seats_held_gauge(app, api, clock):

@@ -1,4 +1,5 @@
 """Examples of the slot planner: plain days, gaps, weekdays, day_end, DST in Berlin and New York."""
+
 from datetime import UTC, date, datetime, time, timedelta
 
 import pytest
@@ -19,8 +20,14 @@ NY_FALL_BACK = date(2030, 11, 3)  # 02:00 EDT -> 01:00 EST
 
 def make_plan(**changes) -> SlotPlan:
     fields = dict(
-        from_date=MONDAY, to_date=MONDAY, day_start=time(9), day_end=time(12),
-        duration=timedelta(minutes=60), gap=timedelta(0), weekdays=MON_TO_FRI, timezone="UTC",
+        from_date=MONDAY,
+        to_date=MONDAY,
+        day_start=time(9),
+        day_end=time(12),
+        duration=timedelta(minutes=60),
+        gap=timedelta(0),
+        weekdays=MON_TO_FRI,
+        timezone="UTC",
     )
     return SlotPlan(**{**fields, **changes})
 
@@ -63,8 +70,9 @@ def test_weekends_are_skipped_by_default_weekdays():
 
 
 def test_only_the_chosen_weekdays_get_slots():
-    week = make_plan(to_date=MONDAY + timedelta(days=6), day_end=time(10),
-                     weekdays=frozenset({3, 7}))
+    week = make_plan(
+        to_date=MONDAY + timedelta(days=6), day_end=time(10), weekdays=frozenset({3, 7})
+    )
 
     assert [s.isoweekday() for s in starts(plan_slots(week))] == [3, 7]
 
@@ -102,8 +110,14 @@ def test_berlin_morning_is_earlier_in_utc_in_summer():
 
 
 def test_spring_forward_day_in_new_york():
-    plan = make_plan(from_date=NY_SPRING_FORWARD, to_date=NY_SPRING_FORWARD, day_start=time(0),
-                     day_end=time(6), weekdays=EVERY_DAY, timezone="America/New_York")
+    plan = make_plan(
+        from_date=NY_SPRING_FORWARD,
+        to_date=NY_SPRING_FORWARD,
+        day_start=time(0),
+        day_end=time(6),
+        weekdays=EVERY_DAY,
+        timezone="America/New_York",
+    )
 
     slots = plan_slots(plan)
 
@@ -113,16 +127,28 @@ def test_spring_forward_day_in_new_york():
 
 
 def test_a_day_start_inside_the_spring_forward_gap_begins_when_the_gap_ends():
-    plan = make_plan(from_date=NY_SPRING_FORWARD, to_date=NY_SPRING_FORWARD, day_start=time(2, 30),
-                     day_end=time(5), weekdays=EVERY_DAY, timezone="America/New_York")
+    plan = make_plan(
+        from_date=NY_SPRING_FORWARD,
+        to_date=NY_SPRING_FORWARD,
+        day_start=time(2, 30),
+        day_end=time(5),
+        weekdays=EVERY_DAY,
+        timezone="America/New_York",
+    )
 
     # 02:30 does not exist; the first instant after the gap is 03:00 EDT = 07:00Z.
     assert starts(plan_slots(plan)) == [utc(NY_SPRING_FORWARD, 7), utc(NY_SPRING_FORWARD, 8)]
 
 
 def test_fall_back_day_in_new_york():
-    plan = make_plan(from_date=NY_FALL_BACK, to_date=NY_FALL_BACK, day_start=time(0),
-                     day_end=time(6), weekdays=EVERY_DAY, timezone="America/New_York")
+    plan = make_plan(
+        from_date=NY_FALL_BACK,
+        to_date=NY_FALL_BACK,
+        day_start=time(0),
+        day_end=time(6),
+        weekdays=EVERY_DAY,
+        timezone="America/New_York",
+    )
 
     slots = plan_slots(plan)
 
@@ -133,20 +159,33 @@ def test_fall_back_day_in_new_york():
 
 
 def test_an_ambiguous_day_start_uses_its_first_occurrence():
-    plan = make_plan(from_date=NY_FALL_BACK, to_date=NY_FALL_BACK, day_start=time(1, 30),
-                     day_end=time(2), duration=timedelta(minutes=30), weekdays=EVERY_DAY,
-                     timezone="America/New_York")
+    plan = make_plan(
+        from_date=NY_FALL_BACK,
+        to_date=NY_FALL_BACK,
+        day_start=time(1, 30),
+        day_end=time(2),
+        duration=timedelta(minutes=30),
+        weekdays=EVERY_DAY,
+        timezone="America/New_York",
+    )
 
     # 01:30 EDT = 05:30Z; the next slots run through the repeated hour up to 02:00 EST = 07:00Z.
     assert starts(plan_slots(plan)) == [
-        utc(NY_FALL_BACK, 5, 30), utc(NY_FALL_BACK, 6), utc(NY_FALL_BACK, 6, 30)]
+        utc(NY_FALL_BACK, 5, 30),
+        utc(NY_FALL_BACK, 6),
+        utc(NY_FALL_BACK, 6, 30),
+    ]
 
 
 def test_too_many_slots_raises():
     three_slots = make_plan()
     a_year_of_five_minute_slots = make_plan(
-        to_date=MONDAY + timedelta(days=364), day_start=time(0), day_end=time(23, 59),
-        duration=timedelta(minutes=5), weekdays=EVERY_DAY)
+        to_date=MONDAY + timedelta(days=364),
+        day_start=time(0),
+        day_end=time(23, 59),
+        duration=timedelta(minutes=5),
+        weekdays=EVERY_DAY,
+    )
 
     assert len(plan_slots(three_slots, limit=3)) == 3
     with pytest.raises(TooManySlots):
@@ -154,5 +193,3 @@ def test_too_many_slots_raises():
     with pytest.raises(TooManySlots):
         plan_slots(a_year_of_five_minute_slots, limit=MAX_SLOTS_PER_CALL)
     assert issubclass(TooManySlots, ValueError)
-
-

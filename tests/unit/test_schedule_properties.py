@@ -1,4 +1,5 @@
 """Slot planner properties over random zones, ranges, windows, durations, gaps and weekdays."""
+
 from collections import defaultdict
 from datetime import UTC, date, datetime, time, timedelta
 from zoneinfo import ZoneInfo
@@ -9,9 +10,18 @@ from hypothesis import strategies as st
 from slotkeeper.domain.schedule import SlotPlan, plan_slots
 
 ZONES = [
-    "UTC", "America/New_York", "Europe/Berlin", "Australia/Lord_Howe", "America/Santiago",
-    "Asia/Kolkata", "Pacific/Chatham", "America/St_Johns", "Asia/Kathmandu", "Pacific/Auckland",
-    "America/Havana", "Europe/London",
+    "UTC",
+    "America/New_York",
+    "Europe/Berlin",
+    "Australia/Lord_Howe",
+    "America/Santiago",
+    "Asia/Kolkata",
+    "Pacific/Chatham",
+    "America/St_Johns",
+    "Asia/Kathmandu",
+    "Pacific/Auckland",
+    "America/Havana",
+    "Europe/London",
 ]
 FIRST_DAY, LAST_DAY = date(2029, 1, 1), date(2031, 12, 31)
 ONE_SECOND = timedelta(seconds=1)
@@ -45,8 +55,10 @@ def plans(draw) -> SlotPlan:
     start_minute = draw(st.integers(0, 24 * 60 - 2))
     end_minute = draw(st.integers(start_minute + 1, 24 * 60 - 1))
     return SlotPlan(
-        from_date=from_date, to_date=to_date,
-        day_start=time(*divmod(start_minute, 60)), day_end=time(*divmod(end_minute, 60)),
+        from_date=from_date,
+        to_date=to_date,
+        day_start=time(*divmod(start_minute, 60)),
+        day_end=time(*divmod(end_minute, 60)),
         duration=timedelta(minutes=draw(st.integers(5, 240))),
         gap=timedelta(minutes=draw(st.integers(0, 60))),
         weekdays=frozenset(draw(st.sets(st.integers(1, 7)))),

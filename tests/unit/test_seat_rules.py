@@ -10,10 +10,18 @@ from slotkeeper.domain.status import Status, can_transition, check_transition
 NOON = datetime(2030, 5, 1, 12, tzinfo=UTC)
 
 
-@pytest.mark.parametrize("capacity, booked, held, status", [
-    (1, 0, 0, "AVAILABLE"), (1, 0, 1, "LOCKED"), (1, 1, 0, "BOOKED"),
-    (80, 0, 79, "AVAILABLE"), (80, 40, 40, "LOCKED"), (80, 79, 1, "LOCKED"), (80, 80, 0, "BOOKED"),
-])
+@pytest.mark.parametrize(
+    "capacity, booked, held, status",
+    [
+        (1, 0, 0, "AVAILABLE"),
+        (1, 0, 1, "LOCKED"),
+        (1, 1, 0, "BOOKED"),
+        (80, 0, 79, "AVAILABLE"),
+        (80, 40, 40, "LOCKED"),
+        (80, 79, 1, "LOCKED"),
+        (80, 80, 0, "BOOKED"),
+    ],
+)
 def test_slot_status_follows_the_seat_counts(capacity, booked, held, status):
     assert slot_status(capacity, booked, held).value == status
 
@@ -22,9 +30,15 @@ def test_free_seats_are_capacity_minus_booked_and_held():
     assert free_seats(10, 3, 4) == 3
 
 
-@pytest.mark.parametrize("current, target", [
-    (Status.PENDING, Status.BOOKED), (Status.PENDING, Status.CANCELLED),
-    (Status.PENDING, Status.EXPIRED), (Status.BOOKED, Status.CANCELLED)])
+@pytest.mark.parametrize(
+    "current, target",
+    [
+        (Status.PENDING, Status.BOOKED),
+        (Status.PENDING, Status.CANCELLED),
+        (Status.PENDING, Status.EXPIRED),
+        (Status.BOOKED, Status.CANCELLED),
+    ],
+)
 def test_the_lifecycle_allows_its_transitions(current, target):
     assert can_transition(current, target)
     check_transition(current, target)
@@ -43,8 +57,9 @@ def test_a_booking_cannot_go_back_to_pending_or_expire():
 
 
 def hold(claim_id, holder="u", seats=1, until=NOON, check_at=None):
-    return Claim(claim_id, "appt-" + claim_id, holder, seats, Status.PENDING, until,
-                 check_at or until)
+    return Claim(
+        claim_id, "appt-" + claim_id, holder, seats, Status.PENDING, until, check_at or until
+    )
 
 
 def booked(claim_id, holder="u", seats=1, check_at=None):
@@ -73,11 +88,18 @@ def test_a_release_ends_a_stale_hold_as_expired_and_anything_else_as_cancelled()
 
 
 def test_the_ledger_lists_stale_holds_and_due_claims():
-    ledger = Ledger("s", 5, 1, 2, {
-        "1": hold("1", until=NOON - timedelta(minutes=1)),
-        "2": hold("2", until=NOON + timedelta(minutes=1)),
-        "3": booked("3", "v", check_at=NOON - timedelta(seconds=5)),
-        "4": Claim("4", "appt-4", "w", 1, Status.CANCELLED, check_at=None)})
+    ledger = Ledger(
+        "s",
+        5,
+        1,
+        2,
+        {
+            "1": hold("1", until=NOON - timedelta(minutes=1)),
+            "2": hold("2", until=NOON + timedelta(minutes=1)),
+            "3": booked("3", "v", check_at=NOON - timedelta(seconds=5)),
+            "4": Claim("4", "appt-4", "w", 1, Status.CANCELLED, check_at=None),
+        },
+    )
     assert [c.claim_id for c in ledger.stale_holds(NOON)] == ["1"]
     assert sorted(c.claim_id for c in ledger.due(NOON)) == ["1", "3"]
     assert ledger.next_check() == NOON - timedelta(minutes=1)

@@ -1,4 +1,5 @@
 """The Blueprint every resource uses: the contract's pagination and a stricter body parser."""
+
 import json
 import re
 
@@ -69,8 +70,9 @@ class QueryParameters:
             for method, operation in item.items():
                 if method == "parameters":
                     continue
-                names = [p["name"] for p in operation.get("parameters", [])
-                         if p.get("in") == "query"]
+                names = [
+                    p["name"] for p in operation.get("parameters", []) if p.get("in") == "query"
+                ]
                 operations[(path, method.upper())] = frozenset(shared + names)
         return operations
 
@@ -90,9 +92,11 @@ class QueryParameters:
         if unknown:
             takes = ", ".join(sorted(allowed)) if allowed else "none"
             flask_smorest.abort(
-                422, messages={"query": {name: ["Unknown field."] for name in unknown}},
+                422,
+                messages={"query": {name: ["Unknown field."] for name in unknown}},
                 message=f"{', '.join(unknown)}: not a query parameter of this endpoint "
-                        f"(it takes: {takes})")
+                f"(it takes: {takes})",
+            )
 
 
 def reject_unknown_query_parameters(app: Flask, api: flask_smorest.Api) -> None:

@@ -21,8 +21,12 @@ DEMO_USER = "demo-patient"
 
 
 def register_docs_assets(app: Flask) -> None:
-    assets = Blueprint("swagger_ui_assets", __name__, static_folder=str(swagger_ui_path),
-                       static_url_path=ASSETS_URL.rstrip("/"))
+    assets = Blueprint(
+        "swagger_ui_assets",
+        __name__,
+        static_folder=str(swagger_ui_path),
+        static_url_path=ASSETS_URL.rstrip("/"),
+    )
     app.register_blueprint(assets)
 
 
@@ -33,8 +37,9 @@ def _error_examples(responses: dict) -> None:
             continue
         with_reason = ERROR_SCHEMAS.get(content.get("schema", {}).get("$ref", ""))
         if with_reason is not None:
-            content["example"] = examples.error(int(code), response.get("description", ""),
-                                                with_reason)
+            content["example"] = examples.error(
+                int(code), response.get("description", ""), with_reason
+            )
 
 
 def _path_id_examples(item: dict) -> None:
@@ -84,9 +89,12 @@ def demo_example_ids(app: Flask) -> dict[str, str]:
         for logger, level in zip(quiet, levels, strict=True):
             logger.setLevel(level)
     if ids:
-        log.info("Swagger UI examples name the demo service %s, slot %s and appointment %s",
-                 ids[examples.SERVICE_ID], ids[examples.SLOT_ID],
-                 ids.get(examples.APPOINTMENT_ID))
+        log.info(
+            "Swagger UI examples name the demo service %s, slot %s and appointment %s",
+            ids[examples.SERVICE_ID],
+            ids[examples.SLOT_ID],
+            ids.get(examples.APPOINTMENT_ID),
+        )
     return ids
 
 
@@ -97,8 +105,10 @@ def _look_up_demo(client) -> dict[str, str]:
         return items[0] if items else None
 
     def free_slots(service_id: str) -> list[dict]:
-        response = client.get("/api/v1/slots", query_string={
-            "serviceId": service_id, "available": "true", "page_size": 2})
+        response = client.get(
+            "/api/v1/slots",
+            query_string={"serviceId": service_id, "available": "true", "page_size": 2},
+        )
         return response.get_json() if response.status_code == 200 else []
 
     service = first("/api/v1/services", q=DEMO_SERVICE)
@@ -108,10 +118,14 @@ def _look_up_demo(client) -> dict[str, str]:
     slots, other_slots = free_slots(service["id"]), free_slots(other["id"])
     if not slots or len(other_slots) < 2:
         return {}
-    booked = client.post("/api/v1/appointments/book",
-                         json={"slotId": other_slots[0]["id"], "userId": DEMO_USER})
-    ids = {examples.SERVICE_ID: service["id"], examples.SLOT_ID: slots[0]["id"],
-           examples.OTHER_SLOT_ID: other_slots[1]["id"]}
+    booked = client.post(
+        "/api/v1/appointments/book", json={"slotId": other_slots[0]["id"], "userId": DEMO_USER}
+    )
+    ids = {
+        examples.SERVICE_ID: service["id"],
+        examples.SLOT_ID: slots[0]["id"],
+        examples.OTHER_SLOT_ID: other_slots[1]["id"],
+    }
     if booked.status_code == 201:
         ids[examples.APPOINTMENT_ID] = booked.get_json()["id"]
     return ids

@@ -2,6 +2,7 @@
 
 Domain errors become HTTP here and only here; conflicts add a stable `reason`.
 """
+
 import json
 import logging
 from collections.abc import Iterator
@@ -28,8 +29,13 @@ from slotkeeper.domain.errors import (
 log = logging.getLogger(__name__)
 MAX_BODY_BYTES = 1024 * 1024
 TOO_LARGE = f"The body is larger than 1 MiB ({MAX_BODY_BYTES} bytes); send a smaller one."
-STATUS_BY_ERROR = [(NotFound, 404), (Forbidden, 403), (Conflict, 409), (Invalid, 422),
-                   (DatabaseUnavailable, 503)]
+STATUS_BY_ERROR = [
+    (NotFound, 404),
+    (Forbidden, 403),
+    (Conflict, 409),
+    (Invalid, 422),
+    (DatabaseUnavailable, 503),
+]
 
 
 class Api(flask_smorest.Api):
@@ -55,8 +61,9 @@ class Api(flask_smorest.Api):
         return finish_document(self.spec.to_dict(), self.example_ids)
 
     def _openapi_json(self):
-        return current_app.response_class(json.dumps(self.document(), indent=2),
-                                          mimetype="application/json")
+        return current_app.response_class(
+            json.dumps(self.document(), indent=2), mimetype="application/json"
+        )
 
     def handle_http_exception(self, error):
         data = getattr(error, "data", None) or {}
@@ -103,7 +110,7 @@ def _flatten(errors, path: str = "") -> Iterator[tuple[str, str]]:
 
 
 def _phrase(message: str) -> str:
-    """"A whole number." -> "a whole number", to follow a field's name."""
+    """ "A whole number." -> "a whole number", to follow a field's name."""
     message = message.rstrip(".")
     if message[:1].isupper() and not message[1:2].isupper():
         message = message[0].lower() + message[1:]

@@ -17,8 +17,10 @@ DATE_TIME_EXPECTED = "A date-time with an offset, like 2030-01-07T09:00:00Z."
 EXPECTED: list[tuple[type[fields.Field], dict[str, str]]] = [
     (fields.Boolean, {"invalid": "A boolean: true or false."}),
     (fields.Integer, {"invalid": "A whole number.", "too_large": "A smaller whole number."}),
-    (fields.Float, {"invalid": "A number.", "too_large": "A smaller number.",
-                    "special": "A finite number."}),
+    (
+        fields.Float,
+        {"invalid": "A number.", "too_large": "A smaller number.", "special": "A finite number."},
+    ),
     (fields.Email, {"invalid": "An e-mail address, like grace@example.com."}),
     (fields.String, {"invalid": "A string."}),
     (fields.Date, {"invalid": "A date, like 2030-01-07.", "format": "A date, like 2030-01-07."}),

@@ -26,18 +26,27 @@ class ErrorSchema(SmorestErrorSchema):
 
     code = fields.Integer(metadata={"description": "The HTTP status code", "example": 404})
     status = fields.String(metadata={"description": "Its name", "example": "Not Found"})
-    message = fields.String(metadata={"description": "What went wrong; for a 422, each field "
-                                      "and what it expects", "example": "Unknown slot"})
-    errors = fields.Dict(metadata={
-        "description": "Validation errors by location (json, query, headers), then field",
-        "example": {"json": {"startTime": ["A date-time with an offset, like "
-                                           "2030-01-07T09:00:00Z."]}}})
+    message = fields.String(
+        metadata={
+            "description": "What went wrong; for a 422, each field and what it expects",
+            "example": "Unknown slot",
+        }
+    )
+    errors = fields.Dict(
+        metadata={
+            "description": "Validation errors by location (json, query, headers), then field",
+            "example": {
+                "json": {"startTime": ["A date-time with an offset, like 2030-01-07T09:00:00Z."]}
+            },
+        }
+    )
 
 
 class ConflictSchema(ErrorSchema):
-    reason = fields.String(validate=OneOf(REASONS),
-                           metadata={"description": "Stable machine-readable reason",
-                                     "example": "SLOT_UNAVAILABLE"})
+    reason = fields.String(
+        validate=OneOf(REASONS),
+        metadata={"description": "Stable machine-readable reason", "example": "SLOT_UNAVAILABLE"},
+    )
 
 
 __all__ = ["ApiSchema", "ConflictSchema", "ErrorSchema"]

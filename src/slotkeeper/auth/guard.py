@@ -1,4 +1,5 @@
 """Flask glue: read the bearer token, apply the endpoint's access mark, put the caller on g."""
+
 import logging
 import re
 from dataclasses import dataclass, field
@@ -38,16 +39,23 @@ def verifier_for(settings: Settings) -> tokens.Verifier | None:
         key = settings.auth_jwt_secret
     else:
         key = tokens.load_public_key(settings.auth_jwt_public_key or "", algorithm)
-    return tokens.Verifier(key, algorithm, settings.auth_jwt_audience,
-                           settings.auth_jwt_issuer, settings.auth_jwt_leeway_seconds)
+    return tokens.Verifier(
+        key,
+        algorithm,
+        settings.auth_jwt_audience,
+        settings.auth_jwt_issuer,
+        settings.auth_jwt_leeway_seconds,
+    )
 
 
 def install(app: Flask, api, settings: Settings) -> None:
     """Check every request's token against its endpoint's mark; document the bearer scheme."""
     verifier = verifier_for(settings)
     if verifier is None:
-        log.warning("authentication is OFF: anyone may call every endpoint and act for any "
-                    "userId; set AUTH_JWT_SECRET or AUTH_JWT_PUBLIC_KEY to turn it on")
+        log.warning(
+            "authentication is OFF: anyone may call every endpoint and act for any "
+            "userId; set AUTH_JWT_SECRET or AUTH_JWT_PUBLIC_KEY to turn it on"
+        )
     endpoints = {"prometheus_metrics": ADMIN} if settings.metrics_require_auth else {}
     app.extensions[EXTENSION] = Gate(verifier, endpoints)
     api.spec.components.security_scheme(SCHEME, SECURITY_SCHEME)

@@ -4,6 +4,7 @@ The key is the token's sub when the caller signed in, else the client address. E
 its own Limiter (and so its own in-memory counters), created only when RATE_LIMIT_BOOKING is
 set: without it nothing is limited and flask-limiter is not even loaded.
 """
+
 import time
 
 from flask import Flask, current_app, request
@@ -29,8 +30,12 @@ def install(app: Flask, settings: Settings) -> None:
     from limits.errors import ConfigurationError
 
     try:
-        limiter = Limiter(caller_key, app=app, storage_uri=settings.rate_limit_storage_uri,
-                          key_prefix="slotkeeper")
+        limiter = Limiter(
+            caller_key,
+            app=app,
+            storage_uri=settings.rate_limit_storage_uri,
+            key_prefix="slotkeeper",
+        )
     except ConfigurationError as err:
         raise ConfigError(f"RATE_LIMIT_STORAGE_URI cannot be used: {err}") from None
     shared = limiter.shared_limit(settings.rate_limit_booking, scope="booking")
@@ -45,6 +50,7 @@ def too_many_requests(err):
     limit = current_app.extensions[EXTENSION].current_limit
     # reset_at is rounded up to the next second already, as flask-limiter's own header does
     wait = max(1, int(limit.reset_at - time.time())) if limit else 1
-    body = error_body(429, f"Too many booking requests (at most {err.description}); "
-                           f"try again in {wait} s.")
+    body = error_body(
+        429, f"Too many booking requests (at most {err.description}); try again in {wait} s."
+    )
     return body, 429, {"Retry-After": str(wait)}

@@ -3,6 +3,7 @@
 Plain functions, no Flask: config.py checks the settings with them, guard.py verifies each
 request's token with them, cli.py mints development tokens with them.
 """
+
 from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import datetime, timedelta
@@ -60,8 +61,9 @@ def algorithm_for(secret: bool, requested: str | None) -> str:
 def check_secret(secret: str, algorithm: str) -> None:
     needed, length = HMAC_KEY_BYTES[algorithm], len(secret.encode())
     if length < needed:
-        raise ValueError(f"must be at least {needed} bytes for {algorithm} (RFC 7518 3.2), "
-                         f"got {length}")
+        raise ValueError(
+            f"must be at least {needed} bytes for {algorithm} (RFC 7518 3.2), got {length}"
+        )
 
 
 PublicKey = rsa.RSAPublicKey | ec.EllipticCurvePublicKey
@@ -87,10 +89,15 @@ def load_public_key(pem: str, algorithm: str) -> PublicKey:
 def verify(token: str, verifier: Verifier) -> Claims:
     """The claims of a token signed with the verifier's key and algorithm, unexpired, for us."""
     try:
-        claims = jwt.decode(token, verifier.key, algorithms=[verifier.algorithm],
-                            audience=verifier.audience, issuer=verifier.issuer,
-                            leeway=verifier.leeway_seconds,
-                            options={"require": ["exp", "sub"]})
+        claims = jwt.decode(
+            token,
+            verifier.key,
+            algorithms=[verifier.algorithm],
+            audience=verifier.audience,
+            issuer=verifier.issuer,
+            leeway=verifier.leeway_seconds,
+            options={"require": ["exp", "sub"]},
+        )
     except jwt.PyJWTError as err:
         raise InvalidToken(str(err)) from None
     return Claims(_subject(claims), _roles(claims))
@@ -110,12 +117,23 @@ def _roles(claims: dict) -> tuple[str, ...]:
     return tuple(roles)
 
 
-def mint(secret: str, sub: str, roles: Iterable[str], lifetime: timedelta, now: datetime,
-         algorithm: str = "HS256", audience: str | None = None,
-         issuer: str | None = None) -> str:
+def mint(
+    secret: str,
+    sub: str,
+    roles: Iterable[str],
+    lifetime: timedelta,
+    now: datetime,
+    algorithm: str = "HS256",
+    audience: str | None = None,
+    issuer: str | None = None,
+) -> str:
     """A token signed with a shared secret, as an identity provider would issue it."""
-    claims = {"sub": sub, "roles": list(roles), "iat": int(now.timestamp()),
-              "exp": int((now + lifetime).timestamp())}
+    claims = {
+        "sub": sub,
+        "roles": list(roles),
+        "iat": int(now.timestamp()),
+        "exp": int((now + lifetime).timestamp()),
+    }
     if audience:
         claims["aud"] = audience
     if issuer:

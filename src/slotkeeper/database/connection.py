@@ -1,4 +1,5 @@
 """One connection module, two engines: embedded (in-process) or a real MongoDB."""
+
 import atexit
 
 import mongoengine
@@ -13,14 +14,20 @@ def mongodb_options(settings: Settings) -> dict:
     timeout = settings.mongodb_timeout_ms
     return {
         # an acknowledged seat change survives a failover: majority-replicated and journaled
-        "w": "majority", "journal": True,
+        "w": "majority",
+        "journal": True,
         # a write interrupted by an election is retried once (replica sets and sharded clusters)
-        "retryWrites": True, "retryReads": True,
-        "serverSelectionTimeoutMS": timeout, "connectTimeoutMS": timeout,
+        "retryWrites": True,
+        "retryReads": True,
+        "serverSelectionTimeoutMS": timeout,
+        "connectTimeoutMS": timeout,
         # the whole operation, retries, pool wait and replication wait included
         # (client-side operation timeout, pymongo >= 4.2); socketTimeoutMS bounds what it does not
-        "timeoutMS": 2 * timeout, "socketTimeoutMS": 2 * timeout,
-        "appname": "slotkeeper", "tz_aware": True, "uuidRepresentation": "standard",
+        "timeoutMS": 2 * timeout,
+        "socketTimeoutMS": 2 * timeout,
+        "appname": "slotkeeper",
+        "tz_aware": True,
+        "uuidRepresentation": "standard",
     }
 
 
@@ -34,10 +41,16 @@ def connect(settings: Settings) -> str:
         _connect_mongodb(settings)
     else:
         from slotkeeper.database.embedded import SerializedMongoClient
-        mongoengine.connect(db=settings.mongodb_db, tz_aware=True, uuidRepresentation="standard",
-                            mongo_client_class=SerializedMongoClient)
+
+        mongoengine.connect(
+            db=settings.mongodb_db,
+            tz_aware=True,
+            uuidRepresentation="standard",
+            mongo_client_class=SerializedMongoClient,
+        )
     if settings.engine == "embedded" or settings.migrate_on_start:
         from slotkeeper.database.migrations import apply_migrations, migrations_dir
+
         apply_migrations(get_db(), migrations_dir(settings))
     return settings.engine
 
@@ -49,12 +62,14 @@ atexit.register(mongoengine.disconnect_all)
 def _connect_mongodb(settings: Settings) -> None:
     named = uri_database(settings.mongodb_uri or "")
     if named is not None and named != settings.mongodb_db:
-        raise ConfigError(f"MONGODB_URI names database {named!r} but the settings say "
-                          f"{settings.mongodb_db!r}")
+        raise ConfigError(
+            f"MONGODB_URI names database {named!r} but the settings say {settings.mongodb_db!r}"
+        )
     try:
         # mongodb+srv:// names are resolved here, once; a DNS failure stops start-up
-        mongoengine.connect(host=settings.mongodb_uri, db=settings.mongodb_db,
-                            **mongodb_options(settings))
+        mongoengine.connect(
+            host=settings.mongodb_uri, db=settings.mongodb_db, **mongodb_options(settings)
+        )
     except ConfigurationError as err:
         raise ConfigError(f"MONGODB_URI: {err}") from None
 
@@ -68,7 +83,8 @@ def is_unavailable(err: BaseException | None) -> bool:
         if isinstance(err, ConnectionFailure):
             return True
         if isinstance(err, PyMongoError) and (
-                err.timeout or err.has_error_label("RetryableWriteError")):
+            err.timeout or err.has_error_label("RetryableWriteError")
+        ):
             return True
         err = err.__cause__ or err.__context__
     return False
@@ -87,6 +103,7 @@ def drop_all() -> None:
     """Empty every collection but the migrations record, which the kept indexes still match
     (tests and demo resets only)."""
     from slotkeeper.database.migrations import COLLECTION
+
     db = get_db()
     for name in db.list_collection_names():
         if name != COLLECTION and not name.startswith("system."):

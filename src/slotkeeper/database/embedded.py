@@ -31,18 +31,42 @@ __all__ = ["SerializedMongoClient"]
 # Public data methods, plus the private funnels that other mongomock code calls
 # directly (e.g. bulk builders call ``_update``), so every path to the store is locked.
 _LOCKED_COLLECTION_METHODS = (
-    "insert_one", "insert_many", "_insert",
-    "update_one", "update_many", "replace_one", "_update",
-    "delete_one", "delete_many", "_delete",
-    "find_one", "find_one_and_delete", "find_one_and_replace", "find_one_and_update",
+    "insert_one",
+    "insert_many",
+    "_insert",
+    "update_one",
+    "update_many",
+    "replace_one",
+    "_update",
+    "delete_one",
+    "delete_many",
+    "_delete",
+    "find_one",
+    "find_one_and_delete",
+    "find_one_and_replace",
+    "find_one_and_update",
     "_find_and_modify",
-    "count_documents", "estimated_document_count", "distinct", "aggregate", "bulk_write",
-    "create_index", "create_indexes", "drop_index", "drop_indexes", "index_information",
-    "drop", "rename",
+    "count_documents",
+    "estimated_document_count",
+    "distinct",
+    "aggregate",
+    "bulk_write",
+    "create_index",
+    "create_indexes",
+    "drop_index",
+    "drop_indexes",
+    "index_information",
+    "drop",
+    "rename",
 )
 _LOCKED_DATABASE_METHODS = (
-    "get_collection", "list_collection_names", "create_collection", "drop_collection",
-    "rename_collection", "dereference", "command",
+    "get_collection",
+    "list_collection_names",
+    "create_collection",
+    "drop_collection",
+    "rename_collection",
+    "dereference",
+    "command",
 )
 _LOCKED_CLIENT_METHODS = ("get_database", "list_database_names", "drop_database")
 
@@ -134,9 +158,14 @@ class SerializedCollection(Collection):
         if clone is self:
             return self
         return SerializedCollection(
-            self.database, self.name, _db_store=self._db_store,
-            write_concern=clone.write_concern, read_concern=clone.read_concern,
-            read_preference=clone.read_preference, codec_options=clone.codec_options)
+            self.database,
+            self.name,
+            _db_store=self._db_store,
+            write_concern=clone.write_concern,
+            read_concern=clone.read_concern,
+            read_preference=clone.read_preference,
+            codec_options=clone.codec_options,
+        )
 
 
 @_lock_methods(_LOCKED_DATABASE_METHODS)
@@ -151,8 +180,12 @@ class SerializedDatabase(Database):
         if name not in self._collection_accesses:
             self._ensure_valid_collection_name(name)
             self._collection_accesses[name] = SerializedCollection(
-                self, name, _db_store=self._store,
-                read_preference=self.read_preference, codec_options=self.codec_options)
+                self,
+                name,
+                _db_store=self._store,
+                read_preference=self.read_preference,
+                codec_options=self.codec_options,
+            )
         return super().get_collection(name, *args, **kwargs)
 
     def with_options(self, *args, **kwargs):
@@ -160,8 +193,13 @@ class SerializedDatabase(Database):
         if clone is self:
             return self
         return SerializedDatabase(
-            self._client, self.name, self._store, read_preference=clone.read_preference,
-            codec_options=clone.codec_options, read_concern=clone.read_concern)
+            self._client,
+            self.name,
+            self._store,
+            read_preference=clone.read_preference,
+            codec_options=clone.codec_options,
+            read_concern=clone.read_concern,
+        )
 
 
 @_lock_methods(_LOCKED_CLIENT_METHODS)
@@ -172,13 +210,24 @@ class SerializedMongoClient(mongomock.MongoClient):
         # find_one -> _get_dataset; aggregate's $lookup reads other collections).
         self._lock = _lock_for(self._store)
 
-    def get_database(self, name=None, codec_options=None, read_preference=None,
-                     write_concern=None, read_concern=None):
+    def get_database(
+        self,
+        name=None,
+        codec_options=None,
+        read_preference=None,
+        write_concern=None,
+        read_concern=None,
+    ):
         # Same cache-seeding trick as SerializedDatabase.get_collection.
         if name is not None and name not in self._database_accesses:
             self._database_accesses[name] = SerializedDatabase(
-                self, name, _store=self._store[name],
+                self,
+                name,
+                _store=self._store[name],
                 read_preference=read_preference or self.read_preference,
-                codec_options=codec_options or self.codec_options, read_concern=read_concern)
-        return super().get_database(name, codec_options, read_preference,
-                                    write_concern, read_concern)
+                codec_options=codec_options or self.codec_options,
+                read_concern=read_concern,
+            )
+        return super().get_database(
+            name, codec_options, read_preference, write_concern, read_concern
+        )

@@ -5,6 +5,7 @@ matching document, sorting them with a generic BSON comparison, and only then sl
 cursor of `WindowedCursor` sorts the matching documents first (on plain values when every
 document has a value of one type, as dates and ids do), slices the page, and copies only that.
 """
+
 import functools
 from datetime import datetime
 from typing import Any
@@ -31,8 +32,9 @@ def sort_documents(documents: list, sort) -> list:
             order = sorted(range(len(documents)), key=lambda i: values[i], reverse=direction < 0)
             documents = [documents[i] for i in order]
         else:
-            documents = sorted(documents, key=functools.partial(resolve_sort_key, field),
-                               reverse=direction < 0)
+            documents = sorted(
+                documents, key=functools.partial(resolve_sort_key, field), reverse=direction < 0
+            )
     return documents
 
 
@@ -43,8 +45,7 @@ class WindowedCursor(Cursor):
         spec, sort, fields, _ = self._factory.args
         asked = (self._factory, self._skip, self._limit)
         if getattr(self, "_window_asked", None) != asked:
-            self._window = self.collection._get_window(spec, sort, fields, self._skip,
-                                                       self._limit)
+            self._window = self.collection._get_window(spec, sort, fields, self._skip, self._limit)
             self._window_asked = asked
         return self._window
 
@@ -52,7 +53,7 @@ class WindowedCursor(Cursor):
 def window(collection, spec, sort, fields, skip: int, limit) -> list:
     """The page [skip, skip + limit) of the matching documents, copied and projected."""
     documents = sort_documents(list(collection._iter_documents(spec)), sort)
-    documents = documents[skip:skip + abs(limit)] if limit else documents[skip:]
+    documents = documents[skip : skip + abs(limit)] if limit else documents[skip:]
     page = [collection._copy_only_fields(d, fields, dict) for d in documents]
     if collection.codec_options.tz_aware:
         page = [helpers.make_datetime_timezone_aware_in_document(d) for d in page]

@@ -6,6 +6,7 @@ documents costs O(n). These two replacements keep the same results in O(1) for w
 service does most: reads and updates of one document by _id, and inserts and updates under
 unique indexes.
 """
+
 from collections.abc import Hashable
 
 from mongomock import DuplicateKeyError, helpers
@@ -80,8 +81,11 @@ class UniqueIndex:
         if self.sparse and set(key) == {None}:
             self._remove(doc_id)
             return
-        others = {i for i in self.ids_by_key.get(key, ()) if i != doc_id and i in store
-                  and self.key_of(store[i]) == key}
+        others = {
+            i
+            for i in self.ids_by_key.get(key, ())
+            if i != doc_id and i in store and self.key_of(store[i]) == key
+        }
         if others:
             raise DuplicateKeyError("E11000 Duplicate Key Error", 11000)
         self._remove(doc_id)

@@ -12,6 +12,7 @@ so runs never interleave and versions are applied in order even when two process
 together; the loser waits and then finds nothing left to do. The lock is a lease, renewed
 before each version, so a runner that dies cannot block the others for longer than LEASE.
 """
+
 import functools
 import hashlib
 import importlib.util
@@ -72,8 +73,9 @@ def discover(directory: Path) -> list[Migration]:
             raise MigrationError(f"{path.name}: a migration is named NNNN_name.py")
         version, name = match.groups()
         if version in found:
-            raise MigrationError(f"{path.name}: version {version} is also "
-                                 f"{found[version].path.name}")
+            raise MigrationError(
+                f"{path.name}: version {version} is also {found[version].path.name}"
+            )
         found[version] = Migration(version, name, path)
     return [found[v] for v in sorted(found)]
 
@@ -90,8 +92,9 @@ def pending(db, migrations: list[Migration]) -> list[Migration]:
     return [m for m in migrations if m.version not in done]
 
 
-def apply_migrations(db, directory: Path, wait: float | None = None,
-                     lease: timedelta = LEASE) -> list[Migration]:
+def apply_migrations(
+    db, directory: Path, wait: float | None = None, lease: timedelta = LEASE
+) -> list[Migration]:
     """Apply the pending migrations of `directory` in order; the ones this call applied."""
     migrations = discover(directory)
     if not pending(db, migrations):
@@ -109,14 +112,23 @@ def apply_migrations(db, directory: Path, wait: float | None = None,
 def _run(db, migration: Migration, owner: str) -> None:
     started = time.monotonic()
     _load(migration.path, migration.checksum).up(db)
-    record = {"_id": migration.version, "name": migration.name, "checksum": migration.checksum,
-              "appliedAt": _now(), "appliedBy": owner}
+    record = {
+        "_id": migration.version,
+        "name": migration.name,
+        "checksum": migration.checksum,
+        "appliedAt": _now(),
+        "appliedBy": owner,
+    }
     try:
         db[COLLECTION].insert_one(record)
     except DuplicateKeyError:  # our lease ran out and another runner applied it too
         log.warning("migration %s was recorded by another runner", migration)
-    log.info("applied migration %s in %.2f s", migration, time.monotonic() - started,
-             extra={"migration": str(migration)})
+    log.info(
+        "applied migration %s in %.2f s",
+        migration,
+        time.monotonic() - started,
+        extra={"migration": str(migration)},
+    )
 
 
 @functools.lru_cache(maxsize=64)
@@ -150,8 +162,9 @@ class MigrationLock:
         now = _now()
         free = {"_id": LOCK_ID, "$or": [{"owner": None}, {"expiresAt": {"$lte": now}}]}
         try:
-            self.collection.update_one(free, {"$set": {"owner": self.owner,
-                                                       "expiresAt": now + self.lease}}, upsert=True)
+            self.collection.update_one(
+                free, {"$set": {"owner": self.owner, "expiresAt": now + self.lease}}, upsert=True
+            )
         except DuplicateKeyError:  # held: the filter missed and the upsert's insert collided
             return False
         return True
@@ -161,8 +174,10 @@ class MigrationLock:
         while not self.try_acquire():
             if time.monotonic() >= deadline:
                 holder = self.collection.find_one({"_id": LOCK_ID}) or {}
-                raise MigrationError(f"the migration lock is held by {holder.get('owner')} "
-                                     f"until {holder.get('expiresAt')}")
+                raise MigrationError(
+                    f"the migration lock is held by {holder.get('owner')} "
+                    f"until {holder.get('expiresAt')}"
+                )
             time.sleep(pause)
             pause = min(pause * 2, 1.0)
 
@@ -173,8 +188,9 @@ class MigrationLock:
             raise MigrationError("the migration lock expired and was taken by another runner")
 
     def release(self) -> None:
-        self.collection.update_one({"_id": LOCK_ID, "owner": self.owner},
-                                   {"$set": {"owner": None, "expiresAt": None}})
+        self.collection.update_one(
+            {"_id": LOCK_ID, "owner": self.owner}, {"$set": {"owner": None, "expiresAt": None}}
+        )
 
     def held(self, wait: float) -> "MigrationLock":
         self.acquire(wait)

@@ -1,4 +1,5 @@
 """The caller as the service layer sees it: plain Python, importable from any layer."""
+
 from dataclasses import dataclass
 
 

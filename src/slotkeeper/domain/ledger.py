@@ -14,6 +14,7 @@ every live claim is its user's *holder* pointer (user key -> claim key): it refu
 appointment of the same user on the slot and lets a settled booking's seats be returned
 exactly once, by the one release that finds the pointer still naming that claim.
 """
+
 import hashlib
 from dataclasses import dataclass, field
 from datetime import datetime
@@ -80,8 +81,9 @@ class Ledger:
         key = self.holders.get(holder)
         return key[1:] if key else None
 
-    def live_claim(self, claim_id: str | None, holder: str, appointment_id: str,
-                   seats: int) -> Claim | None:
+    def live_claim(
+        self, claim_id: str | None, holder: str, appointment_id: str, seats: int
+    ) -> Claim | None:
         """The claim if its seats are still taken: in flight, or a booking settled into the
         holder pointer alone."""
         found = self.claim(claim_id)

@@ -1,4 +1,5 @@
 """Seat arithmetic: the one definition of free seats and of a slot's status."""
+
 from slotkeeper.domain.status import SlotStatus
 
 

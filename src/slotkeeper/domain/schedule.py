@@ -1,4 +1,5 @@
 """Slot-generation planner: turns a daily local-time window into UTC (start, end) pairs."""
+
 from __future__ import annotations
 
 from collections.abc import Iterator

@@ -1,4 +1,5 @@
 """Appointment and slot statuses, and the transitions the appointment lifecycle allows."""
+
 from enum import StrEnum
 
 from slotkeeper.domain.errors import InvalidTransition

@@ -5,6 +5,7 @@ serves (each gunicorn worker, never the master: the config refuses preload_app, 
 forked child does not inherit the parent's scheduler thread) and stopped on exit: by
 gunicorn's worker_exit hook on SIGTERM, or by atexit elsewhere.
 """
+
 import atexit
 import logging
 import os
@@ -39,11 +40,18 @@ def run_expiry(app: Flask) -> None:
             log.warning("expiry sweep skipped, the database is unavailable: %s", type(err).__name__)
             return
         if report.expired or report.moves_finished:
-            log.info("sweep expired %d hold(s), checked %d slot(s), finished %d move(s)",
-                     report.expired, report.slots_checked, report.moves_finished,
-                     extra={"event": "sweep", "expired": report.expired,
-                            "slotsChecked": report.slots_checked,
-                            "movesFinished": report.moves_finished})
+            log.info(
+                "sweep expired %d hold(s), checked %d slot(s), finished %d move(s)",
+                report.expired,
+                report.slots_checked,
+                report.moves_finished,
+                extra={
+                    "event": "sweep",
+                    "expired": report.expired,
+                    "slotsChecked": report.slots_checked,
+                    "movesFinished": report.moves_finished,
+                },
+            )
 
 
 def start_expiry_job(app: Flask) -> APScheduler | None:
@@ -57,8 +65,15 @@ def start_expiry_job(app: Flask) -> APScheduler | None:
         scheduler.init_app(app)
         with app.app_context():
             interval = settings().expiry_sweep_seconds
-        scheduler.add_job(id=JOB_ID, func=run_expiry, args=[app], trigger="interval",
-                          seconds=interval, max_instances=1, coalesce=True)
+        scheduler.add_job(
+            id=JOB_ID,
+            func=run_expiry,
+            args=[app],
+            trigger="interval",
+            seconds=interval,
+            max_instances=1,
+            coalesce=True,
+        )
         scheduler.start()
         _running[os.getpid()] = scheduler
         return scheduler

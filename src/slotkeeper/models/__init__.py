@@ -1,4 +1,5 @@
 """MongoEngine documents. Field names are stored in camelCase, as the API speaks."""
+
 from slotkeeper.models.appointment import Appointment
 from slotkeeper.models.calendar import Calendar
 from slotkeeper.models.idempotency import IdempotencyRecord

@@ -1,4 +1,5 @@
 """Logs, request ids and metrics: wired into the app by install(), read nowhere else."""
+
 from flask import Flask
 
 from slotkeeper.config import Settings

@@ -3,6 +3,7 @@
 It reads the decision off the HTTP exchange of the appointment endpoints, after the view
 and the error handlers have answered, so neither the domain nor the views carry logging.
 """
+
 import logging
 
 from flask import Flask, current_app, request
@@ -14,9 +15,13 @@ from slotkeeper.observability.request_id import current_request_id
 
 log = logging.getLogger("slotkeeper.decisions")
 
-OPERATIONS = {"appointments.Bookings": "book", "appointments.Holds": "hold",
-              "appointments.Confirmation": "confirm", "appointments.Cancellation": "cancel",
-              "appointments.Rescheduling": "reschedule"}
+OPERATIONS = {
+    "appointments.Bookings": "book",
+    "appointments.Holds": "hold",
+    "appointments.Confirmation": "confirm",
+    "appointments.Cancellation": "cancel",
+    "appointments.Rescheduling": "reschedule",
+}
 REASONS = {400: "BAD_REQUEST", 404: "NOT_FOUND", 422: "INVALID", 503: "DATABASE_UNAVAILABLE"}
 
 
@@ -51,9 +56,11 @@ def describe(operation: str, response) -> dict:
     code = response.status_code
     made = body if code < 400 else {}
     return {
-        "event": "booking_decision", "operation": operation,
+        "event": "booking_decision",
+        "operation": operation,
         "result": "accepted" if code < 400 else "refused" if code < 500 else "failed",
-        "reason": _reason(code, body), "httpStatus": code,
+        "reason": _reason(code, body),
+        "httpStatus": code,
         "userId": _short(made.get("userId", sent.get("userId"))),
         "slotId": _short(made.get("slotId", sent.get("slotId"))),
         "appointmentId": _short(made.get("id", (request.view_args or {}).get("appointment_id"))),
@@ -70,8 +77,14 @@ def _record(response):
         return response
     decision = describe(operation, response)
     level = logging.WARNING if decision["result"] == "failed" else logging.INFO
-    log.log(level, "%s %s%s", operation, decision["result"],
-            f" ({decision['reason']})" if decision["reason"] else "", extra=decision)
+    log.log(
+        level,
+        "%s %s%s",
+        operation,
+        decision["result"],
+        f" ({decision['reason']})" if decision["reason"] else "",
+        extra=decision,
+    )
     metrics = metrics_of(current_app)
     if metrics is not None:
         metrics.decision(operation, response.status_code, decision["reason"])

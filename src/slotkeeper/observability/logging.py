@@ -1,4 +1,5 @@
 """Logs as one JSON object per line on stderr, each with the id of the request that logged it."""
+
 import logging
 import re
 import sys
@@ -52,8 +53,11 @@ class StderrHandler(logging.StreamHandler):
 
 
 def json_formatter() -> logging.Formatter:
-    return JsonFormatter("%(levelname)s %(name)s %(process)d %(message)s", timestamp="time",
-                         rename_fields={"levelname": "level", "name": "logger"})
+    return JsonFormatter(
+        "%(levelname)s %(name)s %(process)d %(message)s",
+        timestamp="time",
+        rename_fields={"levelname": "level", "name": "logger"},
+    )
 
 
 def configure_logging(level: str, log_format: str = "json") -> None:
@@ -78,11 +82,19 @@ def _start_clock() -> None:
 
 def _log_access(response):
     elapsed = time.perf_counter() - g.get("started", time.perf_counter())
-    access_log.info("%s %s %s", request.method, request.path, response.status_code,
-                    extra={"method": request.method, "path": request.path,
-                           "httpStatus": response.status_code,
-                           "durationMs": round(elapsed * 1000, 1),
-                           "request_id": current_request_id()})
+    access_log.info(
+        "%s %s %s",
+        request.method,
+        request.path,
+        response.status_code,
+        extra={
+            "method": request.method,
+            "path": request.path,
+            "httpStatus": response.status_code,
+            "durationMs": round(elapsed * 1000, 1),
+            "request_id": current_request_id(),
+        },
+    )
     return response
 
 

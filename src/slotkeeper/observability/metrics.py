@@ -4,32 +4,51 @@ Every app gets its own CollectorRegistry, so apps created side by side (tests) n
 Under gunicorn with PROMETHEUS_MULTIPROC_DIR set, prometheus_client keeps the values in files
 shared by the workers and the exporter serves their sum, whichever worker is scraped.
 """
+
 from flask import Flask
 from prometheus_client import CollectorRegistry, Counter, Gauge
 from prometheus_flask_exporter import PrometheusMetrics
 
 EXTENSION = "slotkeeper.metrics"
-ACCEPTED = {"book": "bookings", "hold": "holds", "confirm": "confirmations",
-            "cancel": "cancellations", "reschedule": "reschedules"}
+ACCEPTED = {
+    "book": "bookings",
+    "hold": "holds",
+    "confirm": "confirmations",
+    "cancel": "cancellations",
+    "reschedule": "reschedules",
+}
 
 
 class BookingMetrics:
     """The domain's counters and the seats-held gauge, registered in one registry."""
 
     def __init__(self, registry: CollectorRegistry):
-        self.accepted = {operation: Counter(f"slotkeeper_{name}",
-                                            f"{operation} requests answered 2xx (repeats included)",
-                                            registry=registry)
-                         for operation, name in ACCEPTED.items()}
-        self.conflicts = Counter("slotkeeper_conflicts", "Requests refused with 409, by reason",
-                                 ["operation", "reason"], registry=registry)
-        self.expirations = Counter("slotkeeper_expirations",
-                                   "Seats' holds the expiry sweep expired or reclaimed",
-                                   registry=registry)
+        self.accepted = {
+            operation: Counter(
+                f"slotkeeper_{name}",
+                f"{operation} requests answered 2xx (repeats included)",
+                registry=registry,
+            )
+            for operation, name in ACCEPTED.items()
+        }
+        self.conflicts = Counter(
+            "slotkeeper_conflicts",
+            "Requests refused with 409, by reason",
+            ["operation", "reason"],
+            registry=registry,
+        )
+        self.expirations = Counter(
+            "slotkeeper_expirations",
+            "Seats' holds the expiry sweep expired or reclaimed",
+            registry=registry,
+        )
         # each worker's sweep sees the same database: show the latest reading, not a sum
-        self.seats_held = Gauge("slotkeeper_seats_held",
-                                "Seats held by PENDING appointments, as of the last sweep",
-                                registry=registry, multiprocess_mode="mostrecent")
+        self.seats_held = Gauge(
+            "slotkeeper_seats_held",
+            "Seats held by PENDING appointments, as of the last sweep",
+            registry=registry,
+            multiprocess_mode="mostrecent",
+        )
 
     def decision(self, operation: str, code: int, reason: str | None) -> None:
         if code < 400:

@@ -1,4 +1,5 @@
 """X-Request-ID: honour a sane incoming one, else make one up; echo it on every response."""
+
 import re
 import uuid
 

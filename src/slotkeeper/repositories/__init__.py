@@ -1,4 +1,5 @@
 """MongoEngine repositories: the only modules that query documents."""
+
 from dataclasses import dataclass, field
 
 from slotkeeper.repositories.appointment_repository import MongoAppointmentRepository

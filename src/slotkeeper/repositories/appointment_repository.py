@@ -10,8 +10,12 @@ from slotkeeper.models import Appointment
 from slotkeeper.repositories.ids import load_many, load_one, object_id
 from slotkeeper.repositories.page import Page, PageRequest, fetch_page
 
-FILTER_FIELDS = {"user_id": "userId", "status": "status", "service_id": "serviceId",
-                 "slot_id": "slotId"}
+FILTER_FIELDS = {
+    "user_id": "userId",
+    "status": "status",
+    "service_id": "serviceId",
+    "slot_id": "slotId",
+}
 
 
 class MongoAppointmentRepository:
@@ -33,9 +37,13 @@ class MongoAppointmentRepository:
 
     def live_of(self, user_id: str, service_id) -> list[Appointment]:
         """The user's PENDING and BOOKED appointments with the service."""
-        return list(Appointment.objects(
-            user_id=user_id, service_id=object_id(service_id, "service"),
-            status__in=[Status.PENDING.value, Status.BOOKED.value]))
+        return list(
+            Appointment.objects(
+                user_id=user_id,
+                service_id=object_id(service_id, "service"),
+                status__in=[Status.PENDING.value, Status.BOOKED.value],
+            )
+        )
 
     def add(self, fields: dict) -> Appointment | None:
         """Insert a new appointment; None when one with that id exists already."""
@@ -44,38 +52,64 @@ class MongoAppointmentRepository:
         except NotUniqueError:
             return None
 
-    def transition(self, appointment_id, claim_id: str, from_: set[Status], to: Status,
-                   now: datetime, **extra) -> Appointment | None:
+    def transition(
+        self, appointment_id, claim_id: str, from_: set[Status], to: Status, now: datetime, **extra
+    ) -> Appointment | None:
         """Move to `to` only from one of `from_` and only while the appointment names the claim
         `claim_id`; the appointment as it is after, or None when it did not match."""
-        query = {"_id": object_id(appointment_id, "appointment"), "claimId": claim_id,
-                 "status": {"$in": [s.value for s in from_]}}
+        query = {
+            "_id": object_id(appointment_id, "appointment"),
+            "claimId": claim_id,
+            "status": {"$in": [s.value for s in from_]},
+        }
         update = {"status": to.value, "updatedAt": now, **extra}
         if to is not Status.PENDING:
             update["expiresAt"] = None
         return self._find_and_update(query, {"$set": update})
 
-    def move(self, appointment_id, status: Status, from_slot, from_claim: str, to_slot,
-             to_claim: str, now: datetime) -> Appointment | None:
+    def move(
+        self,
+        appointment_id,
+        status: Status,
+        from_slot,
+        from_claim: str,
+        to_slot,
+        to_claim: str,
+        now: datetime,
+    ) -> Appointment | None:
         """Point the appointment at claim `to_claim` on `to_slot` (compare-and-set: only while
         it names `from_claim` in `status`), remembering the old claim until its seats are
         returned. The appointment as it is after, or None when it had changed."""
-        query = {"_id": object_id(appointment_id, "appointment"), "claimId": from_claim,
-                 "status": status.value}
+        query = {
+            "_id": object_id(appointment_id, "appointment"),
+            "claimId": from_claim,
+            "status": status.value,
+        }
         left = {"slotId": object_id(from_slot, "slot"), "claimId": from_claim}
-        return self._find_and_update(query, {
-            "$set": {"slotId": object_id(to_slot, "slot"), "claimId": to_claim, "updatedAt": now},
-            "$push": {"leaving": left}})
+        return self._find_and_update(
+            query,
+            {
+                "$set": {
+                    "slotId": object_id(to_slot, "slot"),
+                    "claimId": to_claim,
+                    "updatedAt": now,
+                },
+                "$push": {"leaving": left},
+            },
+        )
 
     def left(self, appointment_id, claim_id: str) -> bool:
         """Forget a claim the appointment moved away from, once its seats are returned."""
-        return self._update({"_id": object_id(appointment_id, "appointment")},
-                            {"$pull": {"leaving": {"claimId": claim_id}}})
+        return self._update(
+            {"_id": object_id(appointment_id, "appointment")},
+            {"$pull": {"leaving": {"claimId": claim_id}}},
+        )
 
     def leaving(self, limit: int) -> list[Appointment]:
         """Appointments with claims left behind by a move whose seats may still be taken."""
-        return list(Appointment.objects(__raw__={"leaving.claimId": {"$exists": True}})
-                    .limit(limit))
+        return list(
+            Appointment.objects(__raw__={"leaving.claimId": {"$exists": True}}).limit(limit)
+        )
 
     def stale_holds(self, now: datetime, limit: int, slot_id=None) -> list[Appointment]:
         query = Appointment.objects(status=Status.PENDING.value, expires_at__lte=now)
@@ -98,7 +132,8 @@ class MongoAppointmentRepository:
 
     def _find_and_update(self, query: dict, update) -> Appointment | None:
         doc = Appointment._get_collection().find_one_and_update(
-            query, update, return_document=ReturnDocument.AFTER)
+            query, update, return_document=ReturnDocument.AFTER
+        )
         return None if doc is None else Appointment._from_son(doc)
 
 
@@ -107,6 +142,10 @@ def status_query(status: str, now: datetime) -> dict:
     if status == Status.PENDING.value:
         return {"status": status, "expiresAt": {"$gt": now}}
     if status == Status.EXPIRED.value:
-        return {"$or": [{"status": status},
-                        {"status": Status.PENDING.value, "expiresAt": {"$lte": now}}]}
+        return {
+            "$or": [
+                {"status": status},
+                {"status": Status.PENDING.value, "expiresAt": {"$lte": now}},
+            ]
+        }
     return {"status": status}

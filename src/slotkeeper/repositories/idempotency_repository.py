@@ -23,8 +23,9 @@ class MongoIdempotencyRepository:
         son = IdempotencyRecord._get_collection().find_one({"userId": user_id, "key": key})
         return None if son is None else IdempotencyRecord._from_son(son)
 
-    def renew(self, old: IdempotencyRecord, fields: dict,
-              now: datetime) -> IdempotencyRecord | None:
+    def renew(
+        self, old: IdempotencyRecord, fields: dict, now: datetime
+    ) -> IdempotencyRecord | None:
         """Reuse the record of a key older than its lifetime (the TTL index removes it only
         eventually) for a new request; None if it changed or went in the meantime."""
         if old.created_at > now - KEY_LIFETIME:
@@ -32,9 +33,11 @@ class MongoIdempotencyRepository:
         son = IdempotencyRecord._get_collection().find_one_and_update(
             {"_id": old.id, "createdAt": old.created_at},
             {"$set": IdempotencyRecord(**fields).to_mongo().to_dict()},
-            return_document=ReturnDocument.AFTER)
+            return_document=ReturnDocument.AFTER,
+        )
         return None if son is None else IdempotencyRecord._from_son(son)
 
     def forget(self, record: IdempotencyRecord) -> None:
         IdempotencyRecord._get_collection().delete_one(
-            {"_id": record.id, "appointmentId": record.appointment_id})
+            {"_id": record.id, "appointmentId": record.appointment_id}
+        )

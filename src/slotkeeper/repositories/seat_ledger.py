@@ -6,6 +6,7 @@ cannot be separated by another writer. Pipeline updates let the status be recomp
 the new counts in the same operation. Keys are hex strings prefixed with a letter, so they
 are safe as field names; no user-supplied string ever enters a pipeline.
 """
+
 from datetime import datetime
 
 from pymongo import ReturnDocument
@@ -16,10 +17,18 @@ from slotkeeper.models import Slot
 from slotkeeper.repositories.ids import object_id
 
 FREE_SEATS = {"$subtract": ["$capacity", {"$add": ["$bookedSeats", "$heldSeats"]}]}
-STATUS_FROM_COUNTS = {"$switch": {"branches": [
-    {"case": {"$gte": ["$bookedSeats", "$capacity"]}, "then": "BOOKED"},
-    {"case": {"$gte": [{"$add": ["$bookedSeats", "$heldSeats"]}, "$capacity"]}, "then": "LOCKED"}],
-    "default": "AVAILABLE"}}
+STATUS_FROM_COUNTS = {
+    "$switch": {
+        "branches": [
+            {"case": {"$gte": ["$bookedSeats", "$capacity"]}, "then": "BOOKED"},
+            {
+                "case": {"$gte": [{"$add": ["$bookedSeats", "$heldSeats"]}, "$capacity"]},
+                "then": "LOCKED",
+            },
+        ],
+        "default": "AVAILABLE",
+    }
+}
 COUNTER = {Status.PENDING: "heldSeats", Status.BOOKED: "bookedSeats"}
 # states whose claim stays on the ledger once settled (only its check goes)
 KEPT = {Status.PENDING, *USED}
@@ -31,13 +40,21 @@ def _counts(delta: dict) -> dict:
 
 def _set_stage(now: datetime, changes: dict) -> list:
     """The pipeline: apply `changes`, stamp the document, then derive status from the counts."""
-    return [{"$set": {**changes, "updatedAt": now, "rev": {"$add": [{"$ifNull": ["$rev", 0]}, 1]}}},
-            {"$set": {"status": STATUS_FROM_COUNTS}}]
+    return [
+        {"$set": {**changes, "updatedAt": now, "rev": {"$add": [{"$ifNull": ["$rev", 0]}, 1]}}},
+        {"$set": {"status": STATUS_FROM_COUNTS}},
+    ]
 
 
 def _claim_doc(c: Claim) -> dict:
-    return {"appointment": c.appointment_id, "holder": c.holder, "seats": c.seats,
-            "state": c.state.value, "until": c.until, "checkAt": c.check_at}
+    return {
+        "appointment": c.appointment_id,
+        "holder": c.holder,
+        "seats": c.seats,
+        "state": c.state.value,
+        "until": c.until,
+        "checkAt": c.check_at,
+    }
 
 
 def _due(check_at: datetime | None) -> dict:
@@ -65,24 +82,38 @@ class MongoSeatLedger:
         """Take `c.seats` for the new claim `c`: only while that many are free and its user
         has none here. The slot as it is after (without its ledger), or None when refused."""
         key = claim_key(c.claim_id)
-        conditions = {"$expr": {"$gte": [FREE_SEATS, c.seats]},
-                      f"holders.{c.holder}": None, f"claims.{key}": {"$exists": False}}
-        changes = {**_counts({COUNTER[c.state]: c.seats}), f"claims.{key}": _claim_doc(c),
-                   f"holders.{c.holder}": key, **_due(c.check_at)}
+        conditions = {
+            "$expr": {"$gte": [FREE_SEATS, c.seats]},
+            f"holders.{c.holder}": None,
+            f"claims.{key}": {"$exists": False},
+        }
+        changes = {
+            **_counts({COUNTER[c.state]: c.seats}),
+            f"claims.{key}": _claim_doc(c),
+            f"holders.{c.holder}": key,
+            **_due(c.check_at),
+        }
         # the shard key {serviceId, startTime} in the filter lets a sharded cluster route a
         # findAndModify to one shard (before MongoDB 7.1, _id alone is not enough there)
         where = {"_id": slot.id, "serviceId": slot.service_id, "startTime": slot.start_time}
         doc = self.collection.find_one_and_update(
-            {**where, **conditions}, _set_stage(now, changes),
-            projection={"claims": 0, "holders": 0}, return_document=ReturnDocument.AFTER)
+            {**where, **conditions},
+            _set_stage(now, changes),
+            projection={"claims": 0, "holders": 0},
+            return_document=ReturnDocument.AFTER,
+        )
         return None if doc is None else Slot._from_son(doc)
 
     def confirm(self, slot_id, c: Claim, now: datetime, check_at: datetime) -> bool:
         """Turn the claim of an unexpired hold into a booking."""
         key = f"claims.{claim_key(c.claim_id)}"
         conditions = {f"{key}.state": "PENDING", f"{key}.until": {"$gt": now}}
-        changes = {**_counts({"heldSeats": -c.seats, "bookedSeats": c.seats}),
-                   f"{key}.state": "BOOKED", f"{key}.checkAt": check_at, **_due(check_at)}
+        changes = {
+            **_counts({"heldSeats": -c.seats, "bookedSeats": c.seats}),
+            f"{key}.state": "BOOKED",
+            f"{key}.checkAt": check_at,
+            **_due(check_at),
+        }
         return self._update(slot_id, conditions, _set_stage(now, changes))
 
     def release(self, slot_id, c: Claim, to: Status, now: datetime) -> bool:
@@ -96,29 +127,36 @@ class MongoSeatLedger:
         if to is Status.EXPIRED:
             conditions = {f"{path}.state": "PENDING", f"{path}.until": {"$lte": now}}
         else:
-            conditions = {"$or": [{f"{path}.state": "PENDING", f"{path}.until": {"$gt": now}},
-                                  {f"{path}.state": "BOOKED"},
-                                  {path: {"$exists": False}, holder: key}]}
+            conditions = {
+                "$or": [
+                    {f"{path}.state": "PENDING", f"{path}.until": {"$gt": now}},
+                    {f"{path}.state": "BOOKED"},
+                    {path: {"$exists": False}, holder: key},
+                ]
+            }
         was_held = {"$eq": [f"${path}.state", "PENDING"]}
-        tombstone = _claim_doc(Claim(c.claim_id, c.appointment_id, c.holder, c.seats, to,
-                                     check_at=now))
+        tombstone = _claim_doc(
+            Claim(c.claim_id, c.appointment_id, c.holder, c.seats, to, check_at=now)
+        )
         unless_moved_on = {"$cond": [{"$eq": [f"${holder}", key]}, None, f"${holder}"]}
-        changes = {"heldSeats": {"$subtract": ["$heldSeats", {"$cond": [was_held, c.seats, 0]}]},
-                   "bookedSeats": {"$subtract": ["$bookedSeats",
-                                                 {"$cond": [was_held, 0, c.seats]}]},
-                   path: tombstone, holder: unless_moved_on, **_due(now)}
+        changes = {
+            "heldSeats": {"$subtract": ["$heldSeats", {"$cond": [was_held, c.seats, 0]}]},
+            "bookedSeats": {"$subtract": ["$bookedSeats", {"$cond": [was_held, 0, c.seats]}]},
+            path: tombstone,
+            holder: unless_moved_on,
+            **_due(now),
+        }
         return self._update(slot_id, conditions, _set_stage(now, changes))
 
-    def mark_used(self, slot_id, c: Claim, to: Status, now: datetime,
-                  check_at: datetime) -> bool:
+    def mark_used(self, slot_id, c: Claim, to: Status, now: datetime, check_at: datetime) -> bool:
         """Turn a booking's claim (in flight, or settled into its holder pointer) into a used
         one, ATTENDED or NO_SHOW: its seats stay booked, and no release matches it any more."""
         key = claim_key(c.claim_id)
         path, holder = f"claims.{key}", f"holders.{c.holder}"
-        conditions = {"$or": [{f"{path}.state": "BOOKED"},
-                              {path: {"$exists": False}, holder: key}]}
-        used = _claim_doc(Claim(c.claim_id, c.appointment_id, c.holder, c.seats, to,
-                                check_at=check_at))
+        conditions = {"$or": [{f"{path}.state": "BOOKED"}, {path: {"$exists": False}, holder: key}]}
+        used = _claim_doc(
+            Claim(c.claim_id, c.appointment_id, c.holder, c.seats, to, check_at=check_at)
+        )
         return self._update(slot_id, conditions, _set_stage(now, {path: used, **_due(check_at)}))
 
     def unmark_used(self, slot_id, c: Claim, now: datetime) -> bool:
@@ -154,8 +192,22 @@ class MongoSeatLedger:
 def to_ledger(doc: dict) -> Ledger:
     claims = {}
     for key, c in (doc.get("claims") or {}).items():
-        claims[key[1:]] = Claim(key[1:], c["appointment"], c["holder"], c["seats"],
-                                Status(c["state"]), c.get("until"), c.get("checkAt"))
+        claims[key[1:]] = Claim(
+            key[1:],
+            c["appointment"],
+            c["holder"],
+            c["seats"],
+            Status(c["state"]),
+            c.get("until"),
+            c.get("checkAt"),
+        )
     holders = {k: v for k, v in (doc.get("holders") or {}).items() if v}
-    return Ledger(str(doc["_id"]), doc["capacity"], doc.get("bookedSeats", 0),
-                  doc.get("heldSeats", 0), claims, doc.get("rev", 0), holders)
+    return Ledger(
+        str(doc["_id"]),
+        doc["capacity"],
+        doc.get("bookedSeats", 0),
+        doc.get("heldSeats", 0),
+        claims,
+        doc.get("rev", 0),
+        holders,
+    )

@@ -29,25 +29,30 @@ class MongoServiceRepository:
 
     def begin_closing(self, service_id, token: str) -> bool:
         """Mark an archive in progress, unless the service is archived or one is already."""
-        return self._update({"_id": object_id(service_id, "service"), "active": True,
-                             "closing": None}, {"$set": {"closing": token}})
+        return self._update(
+            {"_id": object_id(service_id, "service"), "active": True, "closing": None},
+            {"$set": {"closing": token}},
+        )
 
     def finish_closing(self, service_id, token: str, now) -> bool:
         """Archive the service, only while the archive `token` is still in progress."""
-        return self._update({"_id": object_id(service_id, "service"), "closing": token},
-                            {"$set": {"active": False, "updatedAt": now},
-                             "$unset": {"closing": ""}})
+        return self._update(
+            {"_id": object_id(service_id, "service"), "closing": token},
+            {"$set": {"active": False, "updatedAt": now}, "$unset": {"closing": ""}},
+        )
 
     def stop_closing(self, service_id, token: str) -> bool:
         """End the archive `token` without archiving (its own refusal, or a booking's veto)."""
-        return self._update({"_id": object_id(service_id, "service"), "closing": token},
-                            {"$unset": {"closing": ""}})
+        return self._update(
+            {"_id": object_id(service_id, "service"), "closing": token}, {"$unset": {"closing": ""}}
+        )
 
     def reopen(self, service_id, now) -> bool:
         """Make an archived service bookable again; True when this call changed it."""
-        return self._update({"_id": object_id(service_id, "service"), "active": False},
-                            {"$set": {"active": True, "updatedAt": now},
-                             "$unset": {"closing": ""}})
+        return self._update(
+            {"_id": object_id(service_id, "service"), "active": False},
+            {"$set": {"active": True, "updatedAt": now}, "$unset": {"closing": ""}},
+        )
 
     def list_page(self, page: PageRequest, category=None, active=None, q=None) -> Page:
         query = {}

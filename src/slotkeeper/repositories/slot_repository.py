@@ -56,32 +56,41 @@ class MongoSlotRepository:
         return {s.start_time for s in query.only("start_time")}
 
     def list_page(self, page: PageRequest, **filters) -> Page:
-        return fetch_page(self._objects().filter(__raw__=slot_query(**filters))
-                          .order_by("start_time", "id"), page)
+        return fetch_page(
+            self._objects().filter(__raw__=slot_query(**filters)).order_by("start_time", "id"), page
+        )
 
     def future_with_seats_taken(self, service_id, now) -> list[str]:
         """Ids of the service's future slots on which some seats are held or booked."""
-        query = {"serviceId": service_id, "startTime": {"$gt": now},
-                 "$or": [{"bookedSeats": {"$gt": 0}}, {"heldSeats": {"$gt": 0}}]}
+        query = {
+            "serviceId": service_id,
+            "startTime": {"$gt": now},
+            "$or": [{"bookedSeats": {"$gt": 0}}, {"heldSeats": {"$gt": 0}}],
+        }
         return [str(s.id) for s in Slot.objects(__raw__=query).only("id")]
 
     def seats_held(self) -> int:
         """Seats held on all slots (served by the partial index of slots with held seats)."""
-        rows = Slot._get_collection().aggregate([
-            {"$match": {"heldSeats": {"$gt": 0}}},
-            {"$group": {"_id": None, "seats": {"$sum": "$heldSeats"}}}])
+        rows = Slot._get_collection().aggregate(
+            [
+                {"$match": {"heldSeats": {"$gt": 0}}},
+                {"$group": {"_id": None, "seats": {"$sum": "$heldSeats"}}},
+            ]
+        )
         first: dict = next(iter(rows), {})
         return first.get("seats", 0)
 
     def delete_if_idle(self, slot_id) -> bool:
         """Delete the slot only while no seat of it is held or booked (one atomic operation)."""
         result = Slot._get_collection().delete_one(
-            {"_id": object_id(slot_id, "slot"), "bookedSeats": 0, "heldSeats": 0})
+            {"_id": object_id(slot_id, "slot"), "bookedSeats": 0, "heldSeats": 0}
+        )
         return result.deleted_count == 1
 
 
-def slot_query(service_id=None, status=None, start_from=None, start_to=None,
-               available=None, now=None) -> dict:
+def slot_query(
+    service_id=None, status=None, start_from=None, start_to=None, available=None, now=None
+) -> dict:
     query: dict = {}
     if service_id is not None:
         query["serviceId"] = object_id(service_id, "service")

@@ -1,4 +1,5 @@
 """Taking seats on a slot for a new appointment: hold and book."""
+
 from dataclasses import dataclass, replace
 from datetime import datetime, timedelta
 
@@ -29,35 +30,64 @@ class BookingRequest:
     user_email: str | None = None
 
 
-def hold_seats(repos: Repositories, request: BookingRequest, now: datetime, ttl: timedelta, *,
-               actor: Actor, idempotency_key: str | None = None) -> Populated:
+def hold_seats(
+    repos: Repositories,
+    request: BookingRequest,
+    now: datetime,
+    ttl: timedelta,
+    *,
+    actor: Actor,
+    idempotency_key: str | None = None,
+) -> Populated:
     """Hold seats on a slot until now + ttl (PENDING)."""
     check_acts_for(actor, request)
 
     def hold(appointment_id: str, claim_id: str) -> Populated:
-        claim = Claim(claim_id, appointment_id, holder_key(request.user_id), request.seats,
-                      Status.PENDING, until=now + ttl, check_at=now + ttl)
+        claim = Claim(
+            claim_id,
+            appointment_id,
+            holder_key(request.user_id),
+            request.seats,
+            Status.PENDING,
+            until=now + ttl,
+            check_at=now + ttl,
+        )
         return _take(repos, request, claim, now)
+
     return _once(repos, idempotency_key, "hold", request, now, hold)
 
 
-def book_seats(repos: Repositories, request: BookingRequest, now: datetime, *,
-               actor: Actor, idempotency_key: str | None = None) -> Populated:
+def book_seats(
+    repos: Repositories,
+    request: BookingRequest,
+    now: datetime,
+    *,
+    actor: Actor,
+    idempotency_key: str | None = None,
+) -> Populated:
     """Book seats on a slot at once (BOOKED)."""
     check_acts_for(actor, request)
 
     def book(appointment_id: str, claim_id: str) -> Populated:
-        claim = Claim(claim_id, appointment_id, holder_key(request.user_id), request.seats,
-                      Status.BOOKED, check_at=now + WRITE_GRACE)
+        claim = Claim(
+            claim_id,
+            appointment_id,
+            holder_key(request.user_id),
+            request.seats,
+            Status.BOOKED,
+            check_at=now + WRITE_GRACE,
+        )
         return _take(repos, request, claim, now)
+
     return _once(repos, idempotency_key, "book", request, now, book)
 
 
 def check_acts_for(actor: Actor, request: BookingRequest) -> None:
     """A user books for themselves; only an admin may name another userId."""
     if not actor.may_act_for(request.user_id):
-        raise Forbidden("a user may book only for themselves: leave out userId or send the "
-                        "token's sub")
+        raise Forbidden(
+            "a user may book only for themselves: leave out userId or send the token's sub"
+        )
 
 
 def _once(repos, key, kind, request, now, create) -> Populated:
@@ -73,8 +103,9 @@ def _take(repos: Repositories, request: BookingRequest, claim: Claim, now: datet
     service.booking_policy.check_take(slot.start_time, now)
     if claim.until is not None and claim.until > slot.start_time:  # a hold ends by the start
         claim = replace(claim, until=slot.start_time, check_at=slot.start_time)
-    counted = count_user(repos, service, request.user_id, claim.appointment_id,
-                         slot.start_time, now)
+    counted = count_user(
+        repos, service, request.user_id, claim.appointment_id, slot.start_time, now
+    )
     try:
         taken = _take_seats(repos, slot, claim, now)
         service = check_open(repos, slot.service_id, slot.id, claim, now)
@@ -82,11 +113,22 @@ def _take(repos: Repositories, request: BookingRequest, claim: Claim, now: datet
         if counted:  # refused: this attempt's mark no longer counts
             repos.tallies.unmark(user_tally(service.id, request.user_id), claim.appointment_id)
         raise
-    appointment = repos.appointments.add(dict(
-        id=claim.appointment_id, slot_id=slot.id, service_id=slot.service_id,
-        user_id=request.user_id, user_name=request.user_name, user_email=request.user_email,
-        seats=claim.seats, status=claim.state.value, expires_at=claim.until,
-        claim_id=claim.claim_id, created_at=now, updated_at=now))
+    appointment = repos.appointments.add(
+        dict(
+            id=claim.appointment_id,
+            slot_id=slot.id,
+            service_id=slot.service_id,
+            user_id=request.user_id,
+            user_name=request.user_name,
+            user_email=request.user_email,
+            seats=claim.seats,
+            status=claim.state.value,
+            expires_at=claim.until,
+            claim_id=claim.claim_id,
+            created_at=now,
+            updated_at=now,
+        )
+    )
     if appointment is None:  # a resumed idempotent request: its first run wrote it
         return populate_one(repos, repos.appointments.get(claim.appointment_id))
     if claim.state is Status.BOOKED:  # the appointment names the claim now: keep the ledger small

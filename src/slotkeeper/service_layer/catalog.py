@@ -1,4 +1,5 @@
 """Use cases of the catalogue: services and their slots."""
+
 from datetime import datetime
 
 from slotkeeper.domain.errors import HasActiveAppointments, Invalid, ServiceInactive, SlotExists
@@ -103,25 +104,43 @@ def create_slot(repos: Repositories, fields: dict, now: datetime):
     slot_id = repos.slots.new_id()
     reserve_span(repos, service.id, Span(fields["start_time"], fields["end_time"], slot_id), now)
     try:
-        return repos.slots.add({**fields, "id": slot_id, "service_id": service.id,
-                                "created_at": now, "updated_at": now})
+        return repos.slots.add(
+            {
+                **fields,
+                "id": slot_id,
+                "service_id": service.id,
+                "created_at": now,
+                "updated_at": now,
+            }
+        )
     except SlotExists:  # a slot laid before calendars existed: its span is not ours to keep
         repos.calendars.free(service.id, slot_id)
         raise
 
 
-def generate_slots(repos: Repositories, service_id: str, plan: dict, capacity: int,
-                   now: datetime) -> tuple[list, int]:
+def generate_slots(
+    repos: Repositories, service_id: str, plan: dict, capacity: int, now: datetime
+) -> tuple[list, int]:
     """Lay slots over a date range in the service's time zone; (created, skipped). Windows
     that start in the past or overlap a slot of the service are skipped."""
     service = _open_service(repos, service_id)
     windows = _plan(service.timezone, plan)
     future = [(start, end) for start, end in windows if start > now]
-    laid = reserve_free_spans(repos, service.id, [Span(start, end, repos.slots.new_id())
-                                                  for start, end in future], now)
-    rows = [{"id": span.slot_id, "service_id": service.id, "start_time": span.start,
-             "end_time": span.end, "capacity": capacity, "created_at": now, "updated_at": now}
-            for span in laid.spans]
+    laid = reserve_free_spans(
+        repos, service.id, [Span(start, end, repos.slots.new_id()) for start, end in future], now
+    )
+    rows = [
+        {
+            "id": span.slot_id,
+            "service_id": service.id,
+            "start_time": span.start,
+            "end_time": span.end,
+            "capacity": capacity,
+            "created_at": now,
+            "updated_at": now,
+        }
+        for span in laid.spans
+    ]
     created = repos.slots.add_many(rows)
     if len(created) < len(rows):  # slots laid before calendars existed: give their spans back
         made = {slot.id for slot in created}
@@ -154,7 +173,8 @@ def delete_slot(repos: Repositories, slot_id: str, now: datetime) -> None:
     """Delete a slot on which no seat is held or booked (expired holds do not count)."""
     slot = repos.slots.get(slot_id)
     if repos.slots.delete_if_idle(slot_id) or (
-            reclaim_stale_holds(repos, slot_id, now) and repos.slots.delete_if_idle(slot_id)):
+        reclaim_stale_holds(repos, slot_id, now) and repos.slots.delete_if_idle(slot_id)
+    ):
         repos.calendars.free(slot.service_id, slot.id)  # a crash before: a phantom, dropped later
         return
     repos.slots.get(slot_id)  # deleted meanwhile by someone else: NotFound, as after them

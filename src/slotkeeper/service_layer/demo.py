@@ -1,16 +1,45 @@
 """Demo catalogue for a first run: a few services with slots over the next working days."""
+
 from datetime import datetime, time, timedelta
 
 from slotkeeper.repositories import PageRequest, Repositories
 from slotkeeper.service_layer import catalog
 
 DEMO_SERVICES = [
-    ({"name": "Dr. Ada Lovelace", "category": "Cardiology", "price": 80.0, "currency": "EUR",
-      "timezone": "Europe/Berlin", "address": "Hauptstr. 1, Berlin"}, 30, 1),
-    ({"name": "Salon chair 1", "category": "Hair", "price": 35.0, "currency": "USD",
-      "timezone": "America/New_York"}, 60, 1),
-    ({"name": "Hall A", "category": "Cinema", "price": 12.5, "currency": "GBP",
-      "timezone": "Europe/London"}, 120, 80),
+    (
+        {
+            "name": "Dr. Ada Lovelace",
+            "category": "Cardiology",
+            "price": 80.0,
+            "currency": "EUR",
+            "timezone": "Europe/Berlin",
+            "address": "Hauptstr. 1, Berlin",
+        },
+        30,
+        1,
+    ),
+    (
+        {
+            "name": "Salon chair 1",
+            "category": "Hair",
+            "price": 35.0,
+            "currency": "USD",
+            "timezone": "America/New_York",
+        },
+        60,
+        1,
+    ),
+    (
+        {
+            "name": "Hall A",
+            "category": "Cinema",
+            "price": 12.5,
+            "currency": "GBP",
+            "timezone": "Europe/London",
+        },
+        120,
+        80,
+    ),
 ]
 
 
@@ -22,9 +51,15 @@ def seed_demo(repos: Repositories, now: datetime) -> int:
     for fields, minutes, capacity in DEMO_SERVICES:
         service = catalog.create_service(repos, {**fields}, now)
         start = (now + timedelta(days=1)).date()
-        plan = {"from_date": start, "to_date": start + timedelta(days=6),
-                "day_start": time(9), "day_end": time(17), "duration": timedelta(minutes=minutes),
-                "gap": timedelta(0), "weekdays": frozenset(range(1, 8))}
+        plan = {
+            "from_date": start,
+            "to_date": start + timedelta(days=6),
+            "day_start": time(9),
+            "day_end": time(17),
+            "duration": timedelta(minutes=minutes),
+            "gap": timedelta(0),
+            "weekdays": frozenset(range(1, 8)),
+        }
         slots, _ = catalog.generate_slots(repos, str(service.id), plan, capacity, now)
         created += len(slots)
     return created

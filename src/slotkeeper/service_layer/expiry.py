@@ -1,4 +1,5 @@
 """The sweep: expire holds past their deadline and repair what dead processes left behind."""
+
 from dataclasses import dataclass
 from datetime import datetime
 
@@ -45,8 +46,10 @@ def _check_slot(repos: Repositories, slot_id, now: datetime) -> int:
     ledger = repos.ledger.read(slot_id)
     if ledger is None:
         return 0
-    returned = sum(reconcile_claim(repos, ledger, claim, now)
-                   for claim in {*ledger.due(now), *ledger.stale_holds(now)})
+    returned = sum(
+        reconcile_claim(repos, ledger, claim, now)
+        for claim in {*ledger.due(now), *ledger.stale_holds(now)}
+    )
     after = repos.ledger.read(slot_id)
     if after is not None:  # a lower bound of the next check, unless the ledger moved on
         repos.ledger.reset_due(slot_id, after.next_check(), after.rev)

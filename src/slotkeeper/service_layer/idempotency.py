@@ -5,6 +5,7 @@ claim id the request will use, so a repeat can only ever return that one appoint
 request resumed after its first run died recognises the seats that run took as its own. A
 refusal forgets the key (a refused request changed nothing, so a retry may try again).
 """
+
 import hashlib
 import json
 from collections.abc import Callable
@@ -26,18 +27,32 @@ def fingerprint(kind: str, request) -> str:
     return hashlib.sha256(body.encode()).hexdigest()
 
 
-def run_once(repos: Repositories, key: str, kind: str, request, now: datetime,
-             create: Callable[[str, str], Populated]) -> Populated:
+def run_once(
+    repos: Repositories,
+    key: str,
+    kind: str,
+    request,
+    now: datetime,
+    create: Callable[[str, str], Populated],
+) -> Populated:
     """Run `create(appointment_id, claim_id)` at most once per (user, key); a repeat gets
     the appointment it made, marked as replayed."""
-    fields = {"user_id": request.user_id, "key": key, "fingerprint": fingerprint(kind, request),
-              "appointment_id": repos.appointments.new_id(),
-              "claim_id": repos.appointments.new_id(), "created_at": now}
+    fields = {
+        "user_id": request.user_id,
+        "key": key,
+        "fingerprint": fingerprint(kind, request),
+        "appointment_id": repos.appointments.new_id(),
+        "claim_id": repos.appointments.new_id(),
+        "created_at": now,
+    }
     record, fresh = _record(repos, fields, now)
     if not fresh:
         if record.fingerprint != fields["fingerprint"]:
-            raise IdempotencyMismatch("this Idempotency-Key was used with a different request",
-                                      field="Idempotency-Key", location="headers")
+            raise IdempotencyMismatch(
+                "this Idempotency-Key was used with a different request",
+                field="Idempotency-Key",
+                location="headers",
+            )
         done = repos.appointments.find(record.appointment_id)
         if done is not None:
             return replace(populate_one(repos, done), replayed=True)

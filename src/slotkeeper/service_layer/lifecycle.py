@@ -1,4 +1,5 @@
 """Use cases on an existing appointment: confirm and cancel."""
+
 from dataclasses import replace
 from datetime import datetime
 
@@ -15,8 +16,9 @@ from slotkeeper.service_layer.seats import WRITE_GRACE, claim_of
 ATTEMPTS = 3
 
 
-def confirm_appointment(repos: Repositories, appointment_id: str, now: datetime, *,
-                        actor: Actor) -> Populated:
+def confirm_appointment(
+    repos: Repositories, appointment_id: str, now: datetime, *, actor: Actor
+) -> Populated:
     """Turn the actor's unexpired hold into a booking; confirming a booking changes nothing."""
     for _ in range(ATTEMPTS):
         appointment = get_owned(repos, appointment_id, actor)
@@ -32,16 +34,18 @@ def confirm_appointment(repos: Repositories, appointment_id: str, now: datetime,
         if not repos.ledger.confirm(appointment.slot_id, held, now, now + WRITE_GRACE):
             reconcile_appointment(repos, appointment, now)
             continue
-        booked = repos.appointments.transition(appointment.id, held.claim_id, {Status.PENDING},
-                                               Status.BOOKED, now)
+        booked = repos.appointments.transition(
+            appointment.id, held.claim_id, {Status.PENDING}, Status.BOOKED, now
+        )
         if booked is not None:
             repos.ledger.settle(appointment.slot_id, replace(held, state=Status.BOOKED))
             return populate_one(repos, booked)
     raise InvalidTransition("the appointment changed while it was being confirmed")
 
 
-def cancel_appointment(repos: Repositories, appointment_id: str, now: datetime, *,
-                       actor: Actor) -> Populated:
+def cancel_appointment(
+    repos: Repositories, appointment_id: str, now: datetime, *, actor: Actor
+) -> Populated:
     """Cancel the actor's hold or booking, seats back at once; cancelling twice is a no-op."""
     for _ in range(ATTEMPTS):
         appointment = get_owned(repos, appointment_id, actor)
@@ -56,13 +60,15 @@ def cancel_appointment(repos: Repositories, appointment_id: str, now: datetime, 
         if not repos.ledger.release(appointment.slot_id, claim, Status.CANCELLED, now):
             reconcile_appointment(repos, appointment, now)
             continue
-        cancelled = repos.appointments.transition(appointment.id, claim.claim_id, set(LIVE),
-                                                  Status.CANCELLED, now, cancelledAt=now)
+        cancelled = repos.appointments.transition(
+            appointment.id, claim.claim_id, set(LIVE), Status.CANCELLED, now, cancelledAt=now
+        )
         repos.ledger.settle(appointment.slot_id, replace(claim, state=Status.CANCELLED))
         if cancelled is not None:
             if policy.max_active_per_user is not None:
-                repos.tallies.unmark(user_tally(appointment.service_id, appointment.user_id),
-                                     str(appointment.id))
+                repos.tallies.unmark(
+                    user_tally(appointment.service_id, appointment.user_id), str(appointment.id)
+                )
             return populate_one(repos, cancelled)
         # it moved to another claim between our read and our write: cancel that one
     raise InvalidTransition("the appointment changed while it was being cancelled")

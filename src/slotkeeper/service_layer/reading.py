@@ -3,6 +3,7 @@
 A hold past its deadline is EXPIRED whether or not the sweep has written it yet: lists show
 it as EXPIRED and filter it as such (single reads settle it on the spot, in history.py).
 """
+
 from dataclasses import dataclass
 from datetime import datetime
 
@@ -40,8 +41,9 @@ def is_stale_hold(appointment, now: datetime) -> bool:
 def populate(repos: Repositories, appointments: list, now: datetime | None = None):
     services = repos.services.get_many(a.service_id for a in appointments)
     slots = repos.slots.get_many(a.slot_id for a in appointments)
-    return [Populated(a, services.get(a.service_id), slots.get(a.slot_id), now)
-            for a in appointments]
+    return [
+        Populated(a, services.get(a.service_id), slots.get(a.slot_id), now) for a in appointments
+    ]
 
 
 def populate_one(repos: Repositories, appointment) -> Populated:

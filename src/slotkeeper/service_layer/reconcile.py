@@ -6,6 +6,7 @@ appointment agree, or return the seats of a claim no appointment names any more 
 once its check time has come). Each step is a conditional write, so running them twice, or in
 two processes at once, changes nothing more.
 """
+
 from dataclasses import replace
 from datetime import datetime
 
@@ -17,8 +18,11 @@ from slotkeeper.repositories import Repositories
 def reconcile_claim(repos: Repositories, ledger: Ledger, claim: Claim, now: datetime) -> bool:
     """Settle one claim with its appointment; True when this call returned its seats."""
     appointment = repos.appointments.find(claim.appointment_id)
-    named = (appointment is not None and appointment.claim_id == claim.claim_id
-             and str(appointment.slot_id) == ledger.slot_id)
+    named = (
+        appointment is not None
+        and appointment.claim_id == claim.claim_id
+        and str(appointment.slot_id) == ledger.slot_id
+    )
     returned = False
     if claim.state in USED and not named:  # a check-in that lost to a move: a booking again
         if not repos.ledger.unmark_used(ledger.slot_id, claim, now):
@@ -35,8 +39,9 @@ def reconcile_claim(repos: Repositories, ledger: Ledger, claim: Claim, now: date
         returned, claim = True, replace(claim, state=ending, check_at=now)
     if named and appointment is not None and Status(appointment.status) in LIVE:
         extra = {"cancelledAt": now} if claim.state is Status.CANCELLED else {}
-        repos.appointments.transition(appointment.id, claim.claim_id, set(LIVE), claim.state,
-                                      now, **extra)
+        repos.appointments.transition(
+            appointment.id, claim.claim_id, set(LIVE), claim.state, now, **extra
+        )
     repos.ledger.settle(ledger.slot_id, claim)
     return returned
 
@@ -46,9 +51,12 @@ def _sync_live(repos, slot_id, claim: Claim, appointment, now) -> None:
     that died after its slot write), then the claim is settled."""
     agrees = appointment.status == claim.state.value
     if not agrees and Status(appointment.status) in LIVE:
-        agrees = repos.appointments.transition(appointment.id, claim.claim_id,
-                                               {Status(appointment.status)}, claim.state,
-                                               now) is not None
+        agrees = (
+            repos.appointments.transition(
+                appointment.id, claim.claim_id, {Status(appointment.status)}, claim.state, now
+            )
+            is not None
+        )
     if agrees and (claim.state is Status.BOOKED or claim.is_due(now)):
         repos.ledger.settle(slot_id, claim)
 
@@ -63,13 +71,15 @@ def reconcile_appointment(repos: Repositories, appointment, now: datetime) -> bo
     if ledger and ledger.holder_claim(holder) == appointment.claim_id:
         return False  # a settled booking: nothing in flight
     if appointment.status == Status.PENDING.value and appointment.expires_at <= now:
-        repos.appointments.transition(appointment.id, appointment.claim_id, {Status.PENDING},
-                                      Status.EXPIRED, now)
+        repos.appointments.transition(
+            appointment.id, appointment.claim_id, {Status.PENDING}, Status.EXPIRED, now
+        )
     return False
 
 
-def reclaim_stale_holds(repos: Repositories, slot_id, now: datetime,
-                        ledger: Ledger | None = None) -> int:
+def reclaim_stale_holds(
+    repos: Repositories, slot_id, now: datetime, ledger: Ledger | None = None
+) -> int:
     """Expire the holds on one slot whose deadline has passed; the number of seats freed."""
     ledger = ledger or repos.ledger.read(slot_id)
     if ledger is None:

@@ -1,4 +1,5 @@
 """Moving an appointment to another slot: take the new seats first, then free the old ones."""
+
 from datetime import datetime
 
 from slotkeeper.domain.actor import Actor
@@ -24,8 +25,9 @@ from slotkeeper.service_layer.seats import (
 ATTEMPTS = 3
 
 
-def reschedule_appointment(repos: Repositories, appointment_id: str, slot_id: str,
-                           now: datetime, *, actor: Actor) -> Populated:
+def reschedule_appointment(
+    repos: Repositories, appointment_id: str, slot_id: str, now: datetime, *, actor: Actor
+) -> Populated:
     """Move the actor's hold or booking to a slot of the same service, same seats and status.
 
     The attempt takes a claim of its own on the new slot, then moves the appointment to it
@@ -53,9 +55,15 @@ def reschedule_appointment(repos: Repositories, appointment_id: str, slot_id: st
                 return populate_one(repos, there)
             claim, ours = _claim_of_same_move(ledger, claim, now), None
         check_open(repos, slot.service_id, slot.id, ours, now)
-        moved = repos.appointments.move(appointment.id, Status(appointment.status),
-                                        appointment.slot_id, appointment.claim_id, slot.id,
-                                        claim.claim_id, now)
+        moved = repos.appointments.move(
+            appointment.id,
+            Status(appointment.status),
+            appointment.slot_id,
+            appointment.claim_id,
+            slot.id,
+            claim.claim_id,
+            now,
+        )
         if moved is None:
             moved = repos.appointments.find(appointment.id)
             if moved is None or moved.claim_id != claim.claim_id:  # changed: not this move
@@ -66,8 +74,9 @@ def reschedule_appointment(repos: Repositories, appointment_id: str, slot_id: st
             repos.ledger.settle(slot.id, claim)
         free_left(repos, moved, now)
         if policy.max_active_per_user is not None:  # counted until the new slot starts
-            repos.tallies.move_mark(user_tally(moved.service_id, moved.user_id), str(moved.id),
-                                    slot.start_time)
+            repos.tallies.move_mark(
+                user_tally(moved.service_id, moved.user_id), str(moved.id), slot.start_time
+            )
         return populate_one(repos, moved)
     raise InvalidTransition("the appointment changed while it was being rescheduled")
 
@@ -89,8 +98,15 @@ def _new_claim(repos: Repositories, appointment, now: datetime) -> Claim:
     check_at = now + WRITE_GRACE
     if old.until is not None:
         check_at = min(check_at, old.until)
-    return Claim(repos.appointments.new_id(), old.appointment_id, old.holder, old.seats,
-                 old.state, old.until, check_at)
+    return Claim(
+        repos.appointments.new_id(),
+        old.appointment_id,
+        old.holder,
+        old.seats,
+        old.state,
+        old.until,
+        check_at,
+    )
 
 
 def _claim_of_same_move(ledger: Ledger, ours: Claim, now: datetime) -> Claim:
@@ -100,7 +116,11 @@ def _claim_of_same_move(ledger: Ledger, ours: Claim, now: datetime) -> Claim:
     was finished before the ledger was read, which the caller's later read of the appointment
     has seen.)"""
     theirs = ledger.claim(ledger.holder_claim(ours.holder))
-    if (theirs is None or theirs.appointment_id != ours.appointment_id
-            or theirs.state is not ours.state or theirs.is_due(now)):
+    if (
+        theirs is None
+        or theirs.appointment_id != ours.appointment_id
+        or theirs.state is not ours.state
+        or theirs.is_due(now)
+    ):
         raise ledger.refusal(ours.holder, ours.seats)
     return theirs

@@ -1,4 +1,5 @@
 """Seat steps shared by the use cases that take or give back seats (not a use case itself)."""
+
 from dataclasses import dataclass, replace
 from datetime import datetime, timedelta
 
@@ -30,8 +31,14 @@ class AlreadyTaken:
 
 def claim_of(appointment) -> Claim:
     """The claim the appointment names on its slot, as far as the appointment knows it."""
-    return Claim(appointment.claim_id, str(appointment.id), holder_key(appointment.user_id),
-                 appointment.seats, Status(appointment.status), until=appointment.expires_at)
+    return Claim(
+        appointment.claim_id,
+        str(appointment.id),
+        holder_key(appointment.user_id),
+        appointment.seats,
+        Status(appointment.status),
+        until=appointment.expires_at,
+    )
 
 
 def check_slot(slot, seats: int, now: datetime) -> None:
@@ -105,8 +112,9 @@ def free_left(repos: Repositories, appointment, now: datetime) -> None:
             used = ledger.claim(left["claimId"])
             if used is not None and used.state in USED:
                 continue  # a check-in on the old slot in flight: it gives the claim back
-            claim = ledger.live_claim(left["claimId"], holder, str(appointment.id),
-                                      appointment.seats)
+            claim = ledger.live_claim(
+                left["claimId"], holder, str(appointment.id), appointment.seats
+            )
             if claim is not None:
                 give_back(repos, left["slotId"], claim, now)
         repos.appointments.left(appointment.id, left["claimId"])

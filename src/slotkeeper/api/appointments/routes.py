@@ -16,27 +16,40 @@ from slotkeeper.context import current_repos, now, settings
 from slotkeeper.service_layer import booking, checkin, history, lifecycle, reschedule
 from slotkeeper.service_layer.booking import BookingRequest
 
-blp = Blueprint("appointments", __name__, url_prefix="/api/v1/appointments",
-                description="Appointments: a customer's claim on seats of a slot. PENDING holds "
-                            "expire at expiresAt unless confirmed; BOOKED and PENDING can be "
-                            "cancelled, and the seats go back at once.")
+blp = Blueprint(
+    "appointments",
+    __name__,
+    url_prefix="/api/v1/appointments",
+    description="Appointments: a customer's claim on seats of a slot. PENDING holds "
+    "expire at expiresAt unless confirmed; BOOKED and PENDING can be "
+    "cancelled, and the seats go back at once.",
+)
 
-REFUSALS = ("SLOT_UNAVAILABLE (fewer seats free than asked), SLOT_IN_PAST, DUPLICATE_BOOKING "
-            "(this userId already holds or booked this slot), SERVICE_INACTIVE, "
-            "IDEMPOTENCY_IN_PROGRESS")
+REFUSALS = (
+    "SLOT_UNAVAILABLE (fewer seats free than asked), SLOT_IN_PAST, DUPLICATE_BOOKING "
+    "(this userId already holds or booked this slot), SERVICE_INACTIVE, "
+    "IDEMPOTENCY_IN_PROGRESS"
+)
 NOT_JSON = "The body is not JSON, or JSON too deeply nested or with too long numbers to read"
 NOT_JSON_TYPE = "The body is not sent as application/json"
-INVALID_TAKE = ("Validation failed (errors names each field; seats above the slot's capacity), "
-                "or IDEMPOTENCY_MISMATCH: the key was used with a different body")
+INVALID_TAKE = (
+    "Validation failed (errors names each field; seats above the slot's capacity), "
+    "or IDEMPOTENCY_MISMATCH: the key was used with a different body"
+)
 FOR_ANOTHER_USER = "userId is not the token's sub and the token lacks role admin"
-TOO_MANY = ("Rate limit reached (only when RATE_LIMIT_BOOKING is set; one budget for book, hold "
-            "and reschedule, per user); Retry-After says when to try again")
+TOO_MANY = (
+    "Rate limit reached (only when RATE_LIMIT_BOOKING is set; one budget for book, hold "
+    "and reschedule, per user); Retry-After says when to try again"
+)
 
 
-REPLAY_HEADER = {"Idempotent-Replayed": {
-    "description": "true when this is the answer of an earlier request with the same "
-                   "Idempotency-Key and userId (no seats were taken by this one); absent otherwise",
-    "schema": {"type": "string", "enum": ["true"]}}}
+REPLAY_HEADER = {
+    "Idempotent-Replayed": {
+        "description": "true when this is the answer of an earlier request with the same "
+        "Idempotency-Key and userId (no seats were taken by this one); absent otherwise",
+        "schema": {"type": "string", "enum": ["true"]},
+    }
+}
 
 
 def _answer(made):
@@ -47,8 +60,10 @@ def _answer(made):
 def _takes_seats(status: str):
     """The body, headers, answers and access rule that book and hold share; the answer is
     an appointment in `status`."""
+
     def decorate_all(view):
         return _stack(view, status)
+
     return decorate_all
 
 
@@ -56,8 +71,9 @@ def _stack(view, status: str):
     shared = [
         blp.arguments(AppointmentCreateSchema),
         blp.arguments(IdempotencyHeaderSchema, location="headers"),
-        blp.response(201, AppointmentSchema, example=examples.appointment(status),
-                     headers=REPLAY_HEADER),
+        blp.response(
+            201, AppointmentSchema, example=examples.appointment(status), headers=REPLAY_HEADER
+        ),
         blp.alt_response(400, schema=ErrorSchema, description=NOT_JSON),
         blp.alt_response(415, schema=ErrorSchema, description=NOT_JSON_TYPE),
         blp.alt_response(404, schema=ErrorSchema, description="Unknown slot"),
@@ -81,9 +97,15 @@ class Bookings(MethodView):
         With authentication on, userId may be left out: it is the token's sub; a different
         userId needs role admin (else 403).
         """
-        return _answer(booking.book_seats(current_repos(), BookingRequest(**data), now(),
-                                          actor=current_actor(),
-                                          idempotency_key=headers.get("idempotency_key")))
+        return _answer(
+            booking.book_seats(
+                current_repos(),
+                BookingRequest(**data),
+                now(),
+                actor=current_actor(),
+                idempotency_key=headers.get("idempotency_key"),
+            )
+        )
 
 
 @blp.route("/hold")
@@ -95,9 +117,16 @@ class Holds(MethodView):
         With authentication on, userId may be left out: it is the token's sub; a different
         userId needs role admin (else 403).
         """
-        return _answer(booking.hold_seats(current_repos(), BookingRequest(**data), now(),
-                                          settings().hold_ttl, actor=current_actor(),
-                                          idempotency_key=headers.get("idempotency_key")))
+        return _answer(
+            booking.hold_seats(
+                current_repos(),
+                BookingRequest(**data),
+                now(),
+                settings().hold_ttl,
+                actor=current_actor(),
+                idempotency_key=headers.get("idempotency_key"),
+            )
+        )
 
 
 @blp.route("")
@@ -105,8 +134,11 @@ class Appointments(MethodView):
     @blp.arguments(AppointmentQueryArgsSchema, location="query")
     @blp.response(200, AppointmentSchema(many=True))
     @blp.paginate()
-    @blp.alt_response(403, schema=ErrorSchema,
-                      description="userId names another user and the token lacks role admin")
+    @blp.alt_response(
+        403,
+        schema=ErrorSchema,
+        description="userId names another user and the token lacks role admin",
+    )
     @requires(blp, USER)
     def get(self, args, pagination_parameters):
         """Appointment history, newest first
@@ -114,8 +146,13 @@ class Appointments(MethodView):
         With authentication on, a user gets only their own appointments (a userId filter other
         than the token's sub is 403); role admin gets anyone's and may filter by userId.
         """
-        page = history.list_appointments(current_repos(), page_request(pagination_parameters),
-                                         now(), actor=current_actor(), **args)
+        page = history.list_appointments(
+            current_repos(),
+            page_request(pagination_parameters),
+            now(),
+            actor=current_actor(),
+            **args,
+        )
         return page_items(page, pagination_parameters)
 
 
@@ -126,21 +163,24 @@ class AppointmentById(MethodView):
     @requires(blp, USER)
     def get(self, appointment_id):
         """Read an appointment with its service and slot"""
-        return history.get_appointment(current_repos(), appointment_id, now(),
-                                       actor=current_actor())
+        return history.get_appointment(
+            current_repos(), appointment_id, now(), actor=current_actor()
+        )
 
 
 @blp.route("/<appointment_id>/confirm")
 class Confirmation(MethodView):
     @blp.response(200, AppointmentSchema)
     @blp.alt_response(404, schema=ErrorSchema, description="Unknown appointment")
-    @blp.alt_response(409, schema=ConflictSchema,
-                      description="HOLD_EXPIRED, or INVALID_TRANSITION when cancelled")
+    @blp.alt_response(
+        409, schema=ConflictSchema, description="HOLD_EXPIRED, or INVALID_TRANSITION when cancelled"
+    )
     @requires(blp, USER)
     def post(self, appointment_id):
         """Confirm a hold (PENDING to BOOKED); confirming a booking changes nothing"""
-        return lifecycle.confirm_appointment(current_repos(), appointment_id, now(),
-                                             actor=current_actor())
+        return lifecycle.confirm_appointment(
+            current_repos(), appointment_id, now(), actor=current_actor()
+        )
 
 
 @blp.route("/<appointment_id>/cancel")
@@ -151,8 +191,9 @@ class Cancellation(MethodView):
     @requires(blp, USER)
     def patch(self, appointment_id):
         """Cancel a hold or booking; its seats go back at once. Cancelling twice changes nothing"""
-        return lifecycle.cancel_appointment(current_repos(), appointment_id, now(),
-                                            actor=current_actor())
+        return lifecycle.cancel_appointment(
+            current_repos(), appointment_id, now(), actor=current_actor()
+        )
 
 
 @blp.route("/<appointment_id>/reschedule")
@@ -162,24 +203,31 @@ class Rescheduling(MethodView):
     @blp.alt_response(400, schema=ErrorSchema, description=NOT_JSON)
     @blp.alt_response(415, schema=ErrorSchema, description=NOT_JSON_TYPE)
     @blp.alt_response(404, schema=ErrorSchema, description="Unknown appointment or slot")
-    @blp.alt_response(409, schema=ConflictSchema,
-                      description=REFUSALS + "; HOLD_EXPIRED; INVALID_TRANSITION. The old seats "
-                                  "stay untouched on refusal")
+    @blp.alt_response(
+        409,
+        schema=ConflictSchema,
+        description=REFUSALS + "; HOLD_EXPIRED; INVALID_TRANSITION. The old seats "
+        "stay untouched on refusal",
+    )
     @blp.alt_response(429, schema=ErrorSchema, description=TOO_MANY)
     @requires(blp, USER)
     def post(self, data, appointment_id):
         """Move a hold or booking to another slot of the same service"""
-        return reschedule.reschedule_appointment(current_repos(), appointment_id,
-                                                 data["slot_id"], now(), actor=current_actor())
+        return reschedule.reschedule_appointment(
+            current_repos(), appointment_id, data["slot_id"], now(), actor=current_actor()
+        )
 
 
 @blp.route("/<appointment_id>/attend")
 class Attendance(MethodView):
     @blp.response(200, AppointmentSchema)
     @blp.alt_response(404, schema=ErrorSchema, description="Unknown appointment")
-    @blp.alt_response(409, schema=ConflictSchema,
-                      description="TOO_EARLY (more than an hour before the start), TOO_LATE "
-                                  "(after the end), INVALID_TRANSITION (not BOOKED)")
+    @blp.alt_response(
+        409,
+        schema=ConflictSchema,
+        description="TOO_EARLY (more than an hour before the start), TOO_LATE "
+        "(after the end), INVALID_TRANSITION (not BOOKED)",
+    )
     @requires(blp, ADMIN)
     def post(self, appointment_id):
         """Check in a booking (BOOKED to ATTENDED); its seats stay counted
@@ -194,8 +242,11 @@ class Attendance(MethodView):
 class NoShow(MethodView):
     @blp.response(200, AppointmentSchema)
     @blp.alt_response(404, schema=ErrorSchema, description="Unknown appointment")
-    @blp.alt_response(409, schema=ConflictSchema,
-                      description="TOO_EARLY (before the start), INVALID_TRANSITION (not BOOKED)")
+    @blp.alt_response(
+        409,
+        schema=ConflictSchema,
+        description="TOO_EARLY (before the start), INVALID_TRANSITION (not BOOKED)",
+    )
     @requires(blp, ADMIN)
     def post(self, appointment_id):
         """Record that the customer did not come (BOOKED to NO_SHOW); its seats stay counted
@@ -203,5 +254,4 @@ class NoShow(MethodView):
         Once the slot has started. Recording it twice changes nothing. NO_SHOW is final:
         cancel and reschedule answer INVALID_TRANSITION.
         """
-        return checkin.mark_no_show(current_repos(), appointment_id, now(),
-                                    actor=current_actor())
+        return checkin.mark_no_show(current_repos(), appointment_id, now(), actor=current_actor())

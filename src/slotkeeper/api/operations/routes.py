@@ -21,6 +21,9 @@ class Health(MethodView):
     def get(self):
         """Liveness and database reachability"""
         up = ping()
-        body = {"status": "ok" if up else "degraded", "database": "ok" if up else "unavailable",
-                "engine": state().engine}
+        body = {
+            "status": "ok" if up else "degraded",
+            "database": "ok" if up else "unavailable",
+            "engine": state().engine,
+        }
         return body, 200 if up else 503

@@ -12,10 +12,14 @@ from slotkeeper.auth.policy import ADMIN, PUBLIC, requires
 from slotkeeper.context import current_repos, now
 from slotkeeper.service_layer import catalog
 
-blp = Blueprint("services", __name__, url_prefix="/api/v1/services",
-                description="Services: whatever gets booked (a doctor, a salon chair, a hall). "
-                            "Archived services stay readable but take no new slots or "
-                            "appointments.")
+blp = Blueprint(
+    "services",
+    __name__,
+    url_prefix="/api/v1/services",
+    description="Services: whatever gets booked (a doctor, a salon chair, a hall). "
+    "Archived services stay readable but take no new slots or "
+    "appointments.",
+)
 
 
 @blp.route("")
@@ -32,8 +36,9 @@ class Services(MethodView):
     @blp.arguments(ServiceCreateSchema)
     @blp.response(201, ServiceSchema)
     @blp.alt_response(400, schema=ErrorSchema, description="The body is not JSON")
-    @blp.alt_response(415, schema=ErrorSchema,
-                      description="The body is not sent as application/json")
+    @blp.alt_response(
+        415, schema=ErrorSchema, description="The body is not sent as application/json"
+    )
     @requires(blp, ADMIN)
     def post(self, data):
         """Create a service"""
@@ -52,12 +57,16 @@ class ServiceById(MethodView):
     @blp.arguments(ServiceUpdateSchema)
     @blp.response(200, ServiceSchema)
     @blp.alt_response(400, schema=ErrorSchema, description="The body is not JSON")
-    @blp.alt_response(415, schema=ErrorSchema,
-                      description="The body is not sent as application/json")
+    @blp.alt_response(
+        415, schema=ErrorSchema, description="The body is not sent as application/json"
+    )
     @blp.alt_response(404, schema=ErrorSchema, description="Unknown service")
-    @blp.alt_response(409, schema=ConflictSchema,
-                      description='HAS_ACTIVE_APPOINTMENTS: {"active": false} archives, '
-                                  "under the same rule as DELETE")
+    @blp.alt_response(
+        409,
+        schema=ConflictSchema,
+        description='HAS_ACTIVE_APPOINTMENTS: {"active": false} archives, '
+        "under the same rule as DELETE",
+    )
     @requires(blp, ADMIN)
     def patch(self, data, service_id):
         """Change some fields of a service; {"active": true} restores an archived one"""
@@ -65,8 +74,11 @@ class ServiceById(MethodView):
 
     @blp.response(204)
     @blp.alt_response(404, schema=ErrorSchema, description="Unknown service")
-    @blp.alt_response(409, schema=ConflictSchema,
-                      description="HAS_ACTIVE_APPOINTMENTS: held or booked seats on future slots")
+    @blp.alt_response(
+        409,
+        schema=ConflictSchema,
+        description="HAS_ACTIVE_APPOINTMENTS: held or booked seats on future slots",
+    )
     @requires(blp, ADMIN)
     def delete(self, service_id):
         """Archive a service: it stays readable and takes no new slots or appointments

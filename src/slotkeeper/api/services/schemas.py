@@ -31,55 +31,99 @@ class PolicySchema(ApiSchema):
     """A service's booking policy; every field optional, null puts it back to its default."""
 
     min_notice_minutes = fields.Integer(
-        strict=True, allow_none=True, data_key="minNoticeMinutes",
+        strict=True,
+        allow_none=True,
+        data_key="minNoticeMinutes",
         validate=validate.Range(0, MAX_MINUTES),
-        metadata={"example": 60, "description": "book, hold and reschedule-to need startTime - "
-                  "now >= this many minutes (default 0), else 409 NOTICE_TOO_SHORT"})
+        metadata={
+            "example": 60,
+            "description": "book, hold and reschedule-to need startTime - "
+            "now >= this many minutes (default 0), else 409 NOTICE_TOO_SHORT",
+        },
+    )
     max_advance_days = fields.Integer(
-        strict=True, allow_none=True, data_key="maxAdvanceDays", validate=validate.Range(1, 3660),
-        metadata={"example": 90, "description": "book, hold and reschedule-to need startTime - "
-                  "now <= this many days (default null: no limit), else 409 TOO_FAR_AHEAD"})
+        strict=True,
+        allow_none=True,
+        data_key="maxAdvanceDays",
+        validate=validate.Range(1, 3660),
+        metadata={
+            "example": 90,
+            "description": "book, hold and reschedule-to need startTime - "
+            "now <= this many days (default null: no limit), else 409 TOO_FAR_AHEAD",
+        },
+    )
     cancel_cutoff_minutes = fields.Integer(
-        strict=True, allow_none=True, data_key="cancelCutoffMinutes",
+        strict=True,
+        allow_none=True,
+        data_key="cancelCutoffMinutes",
         validate=validate.Range(0, MAX_MINUTES),
-        metadata={"example": 1440, "description": "a user (not an admin; with authentication "
-                  "off everyone counts as a user) may cancel or reschedule only while "
-                  "startTime - now >= this many minutes (default 0), else 409 CANCEL_CUTOFF"})
+        metadata={
+            "example": 1440,
+            "description": "a user (not an admin; with authentication "
+            "off everyone counts as a user) may cancel or reschedule only while "
+            "startTime - now >= this many minutes (default 0), else 409 CANCEL_CUTOFF",
+        },
+    )
     max_active_per_user = fields.Integer(
-        strict=True, allow_none=True, data_key="maxActivePerUser",
+        strict=True,
+        allow_none=True,
+        data_key="maxActivePerUser",
         validate=validate.Range(1, 10000),
-        metadata={"example": 2, "description": "a user's PENDING and BOOKED appointments on "
-                  "slots of this service that have not started may not exceed this (default "
-                  "null: no limit), else 409 USER_LIMIT_REACHED"})
+        metadata={
+            "example": 2,
+            "description": "a user's PENDING and BOOKED appointments on "
+            "slots of this service that have not started may not exceed this (default "
+            "null: no limit), else 409 USER_LIMIT_REACHED",
+        },
+    )
 
 
 class ServiceFieldsSchema(ApiSchema):
     name = Text(validate=validate.Length(1, 200), metadata={"example": "Dr. Ada Lovelace"})
-    description = Text(allow_none=True, validate=validate.Length(max=2000),
-                       metadata={"example": "General cardiology"})
-    address = Text(allow_none=True, validate=validate.Length(max=500),
-                   metadata={"example": "Hauptstr. 1, Berlin"})
-    category = Text(allow_none=True, validate=validate.Length(max=100),
-                    metadata={"example": "Cardiology"})
-    price = fields.Float(allow_nan=False, validate=[validate.Range(0, MAX_PRICE), two_decimals],
-                         metadata={"example": 80.0})
+    description = Text(
+        allow_none=True,
+        validate=validate.Length(max=2000),
+        metadata={"example": "General cardiology"},
+    )
+    address = Text(
+        allow_none=True,
+        validate=validate.Length(max=500),
+        metadata={"example": "Hauptstr. 1, Berlin"},
+    )
+    category = Text(
+        allow_none=True, validate=validate.Length(max=100), metadata={"example": "Cardiology"}
+    )
+    price = fields.Float(
+        allow_nan=False,
+        validate=[validate.Range(0, MAX_PRICE), two_decimals],
+        metadata={"example": 80.0},
+    )
     currency = fields.String(validate=CURRENCY, metadata={"example": "EUR"})
     timezone = fields.String(validate=known_timezone, metadata={"example": "Europe/Berlin"})
     active = fields.Boolean(metadata={"example": True})
-    policy = fields.Nested(PolicySchema, metadata={
-        "description": "Booking policy. PATCH merges the fields given; null puts a field back "
-                       "to its default"})
+    policy = fields.Nested(
+        PolicySchema,
+        metadata={
+            "description": "Booking policy. PATCH merges the fields given; null puts a field back "
+            "to its default"
+        },
+    )
 
 
 class ServiceCreateSchema(ServiceFieldsSchema):
-    name = Text(required=True, validate=validate.Length(1, 200),
-                metadata={"example": "Dr. Ada Lovelace"})
-    price = fields.Float(load_default=0, allow_nan=False,
-                         validate=[validate.Range(0, MAX_PRICE), two_decimals],
-                         metadata={"example": 80.0})
+    name = Text(
+        required=True, validate=validate.Length(1, 200), metadata={"example": "Dr. Ada Lovelace"}
+    )
+    price = fields.Float(
+        load_default=0,
+        allow_nan=False,
+        validate=[validate.Range(0, MAX_PRICE), two_decimals],
+        metadata={"example": 80.0},
+    )
     currency = fields.String(load_default="USD", validate=CURRENCY, metadata={"example": "EUR"})
-    timezone = fields.String(load_default="UTC", validate=known_timezone,
-                             metadata={"example": "Europe/Berlin"})
+    timezone = fields.String(
+        load_default="UTC", validate=known_timezone, metadata={"example": "Europe/Berlin"}
+    )
     active = fields.Boolean(load_default=True, metadata={"example": True})
 
 
@@ -89,8 +133,12 @@ class ServiceUpdateSchema(ServiceFieldsSchema):
 
 class ServiceSchema(ServiceFieldsSchema):
     id = ObjectIdString(examples.SERVICE_ID, dump_only=True)
-    policy = fields.Nested(PolicySchema, attribute="booking_policy", dump_only=True,
-                           metadata={"description": "Booking policy, every field shown"})
+    policy = fields.Nested(
+        PolicySchema,
+        attribute="booking_policy",
+        dump_only=True,
+        metadata={"description": "Booking policy, every field shown"},
+    )
     created_at = UtcDateTime(examples.CREATED, data_key="createdAt", dump_only=True)
     updated_at = UtcDateTime(examples.CREATED, data_key="updatedAt", dump_only=True)
 
@@ -98,5 +146,7 @@ class ServiceSchema(ServiceFieldsSchema):
 class ServiceQueryArgsSchema(ApiSchema):
     category = Text(validate=validate.Length(max=100))
     active = fields.Boolean()
-    q = Text(validate=validate.Length(max=200),
-             metadata={"description": "Case-insensitive substring of the name"})
+    q = Text(
+        validate=validate.Length(max=200),
+        metadata={"description": "Case-insensitive substring of the name"},
+    )

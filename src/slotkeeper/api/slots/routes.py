@@ -15,10 +15,14 @@ from slotkeeper.auth.policy import ADMIN, PUBLIC, requires
 from slotkeeper.context import current_repos, now
 from slotkeeper.service_layer import catalog, history
 
-blp = Blueprint("slots", __name__, url_prefix="/api/v1/slots",
-                description="Slots: time windows of a service with a number of seats. status is "
-                            "AVAILABLE while seats are free, LOCKED when the rest are held, "
-                            "BOOKED when all are booked.")
+blp = Blueprint(
+    "slots",
+    __name__,
+    url_prefix="/api/v1/slots",
+    description="Slots: time windows of a service with a number of seats. status is "
+    "AVAILABLE while seats are free, LOCKED when the rest are held, "
+    "BOOKED when all are booked.",
+)
 
 
 @blp.route("")
@@ -29,18 +33,21 @@ class Slots(MethodView):
     @requires(blp, PUBLIC)
     def get(self, args, pagination_parameters):
         """List slots, sorted by start time"""
-        page = catalog.list_slots(current_repos(), page_request(pagination_parameters), now(),
-                                  **args)
+        page = catalog.list_slots(
+            current_repos(), page_request(pagination_parameters), now(), **args
+        )
         return page_items(page, pagination_parameters)
 
     @blp.arguments(SlotCreateSchema)
     @blp.response(201, SlotSchema)
     @blp.alt_response(400, schema=ErrorSchema, description="The body is not JSON")
-    @blp.alt_response(415, schema=ErrorSchema,
-                      description="The body is not sent as application/json")
+    @blp.alt_response(
+        415, schema=ErrorSchema, description="The body is not sent as application/json"
+    )
     @blp.alt_response(404, schema=ErrorSchema, description="Unknown service")
-    @blp.alt_response(409, schema=ConflictSchema,
-                      description="SLOT_EXISTS at that startTime, or SERVICE_INACTIVE")
+    @blp.alt_response(
+        409, schema=ConflictSchema, description="SLOT_EXISTS at that startTime, or SERVICE_INACTIVE"
+    )
     @requires(blp, ADMIN)
     def post(self, data):
         """Create one slot"""
@@ -52,8 +59,9 @@ class SlotGeneration(MethodView):
     @blp.arguments(SlotGenerateSchema)
     @blp.response(201, GeneratedSlotsSchema)
     @blp.alt_response(400, schema=ErrorSchema, description="The body is not JSON")
-    @blp.alt_response(415, schema=ErrorSchema,
-                      description="The body is not sent as application/json")
+    @blp.alt_response(
+        415, schema=ErrorSchema, description="The body is not sent as application/json"
+    )
     @blp.alt_response(404, schema=ErrorSchema, description="Unknown service")
     @blp.alt_response(409, schema=ConflictSchema, description="SERVICE_INACTIVE")
     @requires(blp, ADMIN)
@@ -66,8 +74,9 @@ class SlotGeneration(MethodView):
         Start times the service already has are skipped, so the call is idempotent.
         More than 5000 slots in one call is a 422.
         """
-        created, skipped = catalog.generate_slots(current_repos(), data["service_id"],
-                                                  data["plan"], data["capacity"], now())
+        created, skipped = catalog.generate_slots(
+            current_repos(), data["service_id"], data["plan"], data["capacity"], now()
+        )
         return {"created": len(created), "skipped": skipped, "slots": created}
 
 
@@ -82,8 +91,9 @@ class SlotById(MethodView):
 
     @blp.response(204)
     @blp.alt_response(404, schema=ErrorSchema, description="Unknown slot")
-    @blp.alt_response(409, schema=ConflictSchema,
-                      description="HAS_ACTIVE_APPOINTMENTS: seats are held or booked")
+    @blp.alt_response(
+        409, schema=ConflictSchema, description="HAS_ACTIVE_APPOINTMENTS: seats are held or booked"
+    )
     @requires(blp, ADMIN)
     def delete(self, slot_id):
         """Delete a slot on which no seat is held or booked"""
@@ -102,7 +112,11 @@ class SlotAppointments(MethodView):
         It lists other people's appointments, so with authentication on it needs role admin;
         a user finds their own with GET /appointments?slotId=...
         """
-        page = history.slot_appointments(current_repos(), slot_id,
-                                         page_request(pagination_parameters), now(),
-                                         actor=current_actor())
+        page = history.slot_appointments(
+            current_repos(),
+            slot_id,
+            page_request(pagination_parameters),
+            now(),
+            actor=current_actor(),
+        )
         return page_items(page, pagination_parameters)

@@ -34,18 +34,24 @@ class SlotGenerateSchema(ApiSchema):
     service_id = ObjectIdString(examples.SERVICE_ID, data_key="serviceId", required=True)
     from_date = fields.Date(data_key="fromDate", required=True, metadata={"example": "2030-01-07"})
     to_date = fields.Date(data_key="toDate", required=True, metadata={"example": "2030-01-11"})
-    day_start = fields.String(data_key="dayStart", required=True, validate=HHMM,
-                              metadata={"example": "09:00"})
-    day_end = fields.String(data_key="dayEnd", required=True, validate=HHMM,
-                            metadata={"example": "17:00"})
-    duration_minutes = strict_int(5, 1440, data_key="durationMinutes", required=True,
-                                  metadata={"example": 30})
-    gap_minutes = strict_int(0, 1440, data_key="gapMinutes", load_default=0,
-                             metadata={"example": 0})
-    weekdays = fields.List(strict_int(1, 7), load_default=lambda: [1, 2, 3, 4, 5],
-                           validate=validate.Length(1, 7),
-                           metadata={"description": "ISO weekdays, 1=Mon..7=Sun",
-                                     "example": [1, 2, 3, 4, 5]})
+    day_start = fields.String(
+        data_key="dayStart", required=True, validate=HHMM, metadata={"example": "09:00"}
+    )
+    day_end = fields.String(
+        data_key="dayEnd", required=True, validate=HHMM, metadata={"example": "17:00"}
+    )
+    duration_minutes = strict_int(
+        5, 1440, data_key="durationMinutes", required=True, metadata={"example": 30}
+    )
+    gap_minutes = strict_int(
+        0, 1440, data_key="gapMinutes", load_default=0, metadata={"example": 0}
+    )
+    weekdays = fields.List(
+        strict_int(1, 7),
+        load_default=lambda: [1, 2, 3, 4, 5],
+        validate=validate.Length(1, 7),
+        metadata={"description": "ISO weekdays, 1=Mon..7=Sun", "example": [1, 2, 3, 4, 5]},
+    )
     capacity = strict_int(1, MAX_CAPACITY, load_default=1, metadata={"example": 1})
 
     @validates_schema
@@ -53,20 +59,27 @@ class SlotGenerateSchema(ApiSchema):
         if {"from_date", "to_date"} <= data.keys():
             days = (data["to_date"] - data["from_date"]).days
             if not 0 <= days <= MAX_RANGE_DAYS:
-                raise ValidationError(f"A date 0 to {MAX_RANGE_DAYS} days after fromDate.",
-                                      "toDate")
+                raise ValidationError(
+                    f"A date 0 to {MAX_RANGE_DAYS} days after fromDate.", "toDate"
+                )
         if {"day_start", "day_end"} <= data.keys() and data["day_end"] <= data["day_start"]:
             raise ValidationError("A time of day after dayStart.", "dayEnd")
 
     @post_load
     def to_plan(self, data, **kwargs):
-        return {"service_id": data["service_id"], "capacity": data["capacity"],
-                "plan": {"from_date": data["from_date"], "to_date": data["to_date"],
-                         "day_start": _clock_time(data["day_start"]),
-                         "day_end": _clock_time(data["day_end"]),
-                         "duration": timedelta(minutes=data["duration_minutes"]),
-                         "gap": timedelta(minutes=data["gap_minutes"]),
-                         "weekdays": frozenset(data["weekdays"])}}
+        return {
+            "service_id": data["service_id"],
+            "capacity": data["capacity"],
+            "plan": {
+                "from_date": data["from_date"],
+                "to_date": data["to_date"],
+                "day_start": _clock_time(data["day_start"]),
+                "day_end": _clock_time(data["day_end"]),
+                "duration": timedelta(minutes=data["duration_minutes"]),
+                "gap": timedelta(minutes=data["gap_minutes"]),
+                "weekdays": frozenset(data["weekdays"]),
+            },
+        }
 
 
 class SlotSchema(ApiSchema):
@@ -77,9 +90,15 @@ class SlotSchema(ApiSchema):
     capacity = fields.Integer(metadata={"example": 1})
     booked_seats = fields.Integer(data_key="bookedSeats", metadata={"example": 0})
     held_seats = fields.Integer(data_key="heldSeats", metadata={"example": 0})
-    available_seats = fields.Method("_available", data_key="availableSeats",
-                                    metadata={"type": "integer", "example": 1,
-                                              "description": "capacity - bookedSeats - heldSeats"})
+    available_seats = fields.Method(
+        "_available",
+        data_key="availableSeats",
+        metadata={
+            "type": "integer",
+            "example": 1,
+            "description": "capacity - bookedSeats - heldSeats",
+        },
+    )
     status = fields.String(validate=validate.OneOf([s.value for s in SlotStatus]))
     created_at = UtcDateTime(examples.CREATED, data_key="createdAt")
     updated_at = UtcDateTime(examples.CREATED, data_key="updatedAt")
@@ -90,17 +109,23 @@ class SlotSchema(ApiSchema):
 
 class GeneratedSlotsSchema(ApiSchema):
     created = fields.Integer(metadata={"example": 1})
-    skipped = fields.Integer(metadata={"example": 0, "description": "Start times the service "
-                                                                    "already had, or past"})
+    skipped = fields.Integer(
+        metadata={"example": 0, "description": "Start times the service already had, or past"}
+    )
     slots = fields.List(fields.Nested(SlotSchema), metadata={"description": "The slots created"})
 
 
 class SlotQueryArgsSchema(ApiSchema):
     service_id = ObjectIdString(examples.SERVICE_ID, data_key="serviceId")
     status = fields.String(validate=validate.OneOf([s.value for s in SlotStatus]))
-    start_from = UtcDateTime(None, data_key="from", metadata={
-        "description": "startTime >= from, like 2030-01-07T00:00:00Z"})
-    start_to = UtcDateTime(None, data_key="to", metadata={
-        "description": "startTime < to, like 2030-01-08T00:00:00Z"})
-    available = fields.Boolean(metadata={
-        "description": "true: free seats and not yet started; false: the others"})
+    start_from = UtcDateTime(
+        None,
+        data_key="from",
+        metadata={"description": "startTime >= from, like 2030-01-07T00:00:00Z"},
+    )
+    start_to = UtcDateTime(
+        None, data_key="to", metadata={"description": "startTime < to, like 2030-01-08T00:00:00Z"}
+    )
+    available = fields.Boolean(
+        metadata={"description": "true: free seats and not yet started; false: the others"}
+    )

@@ -118,11 +118,34 @@ def test_generating_the_same_plan_again_creates_nothing_and_skips_everything(gen
 
 def test_start_times_the_service_already_has_are_skipped_and_left_alone(generate, api, check):
     service = api.service()
-    existing = api.slot(service["id"], start=utc(2030, 1, 7, 9, 30), minutes=90, capacity=3)
+    existing = api.slot(service["id"], start=utc(2030, 1, 7, 9, 30), minutes=30, capacity=3)
     body = generate(serviceId=service["id"]).json
     assert (body["created"], body["skipped"]) == (3, 1)
     assert utc(2030, 1, 7, 9, 30) not in [start for start, _ in windows(check, body["slots"])]
     assert api.get_slot(existing["id"]) == existing
+
+
+def test_windows_overlapping_a_slot_of_the_service_are_skipped(generate, api, check):
+    service = api.service()
+    existing = api.slot(service["id"], start=utc(2030, 1, 7, 9, 10), minutes=60)
+    body = generate(serviceId=service["id"]).json
+    assert (body["created"], body["skipped"]) == (1, 3)  # 09:00, 09:30, 10:00 overlap 09:10-10:10
+    assert windows(check, body["slots"]) == [(utc(2030, 1, 7, 10, 30), utc(2030, 1, 7, 11))]
+    assert api.get_slot(existing["id"]) == existing
+
+
+def test_windows_that_start_in_the_past_are_skipped_and_counted(generate, clock):
+    clock.now = utc(2030, 1, 7, 9, 45)
+    body = generate().json
+    assert (body["created"], body["skipped"]) == (2, 2)
+    assert [s["startTime"][:16] for s in body["slots"]] == ["2030-01-07T10:00", "2030-01-07T10:30"]
+
+
+def test_a_window_starting_exactly_now_counts_as_past(generate, clock):
+    clock.now = utc(2030, 1, 7, 10)
+    body = generate().json
+    assert (body["created"], body["skipped"]) == (1, 3)
+    assert [s["startTime"][:16] for s in body["slots"]] == ["2030-01-07T10:30"]
 
 
 def test_another_services_slots_do_not_cause_skips(generate, api):

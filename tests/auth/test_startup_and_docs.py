@@ -27,6 +27,8 @@ ADMIN_ONLY = {
     ("post", "/api/v1/webhooks/{webhook_id}/ping"),
     ("get", "/api/v1/webhooks/{webhook_id}/deliveries"),
     ("post", "/api/v1/webhooks/{webhook_id}/deliveries/{delivery_id}/redeliver"),
+    ("post", "/api/v1/appointments/{appointment_id}/attend"),
+    ("post", "/api/v1/appointments/{appointment_id}/no-show"),
 }
 PUBLIC = {
     ("get", "/api/v1/services"),

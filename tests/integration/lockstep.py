@@ -117,6 +117,8 @@ FOOTPRINTS: dict[tuple[str, str], tuple] = {
     ("ledger", "release"): (None, _one("slots")),
     ("ledger", "settle"): (None, _one("slots")),
     ("ledger", "reset_due"): (None, _one("slots")),
+    ("ledger", "mark_used"): (None, _one("slots")),
+    ("ledger", "unmark_used"): (None, _one("slots")),
     ("appointments", "get"): (_one("appointments"), None),
     ("appointments", "find"): (_one("appointments"), None),
     ("appointments", "leaving"): (_scan("appointments"), None),
@@ -130,8 +132,19 @@ FOOTPRINTS: dict[tuple[str, str], tuple] = {
     ("idempotency", "find"): (_idempotency_key, None),
     ("idempotency", "renew"): (None, _idempotency_key),
     ("idempotency", "forget"): (None, _idempotency_key),
+    ("calendars", "read"): (_one("calendars"), None),
+    ("calendars", "reserve"): (None, _one("calendars")),
+    ("calendars", "reserve_all"): (None, _one("calendars")),
+    ("calendars", "free"): (None, _one("calendars")),
+    ("tallies", "mark"): (None, _one("tallies")),
+    ("tallies", "create"): (None, _one("tallies")),
+    ("appointments", "live_of"): (_scan("appointments"), None),
+    ("tallies", "read"): (_one("tallies"), None),
+    ("tallies", "unmark"): (None, _one("tallies")),
+    ("tallies", "move_mark"): (None, _one("tallies")),
+    ("appointments", "get_many"): (_many("appointments"), None),
 }
-LOCAL = {("appointments", "new_id")}  # no database operation: no pause
+LOCAL = {("appointments", "new_id"), ("slots", "new_id")}  # no database operation: no pause
 # Reads whose results only fill the service and slot embedded in an answer, which the checks
 # do not compare: they still pause, but commute with everything.
 PRESENTATION = {("services", "get_many"), ("slots", "get_many")}
@@ -147,7 +160,15 @@ def footprint(repository: str, method: str, args, kwargs) -> Access:
     return Access(reads, writes)
 
 
-REPOSITORIES = ("services", "slots", "ledger", "appointments", "idempotency")
+REPOSITORIES = (
+    "services",
+    "slots",
+    "ledger",
+    "appointments",
+    "idempotency",
+    "calendars",
+    "tallies",
+)
 
 
 class _Gate:

@@ -6,18 +6,18 @@ invariants must hold, with no seat leaked and nothing done twice by a second swe
 """
 
 from dataclasses import replace
-from datetime import timedelta
+from datetime import time, timedelta
 
 import pytest
 
 from slotkeeper.api.appointments.schemas import AppointmentSchema
 from slotkeeper.domain.actor import TRUSTED
-from slotkeeper.domain.errors import HasActiveAppointments
+from slotkeeper.domain.errors import HasActiveAppointments, TooEarly
 from slotkeeper.domain.events import EVENT_OF_STATUS
 from slotkeeper.domain.status import Status, can_transition
 from slotkeeper.models import Appointment, Delivery, Webhook
 from slotkeeper.outbound.network import Destinations
-from slotkeeper.service_layer import booking, catalog, lifecycle, reschedule
+from slotkeeper.service_layer import booking, catalog, checkin, lifecycle, reschedule
 from slotkeeper.service_layer.booking import BookingRequest
 from slotkeeper.service_layer.deliveries import RetryPolicy, hand_over_events, send_due
 from slotkeeper.service_layer.expiry import sweep
@@ -27,12 +27,15 @@ from tests.invariants import assert_all_invariants
 
 TTL = timedelta(minutes=2)
 WRITES = {
-    "ledger": {"take", "confirm", "release", "settle", "reset_due"},
+    "ledger": {"take", "confirm", "release", "settle", "reset_due", "mark_used", "unmark_used"},
     "appointments": {"add", "transition", "move", "left", "handed_over"},
     "idempotency": {"add", "renew", "forget"},
     "services": {"begin_closing", "finish_closing", "stop_closing", "reopen"},
     "webhooks": {"add", "update", "remove"},
     "deliveries": {"add", "take_due", "finish", "again", "drop_pending", "drop"},
+    "slots": {"add", "add_many", "delete_if_idle"},
+    "calendars": {"reserve", "reserve_all", "free"},
+    "tallies": {"mark", "create", "unmark", "move_mark"},
 }
 
 
@@ -157,7 +160,120 @@ def scenario_expiry(repos, api, now):
     return lambda r: sweep(r, now + TTL + timedelta(seconds=1))
 
 
+def scenario_create_slot(repos, api, now):
+    service = api.service()
+    fields = {
+        "service_id": service["id"],
+        "start_time": now + timedelta(days=3),
+        "end_time": now + timedelta(days=3, minutes=30),
+    }
+    return lambda r: catalog.create_slot(r, fields, now)
+
+
+def scenario_generate(repos, api, now):
+    service = api.service()
+    day = (now + timedelta(days=6)).date()
+    plan = {
+        "from_date": day,
+        "to_date": day,
+        "day_start": time(9),
+        "day_end": time(10),
+        "duration": timedelta(minutes=30),
+        "gap": timedelta(0),
+        "weekdays": frozenset(range(1, 8)),
+    }
+    return lambda r: catalog.generate_slots(r, service["id"], plan, 1, now)
+
+
+def scenario_delete_slot(repos, api, now):
+    slot = api.slot()
+    return lambda r: catalog.delete_slot(r, slot["id"], now)
+
+
+def _limited(repos, api, now):
+    service = catalog.create_service(
+        repos, {"name": "Dr. Limit", "policy": {"max_active_per_user": 1}}, now
+    )
+    return [api.slot(str(service.id), start=now + timedelta(days=d)) for d in (1, 2)]
+
+
+def scenario_book_limited(repos, api, now):
+    slots = _limited(repos, api, now)
+    return lambda r: _book(r, now, slots[0])
+
+
+def scenario_cancel_limited(repos, api, now):
+    slots = _limited(repos, api, now)
+    booked = _book(repos, now, slots[0])
+    return lambda r: lifecycle.cancel_appointment(r, str(booked.id), now, actor=TRUSTED)
+
+
+def scenario_reschedule_limited(repos, api, now):
+    slots = _limited(repos, api, now)
+    booked = _book(repos, now, slots[0])
+    return lambda r: reschedule.reschedule_appointment(
+        r, str(booked.id), slots[1]["id"], now, actor=TRUSTED
+    )
+
+
+def scenario_attend(repos, api, now):
+    booked = _book(repos, now, api.slot(start=now + timedelta(minutes=30), capacity=2))
+    return lambda r: checkin.attend(r, str(booked.id), now, actor=TRUSTED)
+
+
+def scenario_no_show(repos, api, now):
+    booked = _book(repos, now, api.slot(start=now + timedelta(minutes=1), capacity=2))
+    later = now + timedelta(minutes=2)  # the sweep runs 10 minutes after `now`
+    return lambda r: checkin.mark_no_show(r, str(booked.id), later, actor=TRUSTED)
+
+
+def scenario_attend_after_a_move(repos, api, now):
+    """The appointment moves between the check-in's slot write and its appointment write."""
+    service = api.service()
+    old = api.slot(service["id"], start=now + timedelta(minutes=30))
+    new = api.slot(service["id"], start=now + timedelta(days=2))
+    booked = _book(repos, now, old)
+
+    def attend_while_moving(r):
+        class MovingFirst:
+            def __init__(self, target):
+                self._target = target
+
+            def __getattr__(self, name):
+                if name != "transition":
+                    return getattr(self._target, name)
+
+                def transition(*args, **kwargs):
+                    reschedule.reschedule_appointment(
+                        repos, str(booked.id), new["id"], now, actor=TRUSTED
+                    )
+                    return self._target.transition(*args, **kwargs)
+
+                return transition
+
+        try:
+            return checkin.attend(
+                replace(r, appointments=MovingFirst(r.appointments)),
+                str(booked.id),
+                now,
+                actor=TRUSTED,
+            )
+        except TooEarly as refused:  # moved first, the new slot is a day ahead: as in sequence
+            return refused
+
+    return attend_while_moving
+
+
 SCENARIOS = [
+    scenario_attend,
+    scenario_no_show,
+    scenario_attend_after_a_move,
+    scenario_create_slot,
+    scenario_generate,
+    scenario_delete_slot,
+    scenario_book_limited,
+    scenario_cancel_limited,
+    scenario_reschedule_limited,
     scenario_hold,
     scenario_book,
     scenario_book_with_key,

@@ -4,12 +4,14 @@ A world has one service with three slots of 3 seats (X, A, B) and one appointmen
 "ann" holding 2 seats of X (PENDING until one second past now in one world, BOOKED in the
 other). The use cases act on
 that world: "ann" holds 2 seats of A, "bob" books 2 seats of A (also with an Idempotency-Key),
-P is confirmed, cancelled, rescheduled to A or to B, the sweep runs past the hold's deadline,
-the service is archived, slot X or A is deleted. Every use case reads the clock at `NOW`
-but the sweep, which runs two seconds later, past P's deadline: all of them are well within
-WRITE_GRACE of each other, as the service assumes of any request. For every pair (a use case
-may meet a second run of itself) every schedule of their repository calls is run (see
-lockstep.py), and after each one
+P is confirmed, cancelled, rescheduled to A or to B, checked in (X starts within the hour),
+the sweep runs past the hold's deadline, the service is archived, slot X or A is deleted, a
+slot C and one overlapping it are created, and one overlapping X (possible once X is
+deleted); the service allows each user two live appointments, and "ann" books a seat of B.
+Every use case reads the clock at `NOW` but the sweep, which runs two seconds later, past
+P's deadline: all of them are well within WRITE_GRACE of each other, as the service assumes
+of any request. For every pair (a use case may meet a second run of itself) every schedule
+of their repository calls is run (see lockstep.py), and after each one
 
 - the contract's invariants hold on every slot, and
 - the answers and the final state are those of one of the two sequential orders (or, for a
@@ -30,8 +32,8 @@ import pytest
 
 from slotkeeper.domain.actor import TRUSTED
 from slotkeeper.domain.errors import DomainError
-from slotkeeper.models import Appointment, IdempotencyRecord, Service, Slot
-from slotkeeper.service_layer import booking, catalog, lifecycle, reschedule
+from slotkeeper.models import Appointment, Calendar, IdempotencyRecord, Service, Slot, Tally
+from slotkeeper.service_layer import booking, catalog, checkin, lifecycle, reschedule
 from slotkeeper.service_layer.booking import BookingRequest
 from slotkeeper.service_layer.expiry import SweepReport, sweep
 from tests.conftest import NOW
@@ -43,7 +45,8 @@ TTL = timedelta(minutes=2)
 P_HELD_AT = NOW - TTL + timedelta(seconds=1)  # P, when PENDING, is over one second after NOW
 LATER = NOW + timedelta(seconds=2)  # the sweep's clock
 SEATS = 2
-COLLECTIONS = (Service, Slot, Appointment, IdempotencyRecord)
+COLLECTIONS = (Service, Slot, Appointment, IdempotencyRecord, Calendar, Tally)
+C_START = NOW + timedelta(days=4)  # a new slot C, and one that overlaps it by half an hour
 
 
 @dataclass(frozen=True)
@@ -57,16 +60,21 @@ class World:
 
 
 def build(repos, p_status: str) -> World:
-    service = catalog.create_service(repos, {"name": "Dr. Lockstep"}, NOW)
+    # each user may have two live appointments: P and one more
+    service = catalog.create_service(
+        repos, {"name": "Dr. Lockstep", "policy": {"max_active_per_user": 2}}, NOW
+    )
     slots = {}
     for day, name in enumerate("XAB", start=1):
+        # X starts within the hour, so P can be checked in
+        start = NOW + (timedelta(minutes=30) if name == "X" else timedelta(days=day))
         slots[name] = str(
             catalog.create_slot(
                 repos,
                 {
                     "service_id": str(service.id),
-                    "start_time": NOW + timedelta(days=day),
-                    "end_time": NOW + timedelta(days=day, hours=1),
+                    "start_time": start,
+                    "end_time": start + timedelta(hours=1),
                     "capacity": 3,
                 },
                 NOW,
@@ -128,6 +136,47 @@ def use_cases(world: World) -> dict:
     def delete_a(r):
         return catalog.delete_slot(r, world.slots["A"], NOW)
 
+    def ann_books_b(r):  # with P and ann's hold on A, one over her limit
+        return booking.book_seats(r, BookingRequest(world.slots["B"], "ann", 1), NOW, actor=TRUSTED)
+
+    def attend_p(r):
+        return checkin.attend(r, world.appointment, NOW, actor=TRUSTED)
+
+    def create_c(r):
+        return catalog.create_slot(
+            r,
+            {
+                "service_id": world.service,
+                "start_time": C_START,
+                "end_time": C_START + timedelta(hours=1),
+            },
+            NOW,
+        )
+
+    def create_overlapping_c(r):
+        start = C_START + timedelta(minutes=30)
+        return catalog.create_slot(
+            r,
+            {
+                "service_id": world.service,
+                "start_time": start,
+                "end_time": start + timedelta(hours=1),
+            },
+            NOW,
+        )
+
+    def create_over_x(r):  # overlaps X: possible only once delete_x has freed its time
+        start = NOW + timedelta(minutes=60)
+        return catalog.create_slot(
+            r,
+            {
+                "service_id": world.service,
+                "start_time": start,
+                "end_time": start + timedelta(hours=1),
+            },
+            NOW,
+        )
+
     return {
         f.__name__: f
         for f in (
@@ -142,6 +191,11 @@ def use_cases(world: World) -> dict:
             archive,
             delete_x,
             delete_a,
+            create_c,
+            create_overlapping_c,
+            create_over_x,
+            ann_books_b,
+            attend_p,
         )
     }
 
@@ -184,6 +238,8 @@ def answer(world: World, outcome: lockstep.Outcome):
     value = outcome.value
     if hasattr(value, "slot_id"):  # an appointment
         return ("appointment", value.status, world.name_of(value.slot_id))
+    if isinstance(value, Slot):  # a new slot
+        return ("slot", value.start_time.isoformat())
     if isinstance(value, SweepReport):  # how much it found depends on when it ran: not an answer
         return "swept"
     return value
@@ -199,8 +255,8 @@ def shown_status(appointment) -> str:
 def state(world: World) -> tuple:
     service = Service.objects.get(id=world.service)
     slots = {
-        world.name_of(s.id): (s.booked_seats, s.held_seats, s.status)
-        for s in Slot.objects.only("booked_seats", "held_seats", "status")
+        (world.name_of(s.id), s.start_time.isoformat()): (s.booked_seats, s.held_seats, s.status)
+        for s in Slot.objects.only("booked_seats", "held_seats", "status", "start_time")
     }
     appointments = sorted(
         (a.user_id, world.name_of(a.slot_id), shown_status(a), a.seats) for a in Appointment.objects
@@ -216,7 +272,8 @@ def result(world: World, execution: lockstep.Execution) -> tuple:
 # then gave back (a reschedule that lost a race with a cancel, say): no order of the three
 # explains that refusal, yet it changed nothing; it is accepted in place of any answer.
 PASSING = "refused for seats held for a moment"
-SEAT_REFUSALS = {"SlotUnavailable", "DuplicateBooking", "HasActiveAppointments"}
+# (the same holds for a user's tally: a booking refused while it held a mark for a moment)
+SEAT_REFUSALS = {"SlotUnavailable", "DuplicateBooking", "HasActiveAppointments", "UserLimitReached"}
 
 
 def allowed_results(repos, world, cases, snapshot) -> set:
@@ -324,4 +381,30 @@ def test_random_schedules_of_three_use_cases_are_sequential_outcomes(seed, world
             wrong = verdict(world, execution, allowed)
             if wrong:
                 failures.append((f"{'+'.join(triple)}: {wrong}", execution.schedule))
+    assert not failures, report(failures)
+
+
+# make test meets check-in in the world where P is BOOKED too: every use case that could race it
+CHECK_IN_PAIRS = [
+    ("attend_p", name)
+    for name in (
+        "attend_p",
+        "confirm",
+        "cancel",
+        "reschedule_to_a",
+        "reschedule_to_b",
+        "expire",
+        "delete_x",
+        "archive",
+    )
+]
+
+
+@pytest.mark.parametrize("pair", CHECK_IN_PAIRS, ids=lambda p: "+".join(p))
+def test_every_interleaving_of_a_check_in_of_a_booking_is_a_sequential_outcome(pair, repos):
+    world, snapshot = build(repos, "BOOKED"), Snapshot()
+    cases = [use_cases(world)[name] for name in pair]
+    explored, failures = explore_pair(repos, world, cases, snapshot)
+    print(f"{'+'.join(pair)}: {explored} schedules, {len(failures)} bad")
+    assert explored >= 1
     assert not failures, report(failures)

@@ -16,15 +16,23 @@ from slotkeeper.domain.errors import (
     HoldExpired,
     Invalid,
     InvalidTransition,
+    SlotInPast,
     SlotUnavailable,
+    TooEarly,
+    TooLate,
 )
-from slotkeeper.service_layer import booking, catalog, lifecycle, reschedule
+from slotkeeper.service_layer import booking, catalog, checkin, lifecycle, reschedule
 from slotkeeper.service_layer.booking import BookingRequest
 from slotkeeper.service_layer.expiry import sweep
 from tests.conftest import NOW, FakeClock, test_settings
 from tests.invariants import assert_all_invariants
 
 TTL = timedelta(seconds=100)
+# two half-hour slots that start while the machine runs, so that every rule meets them before,
+# during and after their time (check-in opens an hour before the start)
+STARTS = [NOW + timedelta(minutes=20), NOW + timedelta(minutes=60)]
+LENGTH = timedelta(minutes=30)
+SEATED = ("PENDING", "BOOKED", "ATTENDED", "NO_SHOW")  # their seats are counted
 USERS = st.sampled_from(["ann", "bob", "cid"])
 SEATS = st.integers(1, 3)
 
@@ -57,8 +65,8 @@ class LifecycleMachine(RuleBasedStateMachine):
                     self.repos,
                     {
                         "service_id": str(service.id),
-                        "start_time": NOW + timedelta(days=d + 1),
-                        "end_time": NOW + timedelta(days=d + 1, hours=1),
+                        "start_time": STARTS[d],
+                        "end_time": STARTS[d] + LENGTH,
                         "capacity": c,
                     },
                     NOW,
@@ -79,16 +87,19 @@ class LifecycleMachine(RuleBasedStateMachine):
 
     def _taken(self, slot: int) -> int:
         return sum(
-            m.seats
-            for m in self.model.values()
-            if m.slot == slot and self._effective(m) in ("PENDING", "BOOKED")
+            m.seats for m in self.model.values() if m.slot == slot and self._effective(m) in SEATED
         )
+
+    def _started(self, slot: int) -> bool:
+        return STARTS[slot] <= self.clock.now
 
     def _expected_refusal(self, slot: int, user: str, seats: int, ignore: str | None = None):
         if seats > self.capacity[slot]:
             return Invalid
+        if self._started(slot):
+            return SlotInPast
         if any(
-            m.slot == slot and m.user == user and self._effective(m) in ("PENDING", "BOOKED")
+            m.slot == slot and m.user == user and self._effective(m) in SEATED
             for key, m in self.model.items()
             if key != ignore
         ):
@@ -137,11 +148,14 @@ class LifecycleMachine(RuleBasedStateMachine):
         if appointment == "none":
             return
         m = self.model[appointment]
+        expired = SlotInPast if self._started(m.slot) else HoldExpired
         expected = {
             "BOOKED": None,
             "PENDING": None,
             "CANCELLED": InvalidTransition,
-            "EXPIRED": HoldExpired,
+            "EXPIRED": expired,
+            "ATTENDED": InvalidTransition,
+            "NO_SHOW": InvalidTransition,
         }[self._effective(m)]
         if (
             self._attempt(
@@ -159,7 +173,8 @@ class LifecycleMachine(RuleBasedStateMachine):
         if appointment == "none":
             return
         m = self.model[appointment]
-        expected = InvalidTransition if self._effective(m) == "EXPIRED" else None
+        final = ("EXPIRED", "ATTENDED", "NO_SHOW")
+        expected = InvalidTransition if self._effective(m) in final else None
         if (
             self._attempt(
                 expected,
@@ -177,8 +192,8 @@ class LifecycleMachine(RuleBasedStateMachine):
             return
         m = self.model[appointment]
         state = self._effective(m)
-        if state in ("CANCELLED", "EXPIRED"):
-            expected = InvalidTransition if state == "CANCELLED" else HoldExpired
+        if state in ("CANCELLED", "EXPIRED", "ATTENDED", "NO_SHOW"):
+            expected = HoldExpired if state == "EXPIRED" else InvalidTransition
         elif slot == m.slot:
             expected = None
         else:
@@ -194,7 +209,34 @@ class LifecycleMachine(RuleBasedStateMachine):
         ):
             m.slot = slot
 
-    @rule(seconds=st.integers(1, 150))
+    @rule(appointment=appointments, to=st.sampled_from(["ATTENDED", "NO_SHOW"]))
+    def use(self, appointment, to):
+        if appointment == "none":
+            return
+        m = self.model[appointment]
+        state, now, start = self._effective(m), self.clock.now, STARTS[m.slot]
+        if state == to:
+            expected = None
+        elif state != "BOOKED":
+            expected = InvalidTransition
+        elif to == "ATTENDED":
+            expected = (
+                TooEarly
+                if now < start - timedelta(hours=1)
+                else TooLate
+                if now >= start + LENGTH
+                else None
+            )
+        else:
+            expected = TooEarly if now < start else None
+        action = checkin.attend if to == "ATTENDED" else checkin.mark_no_show
+        if (
+            self._attempt(expected, lambda: action(self.repos, appointment, now, actor=TRUSTED))
+            is not None
+        ):
+            m.status = to
+
+    @rule(seconds=st.integers(1, 200))
     def wait(self, seconds):
         self.clock.advance(seconds=seconds)
 

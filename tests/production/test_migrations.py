@@ -23,17 +23,27 @@ from slotkeeper.database.migrations import (
     LOCK_ID,
     MigrationError,
     MigrationLock,
+    _load,
     applied_versions,
     apply_migrations,
     discover,
 )
-from slotkeeper.models import Appointment, Delivery, IdempotencyRecord, Service, Slot, Webhook
+from slotkeeper.models import (
+    Appointment,
+    Calendar,
+    Delivery,
+    IdempotencyRecord,
+    Service,
+    Slot,
+    Tally,
+    Webhook,
+)
 from tests.conftest import test_settings
 from tests.production.conftest import failpoint, needs_server, server_uri
 
 ROOT = Path(__file__).resolve().parents[2]
 
-MODELS = [Service, Slot, Appointment, IdempotencyRecord, Webhook, Delivery]
+MODELS = [Service, Slot, Appointment, IdempotencyRecord, Webhook, Delivery, Calendar, Tally]
 OPTIONS = ("unique", "sparse", "expireAfterSeconds", "partialFilterExpression")
 COUNTING = """
 import time
@@ -324,3 +334,31 @@ def test_two_migrate_processes_started_together_apply_each_migration_once(tmp_pa
     finally:
         client.drop_database(name)
         client.close()
+
+
+def test_the_calendar_migration_gives_every_service_with_slots_the_spans_of_its_slots(db):
+    start = datetime(2030, 1, 7, 9, tzinfo=UTC)
+    service_id = db.services.insert_one({"name": "Dr. Old"}).inserted_id
+    db.services.insert_one({"name": "Dr. Without Slots"})
+    later, earlier = (
+        db.slots.insert_one(
+            {
+                "serviceId": service_id,
+                "startTime": start + timedelta(hours=h),
+                "endTime": start + timedelta(hours=h, minutes=30),
+                "capacity": 1,
+            }
+        ).inserted_id
+        for h in (1, 0)
+    )
+    apply_migrations(db, DEFAULT_DIR)
+    calendar = db.calendars.find_one({"_id": service_id})
+    assert [s["slot"] for s in calendar["spans"]] == [earlier, later]
+    assert [s["start"].replace(tzinfo=UTC) for s in calendar["spans"]] == [
+        start,
+        start + timedelta(hours=1),
+    ]
+    assert db.calendars.count_documents({}) == 1
+    script = next(m for m in discover(DEFAULT_DIR) if m.version == "0004")
+    _load(script.path, script.checksum).up(db)  # a second run changes nothing
+    assert db.calendars.find_one({"_id": service_id}) == calendar

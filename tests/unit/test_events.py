@@ -64,6 +64,8 @@ def test_each_status_has_its_event_and_a_move_is_a_reschedule():
         Status.BOOKED: "appointment.booked",
         Status.CANCELLED: "appointment.cancelled",
         Status.EXPIRED: "appointment.expired",
+        Status.ATTENDED: "appointment.attended",
+        Status.NO_SHOW: "appointment.no_show",
     }
     moved = appointment_event(Status.BOOKED, NOW, slot_id="b", previous_slot_id="a")
     assert (moved["type"], moved["slotId"], moved["previousSlotId"]) == (

@@ -2,8 +2,10 @@
 
 from flask_smorest.error_handler import ErrorSchema as SmorestErrorSchema
 from marshmallow import Schema, fields
+from marshmallow.validate import OneOf
 
 from slotkeeper.api.fields import expected_messages
+from slotkeeper.domain.errors import REASONS
 
 
 class ApiSchema(Schema):
@@ -42,7 +44,8 @@ class ErrorSchema(SmorestErrorSchema):
 
 class ConflictSchema(ErrorSchema):
     reason = fields.String(
-        metadata={"description": "Stable machine-readable reason", "example": "SLOT_UNAVAILABLE"}
+        validate=OneOf(REASONS),
+        metadata={"description": "Stable machine-readable reason", "example": "SLOT_UNAVAILABLE"},
     )
 
 

@@ -70,5 +70,45 @@ class ServiceInactive(Conflict):
     reason = "SERVICE_INACTIVE"
 
 
+class SlotOverlap(Conflict):
+    reason = "SLOT_OVERLAP"
+
+
+class NoticeTooShort(Conflict):
+    reason = "NOTICE_TOO_SHORT"
+
+
+class TooFarAhead(Conflict):
+    reason = "TOO_FAR_AHEAD"
+
+
+class CancelCutoff(Conflict):
+    reason = "CANCEL_CUTOFF"
+
+
+class UserLimitReached(Conflict):
+    reason = "USER_LIMIT_REACHED"
+
+
+class TooEarly(Conflict):
+    reason = "TOO_EARLY"
+
+
+class TooLate(Conflict):
+    reason = "TOO_LATE"
+
+
 class DatabaseUnavailable(DomainError):
     """The database did not answer in time."""
+
+
+def _reasons(cls: type) -> list[str]:
+    found = [r for r in [getattr(cls, "reason", None)] if r and r != Conflict.reason]
+    sub: type
+    for sub in cls.__subclasses__():
+        found += [r for r in _reasons(sub) if r not in found]
+    return found
+
+
+# every `reason` a refusal can carry, as the OpenAPI document lists them
+REASONS: tuple[str, ...] = tuple(_reasons(DomainError))

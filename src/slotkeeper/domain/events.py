@@ -33,6 +33,8 @@ EVENT_OF_STATUS = {
     Status.BOOKED: EventType.BOOKED,
     Status.CANCELLED: EventType.CANCELLED,
     Status.EXPIRED: EventType.EXPIRED,
+    Status.ATTENDED: EventType.ATTENDED,
+    Status.NO_SHOW: EventType.NO_SHOW,
 }
 
 

@@ -10,6 +10,8 @@ class Status(StrEnum):
     BOOKED = "BOOKED"
     CANCELLED = "CANCELLED"
     EXPIRED = "EXPIRED"
+    ATTENDED = "ATTENDED"
+    NO_SHOW = "NO_SHOW"
 
 
 class SlotStatus(StrEnum):
@@ -19,11 +21,13 @@ class SlotStatus(StrEnum):
 
 
 LIVE = frozenset({Status.PENDING, Status.BOOKED})
-FINAL = frozenset({Status.CANCELLED, Status.EXPIRED})
+# a booking's end once the slot was used: terminal, its seats stay counted as booked
+USED = frozenset({Status.ATTENDED, Status.NO_SHOW})
+FINAL = frozenset({Status.CANCELLED, Status.EXPIRED}) | USED
 
 NEXT = {
     Status.PENDING: {Status.BOOKED, Status.CANCELLED, Status.EXPIRED},
-    Status.BOOKED: {Status.CANCELLED},
+    Status.BOOKED: {Status.CANCELLED, Status.ATTENDED, Status.NO_SHOW},
 }
 
 

@@ -1,4 +1,6 @@
-from mongoengine import BooleanField, DateTimeField, Document, FloatField, StringField
+from mongoengine import BooleanField, DateTimeField, DictField, Document, FloatField, StringField
+
+from slotkeeper.domain.policy import Policy
 
 
 class Service(Document):
@@ -12,10 +14,16 @@ class Service(Document):
     currency = StringField(default="USD")
     timezone = StringField(default="UTC")
     active = BooleanField(default=True)
+    # the booking policy's fields that differ from their defaults (see domain/policy.py)
+    policy = DictField()
     # set while an archive decides; a booking that sees it cancels it (see catalog.archive)
     closing = StringField()
     created_at = DateTimeField(db_field="createdAt")
     updated_at = DateTimeField(db_field="updatedAt")
+
+    @property
+    def booking_policy(self) -> Policy:
+        return Policy.stored(self.policy)
 
     meta = {
         "collection": "services",

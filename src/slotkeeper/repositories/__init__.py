@@ -3,11 +3,13 @@
 from dataclasses import dataclass, field
 
 from slotkeeper.repositories.appointment_repository import MongoAppointmentRepository
+from slotkeeper.repositories.calendar_repository import MongoCalendarRepository
 from slotkeeper.repositories.idempotency_repository import MongoIdempotencyRepository
 from slotkeeper.repositories.page import Page, PageRequest
 from slotkeeper.repositories.seat_ledger import MongoSeatLedger
 from slotkeeper.repositories.service_repository import MongoServiceRepository
 from slotkeeper.repositories.slot_repository import MongoSlotRepository
+from slotkeeper.repositories.tally_repository import MongoTallyRepository
 from slotkeeper.repositories.webhook_repository import (
     MongoDeliveryRepository,
     MongoWebhookRepository,
@@ -23,6 +25,8 @@ class Repositories:
     idempotency: MongoIdempotencyRepository = field(default_factory=MongoIdempotencyRepository)
     webhooks: MongoWebhookRepository = field(default_factory=MongoWebhookRepository)
     deliveries: MongoDeliveryRepository = field(default_factory=MongoDeliveryRepository)
+    calendars: MongoCalendarRepository = field(default_factory=MongoCalendarRepository)
+    tallies: MongoTallyRepository = field(default_factory=MongoTallyRepository)
 
 
 __all__ = ["Page", "PageRequest", "Repositories"]

@@ -8,7 +8,7 @@ from slotkeeper.domain.errors import NotFound
 from slotkeeper.domain.events import appointment_event
 from slotkeeper.domain.status import Status
 from slotkeeper.models import Appointment
-from slotkeeper.repositories.ids import load_one, object_id
+from slotkeeper.repositories.ids import load_many, load_one, object_id
 from slotkeeper.repositories.page import Page, PageRequest, fetch_page
 
 FILTER_FIELDS = {
@@ -31,6 +31,20 @@ class MongoAppointmentRepository:
 
     def find(self, appointment_id) -> Appointment | None:
         return load_one(Appointment, object_id(appointment_id, "appointment"))
+
+    def get_many(self, ids) -> dict:
+        """Appointments by id, as {id: appointment} (ids that name nothing are left out)."""
+        return load_many(Appointment, [object_id(i, "appointment") for i in ids])
+
+    def live_of(self, user_id: str, service_id) -> list[Appointment]:
+        """The user's PENDING and BOOKED appointments with the service."""
+        return list(
+            Appointment.objects(
+                user_id=user_id,
+                service_id=object_id(service_id, "service"),
+                status__in=[Status.PENDING.value, Status.BOOKED.value],
+            )
+        )
 
     def add(self, fields: dict) -> Appointment | None:
         """Insert a new appointment with the event of its creation in its outbox; None when

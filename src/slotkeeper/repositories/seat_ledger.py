@@ -12,7 +12,7 @@ from datetime import datetime
 from pymongo import ReturnDocument
 
 from slotkeeper.domain.ledger import Claim, Ledger, claim_key
-from slotkeeper.domain.status import Status
+from slotkeeper.domain.status import USED, Status
 from slotkeeper.models import Slot
 from slotkeeper.repositories.ids import object_id
 
@@ -30,6 +30,8 @@ STATUS_FROM_COUNTS = {
     }
 }
 COUNTER = {Status.PENDING: "heldSeats", Status.BOOKED: "bookedSeats"}
+# states whose claim stays on the ledger once settled (only its check goes)
+KEPT = {Status.PENDING, *USED}
 
 
 def _counts(delta: dict) -> dict:
@@ -146,12 +148,32 @@ class MongoSeatLedger:
         }
         return self._update(slot_id, conditions, _set_stage(now, changes))
 
+    def mark_used(self, slot_id, c: Claim, to: Status, now: datetime, check_at: datetime) -> bool:
+        """Turn a booking's claim (in flight, or settled into its holder pointer) into a used
+        one, ATTENDED or NO_SHOW: its seats stay booked, and no release matches it any more."""
+        key = claim_key(c.claim_id)
+        path, holder = f"claims.{key}", f"holders.{c.holder}"
+        conditions = {"$or": [{f"{path}.state": "BOOKED"}, {path: {"$exists": False}, holder: key}]}
+        used = _claim_doc(
+            Claim(c.claim_id, c.appointment_id, c.holder, c.seats, to, check_at=check_at)
+        )
+        return self._update(slot_id, conditions, _set_stage(now, {path: used, **_due(check_at)}))
+
+    def unmark_used(self, slot_id, c: Claim, now: datetime) -> bool:
+        """A used claim whose appointment has moved on is a booking again, due now: its seats
+        are given back like any claim no appointment names."""
+        path = f"claims.{claim_key(c.claim_id)}"
+        conditions = {f"{path}.state": {"$in": [s.value for s in USED]}}
+        changes = {f"{path}.state": "BOOKED", f"{path}.checkAt": now, **_due(now)}
+        return self._update(slot_id, conditions, _set_stage(now, changes))
+
     def settle(self, slot_id, c: Claim) -> bool:
         """Drop a claim the appointment now agrees with: a booking (its seats stay counted and
-        its holder pointer stays) or a tombstone. A hold keeps its claim, only its check goes."""
+        its holder pointer stays) or a tombstone. A hold and a used booking keep their claim,
+        only its check goes."""
         path = f"claims.{claim_key(c.claim_id)}"
         conditions = {f"{path}.state": c.state.value}
-        if c.state is Status.PENDING:
+        if c.state in KEPT:
             update = {"$set": {f"{path}.checkAt": None}, "$inc": {"rev": 1}}
         else:
             update = {"$unset": {path: ""}, "$inc": {"rev": 1}}

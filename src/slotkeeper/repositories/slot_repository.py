@@ -15,6 +15,10 @@ DUPLICATE_KEY = 11000
 class MongoSlotRepository:
     """Slots as catalogue items; seat changes go through MongoSeatLedger only."""
 
+    def new_id(self) -> ObjectId:
+        """An id for a slot about to be laid (no database operation)."""
+        return ObjectId()
+
     def _objects(self):
         return Slot.objects.exclude(*LEDGER_FIELDS)
 
@@ -37,7 +41,7 @@ class MongoSlotRepository:
         """Insert what is new; rows whose (service, startTime) exists are skipped."""
         if not rows:
             return []
-        docs = [Slot(id=ObjectId(), **row) for row in rows]
+        docs = [Slot(**{"id": ObjectId(), **row}) for row in rows]
         try:
             Slot._get_collection().insert_many([d.to_mongo() for d in docs], ordered=False)
             failed = set()

@@ -1,17 +1,19 @@
 """Taking seats on a slot for a new appointment: hold and book."""
 
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import datetime, timedelta
 
 from slotkeeper.domain.actor import Actor
-from slotkeeper.domain.errors import Conflict, Forbidden, ServiceInactive
+from slotkeeper.domain.errors import Conflict, DomainError, Forbidden, ServiceInactive
 from slotkeeper.domain.ledger import Claim, holder_key
 from slotkeeper.domain.status import Status
 from slotkeeper.repositories import Repositories
 from slotkeeper.service_layer.idempotency import run_once
+from slotkeeper.service_layer.policies import count_user, user_tally
 from slotkeeper.service_layer.reading import Populated, populate_one
 from slotkeeper.service_layer.seats import (
     WRITE_GRACE,
+    AlreadyTaken,
     Taken,
     check_open,
     check_slot,
@@ -97,13 +99,20 @@ def _once(repos, key, kind, request, now, create) -> Populated:
 def _take(repos: Repositories, request: BookingRequest, claim: Claim, now: datetime) -> Populated:
     slot = repos.slots.get(request.slot_id)
     check_slot(slot, claim.seats, now)
+    service = repos.services.get(slot.service_id)
+    service.booking_policy.check_take(slot.start_time, now)
+    if claim.until is not None and claim.until > slot.start_time:  # a hold ends by the start
+        claim = replace(claim, until=slot.start_time, check_at=slot.start_time)
+    counted = count_user(
+        repos, service, request.user_id, claim.appointment_id, slot.start_time, now
+    )
     try:
-        taken = take_seats(repos, slot, claim, now)
-    except Conflict:
-        if not repos.services.get(slot.service_id).active:
-            raise ServiceInactive("the service is archived and takes no new appointments") from None
+        taken = _take_seats(repos, slot, claim, now)
+        service = check_open(repos, slot.service_id, slot.id, claim, now)
+    except DomainError:
+        if counted:  # refused: this attempt's mark no longer counts
+            repos.tallies.unmark(user_tally(service.id, request.user_id), claim.appointment_id)
         raise
-    service = check_open(repos, slot.service_id, slot.id, claim, now)
     appointment = repos.appointments.add(
         dict(
             id=claim.appointment_id,
@@ -129,3 +138,12 @@ def _take(repos: Repositories, request: BookingRequest, claim: Claim, now: datet
             return Populated(appointment, service, slot_after)
         case _:  # taken by an earlier run: the counts are read fresh
             return populate_one(repos, appointment)
+
+
+def _take_seats(repos: Repositories, slot, claim: Claim, now: datetime) -> Taken | AlreadyTaken:
+    try:
+        return take_seats(repos, slot, claim, now)
+    except Conflict:
+        if not repos.services.get(slot.service_id).active:
+            raise ServiceInactive("the service is archived and takes no new appointments") from None
+        raise

@@ -2,15 +2,26 @@
 
 from datetime import datetime
 
-from slotkeeper.domain.errors import HasActiveAppointments, Invalid, ServiceInactive
+from slotkeeper.domain.errors import HasActiveAppointments, Invalid, ServiceInactive, SlotExists
+from slotkeeper.domain.policy import Policy
 from slotkeeper.domain.schedule import MAX_SLOTS_PER_CALL, SlotPlan, TooManySlots, plan_slots
 from slotkeeper.repositories import Page, PageRequest, Repositories
+from slotkeeper.repositories.calendar_repository import Span
 from slotkeeper.service_layer.reconcile import reclaim_stale_holds
+from slotkeeper.service_layer.spans import reserve_free_spans, reserve_span
 
 
 def create_service(repos: Repositories, fields: dict, now: datetime):
     """Create a bookable service."""
+    fields = _with_policy(Policy(), fields)
     return repos.services.add({**fields, "created_at": now, "updated_at": now})
+
+
+def _with_policy(policy: Policy, fields: dict) -> dict:
+    """`fields` with the policy changes they name merged into `policy`, as stored."""
+    if "policy" not in fields:
+        return fields
+    return {**fields, "policy": policy.merged(fields["policy"] or {}).to_stored()}
 
 
 def get_service(repos: Repositories, service_id: str):
@@ -26,7 +37,7 @@ def list_services(repos: Repositories, page: PageRequest, **filters) -> Page:
 def update_service(repos: Repositories, service_id: str, fields: dict, now: datetime):
     """Change some fields of a service; setting active to false is archiving, with its rule."""
     service = repos.services.get(service_id)
-    fields = dict(fields)
+    fields = _with_policy(service.booking_policy, dict(fields))
     active = fields.pop("active", None)
     if active is False and service.active:
         archive_service(repos, service_id, now)
@@ -80,35 +91,62 @@ def _open_service(repos: Repositories, service_id: str):
 
 
 def create_slot(repos: Repositories, fields: dict, now: datetime):
-    """Create one slot; a service has at most one slot per start time."""
+    """Create one slot that starts in the future and overlaps no slot of its service.
+
+    Two writes: the slot's span is reserved on the service's calendar (one conditional
+    update, refused while any span overlaps it), then the slot is inserted under the id the
+    span names. A crash in between leaves a phantom span, dropped once it is older than the
+    write grace by the next slot it stands in the way of.
+    """
+    if fields["start_time"] <= now:
+        raise Invalid("a slot may not start in the past; give a later startTime", "startTime")
     service = _open_service(repos, fields["service_id"])
-    return repos.slots.add(
-        {**fields, "service_id": service.id, "created_at": now, "updated_at": now}
-    )
+    slot_id = repos.slots.new_id()
+    reserve_span(repos, service.id, Span(fields["start_time"], fields["end_time"], slot_id), now)
+    try:
+        return repos.slots.add(
+            {
+                **fields,
+                "id": slot_id,
+                "service_id": service.id,
+                "created_at": now,
+                "updated_at": now,
+            }
+        )
+    except SlotExists:  # a slot laid before calendars existed: its span is not ours to keep
+        repos.calendars.free(service.id, slot_id)
+        raise
 
 
 def generate_slots(
     repos: Repositories, service_id: str, plan: dict, capacity: int, now: datetime
 ) -> tuple[list, int]:
-    """Lay slots over a date range in the service's time zone; (created, skipped)."""
+    """Lay slots over a date range in the service's time zone; (created, skipped). Windows
+    that start in the past or overlap a slot of the service are skipped."""
     service = _open_service(repos, service_id)
     windows = _plan(service.timezone, plan)
-    if not windows:
-        return [], 0
-    existing = repos.slots.start_times(service.id, windows[0][0], windows[-1][0])
+    future = [(start, end) for start, end in windows if start > now]
+    laid = reserve_free_spans(
+        repos, service.id, [Span(start, end, repos.slots.new_id()) for start, end in future], now
+    )
     rows = [
         {
+            "id": span.slot_id,
             "service_id": service.id,
-            "start_time": start,
-            "end_time": end,
+            "start_time": span.start,
+            "end_time": span.end,
             "capacity": capacity,
             "created_at": now,
             "updated_at": now,
         }
-        for start, end in windows
-        if start not in existing
+        for span in laid.spans
     ]
     created = repos.slots.add_many(rows)
+    if len(created) < len(rows):  # slots laid before calendars existed: give their spans back
+        made = {slot.id for slot in created}
+        for row in rows:
+            if row["id"] not in made:
+                repos.calendars.free(service.id, row["id"])
     return created, len(windows) - len(created)
 
 
@@ -133,10 +171,11 @@ def list_slots(repos: Repositories, page: PageRequest, now: datetime, **filters)
 
 def delete_slot(repos: Repositories, slot_id: str, now: datetime) -> None:
     """Delete a slot on which no seat is held or booked (expired holds do not count)."""
-    repos.slots.get(slot_id)
-    if repos.slots.delete_if_idle(slot_id):
-        return
-    if reclaim_stale_holds(repos, slot_id, now) and repos.slots.delete_if_idle(slot_id):
+    slot = repos.slots.get(slot_id)
+    if repos.slots.delete_if_idle(slot_id) or (
+        reclaim_stale_holds(repos, slot_id, now) and repos.slots.delete_if_idle(slot_id)
+    ):
+        repos.calendars.free(slot.service_id, slot.id)  # a crash before: a phantom, dropped later
         return
     repos.slots.get(slot_id)  # deleted meanwhile by someone else: NotFound, as after them
     raise HasActiveAppointments("seats of this slot are held or booked")

@@ -4,9 +4,10 @@ from dataclasses import replace
 from datetime import datetime
 
 from slotkeeper.domain.actor import Actor
-from slotkeeper.domain.errors import HoldExpired, InvalidTransition
+from slotkeeper.domain.errors import HoldExpired, InvalidTransition, SlotInPast
 from slotkeeper.domain.status import LIVE, Status, check_transition
 from slotkeeper.repositories import Repositories
+from slotkeeper.service_layer.policies import check_policy, user_tally
 from slotkeeper.service_layer.reading import Populated, get_owned, populate_one
 from slotkeeper.service_layer.reconcile import reconcile_appointment
 from slotkeeper.service_layer.seats import WRITE_GRACE, claim_of
@@ -25,6 +26,8 @@ def confirm_appointment(
             return populate_one(repos, appointment)
         if appointment.status == Status.EXPIRED.value or _hold_over(appointment, now):
             reconcile_appointment(repos, appointment, now)
+            if repos.slots.get(appointment.slot_id).start_time <= now:
+                raise SlotInPast("the slot has already started; its hold ended at the start")
             raise HoldExpired("the hold has expired; its seats are free again")
         check_transition(Status(appointment.status), Status.BOOKED)  # refuses a cancelled one
         held = claim_of(appointment)
@@ -52,6 +55,7 @@ def cancel_appointment(
             reconcile_appointment(repos, appointment, now)
             appointment = repos.appointments.get(appointment_id)
         check_transition(Status(appointment.status), Status.CANCELLED)  # refuses an expired one
+        policy = check_policy(repos, appointment, now, actor)
         claim = claim_of(appointment)
         if not repos.ledger.release(appointment.slot_id, claim, Status.CANCELLED, now):
             reconcile_appointment(repos, appointment, now)
@@ -61,6 +65,10 @@ def cancel_appointment(
         )
         repos.ledger.settle(appointment.slot_id, replace(claim, state=Status.CANCELLED))
         if cancelled is not None:
+            if policy.max_active_per_user is not None:
+                repos.tallies.unmark(
+                    user_tally(appointment.service_id, appointment.user_id), str(appointment.id)
+                )
             return populate_one(repos, cancelled)
         # it moved to another claim between our read and our write: cancel that one
     raise InvalidTransition("the appointment changed while it was being cancelled")

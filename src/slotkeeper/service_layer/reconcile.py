@@ -11,7 +11,7 @@ from dataclasses import replace
 from datetime import datetime
 
 from slotkeeper.domain.ledger import Claim, Ledger, holder_key
-from slotkeeper.domain.status import LIVE, Status
+from slotkeeper.domain.status import LIVE, USED, Status
 from slotkeeper.repositories import Repositories
 
 
@@ -24,6 +24,10 @@ def reconcile_claim(repos: Repositories, ledger: Ledger, claim: Claim, now: date
         and str(appointment.slot_id) == ledger.slot_id
     )
     returned = False
+    if claim.state in USED and not named:  # a check-in that lost to a move: a booking again
+        if not repos.ledger.unmark_used(ledger.slot_id, claim, now):
+            return False
+        claim = replace(claim, state=Status.BOOKED, check_at=now)
     if claim.live:
         if not (claim.is_stale(now) or (not named and claim.is_due(now))):
             if named:

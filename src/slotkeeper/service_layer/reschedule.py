@@ -5,8 +5,9 @@ from datetime import datetime
 from slotkeeper.domain.actor import Actor
 from slotkeeper.domain.errors import DuplicateBooking, HoldExpired, Invalid, InvalidTransition
 from slotkeeper.domain.ledger import Claim, Ledger
-from slotkeeper.domain.status import Status
+from slotkeeper.domain.status import USED, Status
 from slotkeeper.repositories import Repositories
+from slotkeeper.service_layer.policies import check_policy, user_tally
 from slotkeeper.service_layer.reading import Populated, get_owned, populate_one
 from slotkeeper.service_layer.reconcile import reconcile_appointment
 from slotkeeper.service_layer.seats import (
@@ -41,6 +42,7 @@ def reschedule_appointment(
         if slot.service_id != appointment.service_id:
             raise Invalid("the new slot must belong to the same service", field="slotId")
         check_slot(slot, appointment.seats, now)
+        policy = check_policy(repos, appointment, now, actor, to=slot)
         claim = _new_claim(repos, appointment, now)
         ours: Claim | None = claim
         try:
@@ -72,6 +74,10 @@ def reschedule_appointment(
         if claim.state is Status.BOOKED:  # the appointment names the claim: settle it
             repos.ledger.settle(slot.id, claim)
         free_left(repos, moved, now)
+        if policy.max_active_per_user is not None:  # counted until the new slot starts
+            repos.tallies.move_mark(
+                user_tally(moved.service_id, moved.user_id), str(moved.id), slot.start_time
+            )
         return populate_one(repos, moved)
     raise InvalidTransition("the appointment changed while it was being rescheduled")
 
@@ -81,8 +87,8 @@ def _refuse_unless_live(repos: Repositories, appointment, now: datetime) -> None
         return
     if appointment.status == Status.PENDING.value and appointment.expires_at > now:
         return
-    if appointment.status == Status.CANCELLED.value:
-        raise InvalidTransition("a cancelled appointment cannot be rescheduled")
+    if appointment.status == Status.CANCELLED.value or Status(appointment.status) in USED:
+        raise InvalidTransition(f"a {appointment.status} appointment cannot be rescheduled")
     reconcile_appointment(repos, appointment, now)  # as confirm does: the refusal is the truth
     raise HoldExpired("the hold has expired; its seats are free again")
 

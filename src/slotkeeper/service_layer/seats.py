@@ -5,7 +5,7 @@ from datetime import datetime, timedelta
 
 from slotkeeper.domain.errors import Invalid, NotFound, ServiceInactive, SlotInPast
 from slotkeeper.domain.ledger import Claim, Ledger, holder_key
-from slotkeeper.domain.status import Status
+from slotkeeper.domain.status import USED, Status
 from slotkeeper.models import Slot
 from slotkeeper.repositories import Repositories
 from slotkeeper.service_layer.reconcile import reclaim_stale_holds
@@ -109,6 +109,9 @@ def free_left(repos: Repositories, appointment, now: datetime) -> None:
     for left in appointment.leaving or []:
         ledger = repos.ledger.read(left["slotId"], holder=holder)
         if ledger is not None:
+            used = ledger.claim(left["claimId"])
+            if used is not None and used.state in USED:
+                continue  # a check-in on the old slot in flight: it gives the claim back
             claim = ledger.live_claim(
                 left["claimId"], holder, str(appointment.id), appointment.seats
             )

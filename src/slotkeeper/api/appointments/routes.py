@@ -13,9 +13,9 @@ from slotkeeper.api.appointments.schemas import (
 from slotkeeper.api.blueprint import Blueprint, page_items, page_request
 from slotkeeper.api.schemas import ConflictSchema, ErrorSchema
 from slotkeeper.auth.guard import current_actor
-from slotkeeper.auth.policy import USER, requires
+from slotkeeper.auth.policy import ADMIN, USER, requires
 from slotkeeper.context import current_repos, now, settings
-from slotkeeper.service_layer import booking, history, lifecycle, reschedule
+from slotkeeper.service_layer import booking, checkin, history, lifecycle, reschedule
 from slotkeeper.service_layer.booking import BookingRequest
 
 blp = Blueprint(
@@ -245,3 +245,42 @@ class CalendarFile(MethodView):
                 "Content-Disposition": f'attachment; filename="appointment-{appointment_id}.ics"'
             },
         )
+
+
+@blp.route("/<appointment_id>/attend")
+class Attendance(MethodView):
+    @blp.response(200, AppointmentSchema)
+    @blp.alt_response(404, schema=ErrorSchema, description="Unknown appointment")
+    @blp.alt_response(
+        409,
+        schema=ConflictSchema,
+        description="TOO_EARLY (more than an hour before the start), TOO_LATE "
+        "(after the end), INVALID_TRANSITION (not BOOKED)",
+    )
+    @requires(blp, ADMIN)
+    def post(self, appointment_id):
+        """Check in a booking (BOOKED to ATTENDED); its seats stay counted
+
+        From one hour before the slot starts until it ends. Attending twice changes nothing.
+        ATTENDED is final: cancel and reschedule answer INVALID_TRANSITION.
+        """
+        return checkin.attend(current_repos(), appointment_id, now(), actor=current_actor())
+
+
+@blp.route("/<appointment_id>/no-show")
+class NoShow(MethodView):
+    @blp.response(200, AppointmentSchema)
+    @blp.alt_response(404, schema=ErrorSchema, description="Unknown appointment")
+    @blp.alt_response(
+        409,
+        schema=ConflictSchema,
+        description="TOO_EARLY (before the start), INVALID_TRANSITION (not BOOKED)",
+    )
+    @requires(blp, ADMIN)
+    def post(self, appointment_id):
+        """Record that the customer did not come (BOOKED to NO_SHOW); its seats stay counted
+
+        Once the slot has started. Recording it twice changes nothing. NO_SHOW is final:
+        cancel and reschedule answer INVALID_TRANSITION.
+        """
+        return checkin.mark_no_show(current_repos(), appointment_id, now(), actor=current_actor())

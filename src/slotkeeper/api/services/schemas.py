@@ -24,6 +24,60 @@ def known_timezone(value: str) -> None:
         raise ValidationError("An IANA time zone name, like Europe/Berlin or UTC.")
 
 
+MAX_MINUTES = 366 * 24 * 60  # a year and a day
+
+
+class PolicySchema(ApiSchema):
+    """A service's booking policy; every field optional, null puts it back to its default."""
+
+    min_notice_minutes = fields.Integer(
+        strict=True,
+        allow_none=True,
+        data_key="minNoticeMinutes",
+        validate=validate.Range(0, MAX_MINUTES),
+        metadata={
+            "example": 60,
+            "description": "book, hold and reschedule-to need startTime - "
+            "now >= this many minutes (default 0), else 409 NOTICE_TOO_SHORT",
+        },
+    )
+    max_advance_days = fields.Integer(
+        strict=True,
+        allow_none=True,
+        data_key="maxAdvanceDays",
+        validate=validate.Range(1, 3660),
+        metadata={
+            "example": 90,
+            "description": "book, hold and reschedule-to need startTime - "
+            "now <= this many days (default null: no limit), else 409 TOO_FAR_AHEAD",
+        },
+    )
+    cancel_cutoff_minutes = fields.Integer(
+        strict=True,
+        allow_none=True,
+        data_key="cancelCutoffMinutes",
+        validate=validate.Range(0, MAX_MINUTES),
+        metadata={
+            "example": 1440,
+            "description": "a user (not an admin; with authentication "
+            "off everyone counts as a user) may cancel or reschedule only while "
+            "startTime - now >= this many minutes (default 0), else 409 CANCEL_CUTOFF",
+        },
+    )
+    max_active_per_user = fields.Integer(
+        strict=True,
+        allow_none=True,
+        data_key="maxActivePerUser",
+        validate=validate.Range(1, 10000),
+        metadata={
+            "example": 2,
+            "description": "a user's PENDING and BOOKED appointments on "
+            "slots of this service that have not started may not exceed this (default "
+            "null: no limit), else 409 USER_LIMIT_REACHED",
+        },
+    )
+
+
 class ServiceFieldsSchema(ApiSchema):
     name = Text(validate=validate.Length(1, 200), metadata={"example": "Dr. Ada Lovelace"})
     description = Text(
@@ -47,6 +101,13 @@ class ServiceFieldsSchema(ApiSchema):
     currency = fields.String(validate=CURRENCY, metadata={"example": "EUR"})
     timezone = fields.String(validate=known_timezone, metadata={"example": "Europe/Berlin"})
     active = fields.Boolean(metadata={"example": True})
+    policy = fields.Nested(
+        PolicySchema,
+        metadata={
+            "description": "Booking policy. PATCH merges the fields given; null puts a field back "
+            "to its default"
+        },
+    )
 
 
 class ServiceCreateSchema(ServiceFieldsSchema):
@@ -72,6 +133,12 @@ class ServiceUpdateSchema(ServiceFieldsSchema):
 
 class ServiceSchema(ServiceFieldsSchema):
     id = ObjectIdString(examples.SERVICE_ID, dump_only=True)
+    policy = fields.Nested(
+        PolicySchema,
+        attribute="booking_policy",
+        dump_only=True,
+        metadata={"description": "Booking policy, every field shown"},
+    )
     created_at = UtcDateTime(examples.CREATED, data_key="createdAt", dump_only=True)
     updated_at = UtcDateTime(examples.CREATED, data_key="updatedAt", dump_only=True)
 

@@ -36,7 +36,9 @@ BUDGET = {  # round trips per call, as measured when recorded
     "book": 6,
     "hold": 5,  # the same without the settle
     "confirm": 6,  # read, ledger confirm, appointment update (returns it), settle, populate (2)
-    "cancel": 6,  # read, ledger release, appointment update (returns it), settle, populate (2)
+    # read, service (its cancel cutoff), ledger release, appointment update (returns it),
+    # settle, populate (2)
+    "cancel": 7,
     "slots page": 2,  # count, page
     "appointments page": 4,  # count, page, then services and slots of the whole page at once
 }

@@ -43,16 +43,27 @@ def _scratch_dir() -> str | None:
     return None  # the system's temporary directory
 
 
-def _daemon() -> str:
-    """The secantusd-py script installed next to this interpreter (or on PATH)."""
-    beside = Path(sys.executable).with_name("secantusd-py")
-    found = str(beside) if beside.exists() else shutil.which("secantusd-py")
-    if found is None:
+# The server keeps the reply of every retryable write for 30 minutes, as mongod does, and scans
+# (past 10 000 of them: sorts) that record on every write: over a whole test run each write
+# costs more than the last. A driver retries within seconds, so tests keep them a minute.
+RETRY_RECORD_SECONDS = 60.0
+LAUNCH = (
+    "import sys, secantus.transactions as t, secantus.cli as cli; "
+    f"t._RETRYABLE_RECORD_LIFETIME_SECONDS = {RETRY_RECORD_SECONDS}; "
+    "sys.exit(cli.main())"
+)
+
+
+def _daemon() -> list[str]:
+    """secantusd-py, as its console script runs it, with the test-run setting above."""
+    try:
+        import secantus.transactions  # noqa: F401 - only to fail early with a clear message
+    except ImportError:
         raise RuntimeError(
-            "secantusd-py not found: install the development requirements "
+            "secantusdb not found: install the development requirements "
             "(pip install -r requirements-dev.txt)"
-        )
-    return found
+        ) from None
+    return [sys.executable, "-c", LAUNCH]
 
 
 class SecantusServer:
@@ -77,7 +88,7 @@ class SecantusServer:
 
     def start(self) -> "SecantusServer":
         argv = [
-            _daemon(),
+            *_daemon(),
             "--host",
             "127.0.0.1",
             "--port",

@@ -39,8 +39,12 @@ test: $(DEV_STAMP)
 test-embedded: $(DEV_STAMP)  ## the suite on the embedded engine
 	env -u MONGODB_URI $(BIN)/python -m pytest
 
-test-server: $(DEV_STAMP)  ## the suite on a SecantusDB server started for the run
-	$(BIN)/python -m pytest -p no:cacheprovider --secantusdb
+# The server run waits on its servers more than it computes: its tests are spread over
+# SERVER_WORKERS pytest-xdist workers, each with a SecantusDB server and a database of its own.
+SERVER_WORKERS ?= 3
+
+test-server: $(DEV_STAMP)  ## the suite on SecantusDB servers started for the run
+	$(BIN)/python -m pytest -p no:cacheprovider --secantusdb -n $(SERVER_WORKERS) --dist worksteal
 
 explore: $(DEV_STAMP)  ## the longer interleaving exploration (both worlds, more triples); CI runs it
 	env -u MONGODB_URI $(BIN)/python -m pytest -m slow tests/integration/test_interleavings.py

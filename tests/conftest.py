@@ -2,7 +2,7 @@
 
 The database is the configured engine: embedded by default, a real MongoDB when MONGODB_URI
 is set, or a SecantusDB server started for the run with `--secantusdb` (a database named
-slotkeeper_test is emptied before each test).
+slotkeeper_test, or slotkeeper_test_gwN for pytest-xdist worker N, is emptied before each test).
 
 The app with the default test settings is built once per session and reused: each test gets
 it connected, on an empty database, with the clock back at NOW. A test that needs an app of
@@ -26,6 +26,8 @@ from slotkeeper.context import EXTENSION
 from slotkeeper.database.connection import connect, drop_all
 
 NOW = datetime(2030, 1, 1, 12, 0, tzinfo=UTC)
+# one database per pytest-xdist worker, so workers sharing a server never meet
+TEST_DB = "_".join(filter(None, ["slotkeeper_test", os.environ.get("PYTEST_XDIST_WORKER")]))
 
 
 class FakeClock:
@@ -45,7 +47,7 @@ class FakeClock:
 def test_settings(**overrides) -> Settings:
     return Settings(
         mongodb_uri=os.environ.get("MONGODB_URI") or None,
-        mongodb_db="slotkeeper_test",
+        mongodb_db=TEST_DB,
         expiry_job_enabled=False,
         migrate_on_start=True,
         log_level="WARNING",
@@ -54,6 +56,14 @@ def test_settings(**overrides) -> Settings:
 
 
 test_settings.__test__ = False  # a helper, not a test
+
+
+def examples(n: int) -> int:
+    """How many examples a generated test tries: n on the embedded engine, a quarter on a
+    server, where each costs tens of round trips. What they vary is the input, not the engine:
+    the embedded run covers the inputs, the server run the path to a real database."""
+    return max(5, n // 4) if os.environ.get("MONGODB_URI") else n
+
 
 PUBLIC_EXAMPLE_ADDRESS = "93.184.215.14"
 
@@ -99,7 +109,10 @@ def pytest_configure(config):
         "fresh_app: the test gets an app of its own rather than "
         "the session's (for instance to count metrics from 0)",
     )
-    if config.getoption("secantusdb"):
+    # with pytest-xdist every worker starts a server of its own (failpoints are server-wide,
+    # and one server process is one core), and the controller, which runs no test, none
+    controller = getattr(config.option, "numprocesses", None) and not hasattr(config, "workerinput")
+    if config.getoption("secantusdb") and not controller:
         from tests.secantus import SecantusServer
 
         # SIGTERM (a CI timeout, say) ends the session like Ctrl-C, so the server is stopped too
@@ -118,6 +131,8 @@ def pytest_unconfigure(config):
 
 def pytest_report_header(config):
     uri = os.environ.get("MONGODB_URI")
+    if config.getoption("secantusdb") and getattr(config, "secantus_server", None) is None:
+        return "database: a SecantusDB server started by each pytest-xdist worker"
     if getattr(config, "secantus_server", None) is not None:
         return f"database: SecantusDB server at {uri} (data in {config.secantus_server.data_dir})"
     return f"database: {'MongoDB at ' + uri if uri else 'embedded engine'}"

@@ -9,7 +9,7 @@ from slotkeeper import create_app
 from slotkeeper.__main__ import main
 from slotkeeper.config import ConfigError
 from tests.auth.conftest import SECRET
-from tests.conftest import test_settings
+from tests.conftest import TEST_DB, test_settings
 
 ADMIN_ONLY = {
     ("post", "/api/v1/services"),
@@ -64,7 +64,7 @@ def test_production_without_authentication_refuses_to_start(clock, monkeypatch, 
     with pytest.raises(ConfigError, match="APP_ENV"):
         create_app(test_settings(app_env="production"), clock=clock)
     monkeypatch.setenv("APP_ENV", "production")
-    monkeypatch.setenv("MONGODB_DB", "slotkeeper_test")
+    monkeypatch.setenv("MONGODB_DB", TEST_DB)
     assert main(["seed"]) == 2
     error = capsys.readouterr().err
     assert error.startswith("slotkeeper: APP_ENV is production") and "AUTH_DISABLED" in error

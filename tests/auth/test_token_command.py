@@ -5,6 +5,7 @@ import time
 from slotkeeper.__main__ import main
 from slotkeeper.auth.tokens import Verifier, verify
 from tests.auth.conftest import SECRET, pem
+from tests.conftest import TEST_DB
 
 
 def test_the_token_command_prints_a_token_the_app_accepts(make_app):
@@ -51,7 +52,7 @@ def test_the_token_command_checks_the_subject(make_app):
 
 def test_the_console_script_mints_one_too(monkeypatch, capsys):
     for name, value in {
-        "MONGODB_DB": "slotkeeper_test",
+        "MONGODB_DB": TEST_DB,
         "LOG_LEVEL": "WARNING",
         "EXPIRY_JOB_ENABLED": "false",
         "AUTH_JWT_SECRET": SECRET,

@@ -9,7 +9,7 @@ from mongoengine.connection import get_db
 from slotkeeper import create_app
 from slotkeeper.__main__ import main
 from slotkeeper.jobs.expiry_job import stop_expiry_job
-from tests.conftest import test_settings
+from tests.conftest import TEST_DB, test_settings
 
 ROOT = Path(__file__).resolve().parents[2]
 
@@ -69,7 +69,7 @@ def test_a_command_stops_the_expiry_job_the_wsgi_app_started(clock):
 @pytest.fixture
 def environment(monkeypatch):
     """The console script reads the environment: point it at the test database."""
-    monkeypatch.setenv("MONGODB_DB", "slotkeeper_test")
+    monkeypatch.setenv("MONGODB_DB", TEST_DB)
     monkeypatch.setenv("LOG_LEVEL", "WARNING")
     monkeypatch.setenv("EXPIRY_JOB_ENABLED", "false")
     return monkeypatch

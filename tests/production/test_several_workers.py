@@ -21,6 +21,7 @@ import requests
 from prometheus_client.parser import text_string_to_metric_families
 
 from slotkeeper.jobs.expiry_job import run_expiry
+from tests.conftest import TEST_DB
 from tests.invariants import assert_all_invariants, assert_slot_invariants
 from tests.production.conftest import needs_server, server_uri
 from tests.production.test_gunicorn import BOOT_SECONDS, Gunicorn, wait_for
@@ -37,7 +38,7 @@ def cluster(tmp_path, **settings: str) -> Gunicorn:
     server = Gunicorn(
         tmp_path / "gunicorn.log",
         MONGODB_URI=server_uri(),
-        MONGODB_DB="slotkeeper_test",
+        MONGODB_DB=TEST_DB,
         WEB_CONCURRENCY=str(WORKERS),
         WEB_THREADS=str(THREADS),
         WEB_TIMEOUT="60",

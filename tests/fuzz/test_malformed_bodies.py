@@ -15,6 +15,8 @@ import pytest
 from hypothesis import HealthCheck, given, note, settings
 from hypothesis import strategies as st
 
+from tests.conftest import examples
+
 ERROR_KEYS = {"code", "status", "message", "errors", "reason"}
 FIELD_NAME = st.text(string.ascii_letters + "_$.", min_size=1, max_size=12)
 LEAF = st.one_of(
@@ -403,7 +405,7 @@ def send(client, endpoint: Endpoint, ids, raw: bytes, content_type, headers):
 
 
 FUZZ = settings(
-    max_examples=40,
+    max_examples=examples(40),
     deadline=None,
     suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow],
 )

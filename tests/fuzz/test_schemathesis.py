@@ -23,7 +23,7 @@ from schemathesis.specs.openapi.checks import (
 )
 
 from slotkeeper import create_app
-from tests.conftest import test_settings
+from tests.conftest import examples, test_settings
 
 CHECKS = [
     not_a_server_error,
@@ -31,7 +31,7 @@ CHECKS = [
     content_type_conformance,
     response_schema_conformance,
 ]
-MAX_EXAMPLES = 15
+MAX_EXAMPLES = examples(15)
 ID_KINDS = {
     "service_id": "service",
     "slot_id": "slot",

@@ -24,7 +24,7 @@ from slotkeeper.domain.errors import (
 from slotkeeper.service_layer import booking, catalog, checkin, lifecycle, reschedule
 from slotkeeper.service_layer.booking import BookingRequest
 from slotkeeper.service_layer.expiry import sweep
-from tests.conftest import NOW, FakeClock, test_settings
+from tests.conftest import NOW, FakeClock, examples, test_settings
 from tests.invariants import assert_all_invariants
 
 TTL = timedelta(seconds=100)
@@ -261,6 +261,6 @@ class LifecycleMachine(RuleBasedStateMachine):
 
 
 LifecycleMachine.TestCase.settings = settings(
-    max_examples=40, stateful_step_count=25, deadline=None
+    max_examples=examples(40), stateful_step_count=25, deadline=None
 )
 test_lifecycle_follows_the_model = LifecycleMachine.TestCase

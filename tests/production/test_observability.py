@@ -141,6 +141,7 @@ def test_the_sweep_counts_expirations_and_updates_the_seats_held_gauge(app, api,
     run_expiry(app)
     assert sample(api.client, "slotkeeper_seats_held") == 0
     assert sample(api.client, "slotkeeper_expirations_total") == 1
+    assert sample(api.client, "slotkeeper_sweep_seconds_count") == 2  # each pass is timed
 
 
 @pytest.mark.fresh_app

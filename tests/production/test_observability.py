@@ -93,6 +93,23 @@ def test_log_lines_are_json_objects_with_the_request_id(api, caplog, capsys):
     assert (line["request_id"], line["userId"], line["reason"]) == ("req-json", "ada", None)
 
 
+def test_a_refusal_of_any_input_still_logs_one_json_line(api, caplog, capsys):
+    slot = api.slot()
+    capsys.readouterr()
+    huge = 10**30  # no 64-bit integer: the line carries it as text
+    with caplog.at_level(logging.INFO, logger="slotkeeper.decisions"):
+        response = api.client.post(
+            "/api/v1/appointments/hold", json={"slotId": slot["id"], "userId": "ada", "seats": huge}
+        )
+    assert response.status_code == 422
+    [line] = [
+        json.loads(text)
+        for text in capsys.readouterr().err.splitlines()
+        if '"slotkeeper.decisions"' in text
+    ]
+    assert (line["result"], line["seats"]) == ("refused", str(huge))
+
+
 # --- metrics ---------------------------------------------------------------------------------
 
 

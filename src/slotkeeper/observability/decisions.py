@@ -26,8 +26,11 @@ REASONS = {400: "BAD_REQUEST", 404: "NOT_FOUND", 422: "INVALID", 503: "DATABASE_
 
 
 def _short(value):
-    """A loggable scalar: refused input can be anything, of any size."""
-    if isinstance(value, bool) or value is None or isinstance(value, int | float):
+    """A loggable scalar: refused input can be anything, of any size (an integer beyond 64
+    bits, which a JSON log line cannot carry as a number, is written as text)."""
+    if isinstance(value, bool) or value is None or isinstance(value, float):
+        return value
+    if isinstance(value, int) and -(2**63) <= value < 2**64:
         return value
     return str(value)[:200]
 

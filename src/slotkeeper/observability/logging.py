@@ -82,6 +82,8 @@ def _start_clock() -> None:
 
 
 def _log_access(response):
+    if not access_log.isEnabledFor(logging.INFO):
+        return response
     elapsed = time.perf_counter() - g.get("started", time.perf_counter())
     access_log.info(
         "%s %s %s",

@@ -11,7 +11,8 @@ noisy: absolute numbers move with the neighbours, ratios much less.
   contention   500 clients hold one slot of capacity 10 at the same moment: exactly 10 win,
                the others get 409, no 5xx; p99 against 500 clients calling GET /hello at once
   lists        GET /slots?page_size=20 and GET /appointments?userId= (one client, p50) with
-               1k and with 50k slots stored (1k and 100k appointments)
+               1k and with 50k slots stored (1k and 100k appointments); the user has a full
+               page (20) of appointments at both sizes
   stall        with 50k slots and 100k appointments stored and the expiry job on (a pass
                every 2 s, the webhook job too): the time of a sweep pass with nothing due
                (slotkeeper_sweep_seconds), and the worst latency of one client calling GET
@@ -248,12 +249,14 @@ def lists(server: Server, samples: int, seconds: float) -> dict:
     return out
 
 
-def seed_to(http_: Http, stored: dict, slots: int, appointments: int) -> float:
+def seed_to(http_: Http, stored: dict, slots: int, appointments: int, users: int) -> float:
+    """Store slots and appointments up to the counts; `users` share the new appointments."""
     started = time.perf_counter()
     while stored["slots"] < slots:
         n = min(10_000, slots - stored["slots"])
         want = -(-(appointments - stored["appointments"]) * n // (slots - stored["slots"]))
-        made = http_.json("POST", "/bench/seed", {"slots": n, "appointments": max(want, n)}, 201)
+        body = {"slots": n, "appointments": max(want, n), "users": users}
+        made = http_.json("POST", "/bench/seed", body, 201)
         stored["slots"] += made["slots"]
         stored["appointments"] += made["appointments"]
     return round(time.perf_counter() - started, 1)
@@ -310,14 +313,14 @@ def measure(args) -> dict:
         app.wait_ready("/api/v1/health")
         http_ = Http(app.port)
         stored = {"slots": 0, "appointments": 0}
-        results["seed_s"] = {"1k": seed_to(http_, stored, 1000, 1000)}
+        results["seed_s"] = {"1k": seed_to(http_, stored, 1000, 1000, 50)}
         results["lists_1k"] = {**lists(app, args.samples, args.seconds), "stored": dict(stored)}
         health = lambda i: ("GET", "/api/v1/health", None)  # noqa: E731
         results["health"] = with_cpu(app, health, args.bookings * 2, args.seconds * 6)
         results["book_info"] = booking_cpu(app, http_, args, "info")
         results["contention"] = contention(app, http_, args.clients, 10)
         print("bookings and contention measured", flush=True)
-        results["seed_s"]["50k"] = seed_to(http_, stored, 50_000, 100_000)
+        results["seed_s"]["50k"] = seed_to(http_, stored, 50_000, 100_000, 5000)
         results["lists_50k"] = {**lists(app, args.samples, args.seconds), "stored": dict(stored)}
         before = sweep_seconds(http_)
         results["stall"] = worst_latency(app.port, "/api/v1/health", args.stall_seconds)

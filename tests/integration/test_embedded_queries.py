@@ -184,3 +184,13 @@ def test_a_partial_index_serves_only_queries_that_imply_its_filter():
     assert len(secondaries.candidates(collection._store, {"held": {"$gt": 0}})) == 2
     assert secondaries.candidates(collection._store, {"held": {"$gte": 0}}) is None
     assert collection.count_documents({"held": {"$gte": 0}}) == 4
+
+
+def test_keys_python_cannot_order_leave_the_sorting_to_a_scan():
+    plain, ours = mongomock.MongoClient()["t"]["c"], SerializedMongoClient()["t"]["c"]
+    at = datetime(2030, 1, 1)
+    for collection in (plain, ours):
+        collection.create_index([("at", 1), ("_id", 1)])
+        collection.insert_many([{"_id": 1, "at": at}, {"_id": "x", "at": at}, {"_id": 2, "at": at}])
+    order = [("at", 1), ("_id", 1)]
+    assert list(ours.find().sort(order).limit(3)) == list(plain.find().sort(order).limit(3))

@@ -127,10 +127,12 @@ class SecondaryIndex:
         self.members: set = set()
         self.by_value: dict = {}
         self.value_of: dict = {}
-        # a plain index whose keys are all of one plain type per field is also kept in key
-        # order, so a page sorted like the index is read off its start (None: not usable)
+        # a plain index ending in _id (so no two keys are equal) whose fields hold one plain
+        # type each is also kept in key order, so a page sorted like the index is read off
+        # its start (None: not usable)
         self.directions = [d for _, d in spec["key"]]
-        self.ordered: list | None = [] if len(set(self.directions)) == 1 else None
+        unique_keys = spec["key"][-1][0] == "_id"
+        self.ordered: list | None = [] if unique_keys and len(set(self.directions)) == 1 else None
         self.types: list | None = None
         self.ordered_key: dict = {}
 
@@ -189,9 +191,13 @@ class SecondaryIndex:
         old = self.ordered_key.get(doc_id)
         if old == key:
             return
-        if old is not None:
-            del self.ordered[bisect.bisect_left(self.ordered, (old, doc_id))]
-        bisect.insort(self.ordered, (key, doc_id))
+        try:
+            if old is not None:
+                del self.ordered[bisect.bisect_left(self.ordered, (old, doc_id))]
+            bisect.insort(self.ordered, (key, doc_id))
+        except TypeError:  # values Python cannot compare (naive and aware dates, say)
+            self.ordered = None
+            return
         self.ordered_key[doc_id] = key
 
     def walk(self, sort) -> Iterator | None:

@@ -66,7 +66,7 @@ clean:
 
 .PHONY: bench e2e
 
-bench: $(DEV_STAMP)  ## req/s, contention and growth under gunicorn (~3 min); bench/results/latest.{json,png}
+bench: $(DEV_STAMP)  ## slotkeeper against a bare Flask app under gunicorn (~5 min); bench/results/latest.{json,png}
 	$(BIN)/python bench/run.py
 
 e2e: $(DEV_STAMP)  ## Swagger UI in headless Chromium; installs Debian's chromium + chromium-driver if missing

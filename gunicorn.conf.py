@@ -8,6 +8,8 @@ still override them.
 
 from pathlib import Path
 
+from gunicorn.glogging import Logger
+
 from slotkeeper.config import ConfigError, load_settings
 
 try:
@@ -55,6 +57,18 @@ logconfig_dict = {
         "gunicorn.access": {"level": "CRITICAL", "handlers": [], "propagate": False},
     },
 }
+
+
+class AppAccessLog(Logger):
+    """gunicorn's logger without its access log: the app writes one line per request (with
+    its request id), and gunicorn would otherwise build every access-log field of every
+    response only for the line to be dropped."""
+
+    def access(self, resp, req, environ, request_time):
+        pass
+
+
+logger_class = AppAccessLog
 
 
 def on_starting(server):

@@ -1,5 +1,6 @@
 """The embedded engine's shortcuts answer exactly what plain mongomock answers."""
 
+import itertools
 from datetime import UTC, datetime, timedelta
 
 import mongomock
@@ -88,3 +89,108 @@ def test_a_unique_index_refuses_duplicates_on_insert_and_on_update_alike():
     collection.update_one({"_id": 2}, {"$set": {"start": 3}})
     collection.insert_one({"_id": 5, "service": service, "start": 2})  # freed by the update
     assert collection.count_documents({}) == 3
+
+
+INDEXED = [
+    ([("due", 1)], {"sparse": True}),
+    ([("held", 1)], {"partialFilterExpression": {"held": {"$gt": 0}}}),
+    ([("user", 1), ("at", -1)], {}),
+    ([("moves.claim", 1)], {"sparse": True}),
+    ([("at", 1), ("_id", 1)], {}),
+]
+ROWS = st.fixed_dictionaries(
+    {
+        "due": st.one_of(st.none(), st.integers(0, 5), st.just("x")),
+        "held": st.integers(-1, 2),
+        "user": st.one_of(st.sampled_from(["ann", "bob"]), st.none(), st.just(["ann", "eve"])),
+        "moves": st.one_of(st.just([]), st.just([{"claim": "c1"}]), st.just({"claim": 1})),
+        "at": st.datetimes(min_value=datetime(2030, 1, 1), max_value=datetime(2030, 1, 2)),
+    }
+)
+QUERIES = [
+    {"due": {"$lte": 3}},
+    {"due": {"$exists": True}},
+    {"due": "x"},
+    {"held": {"$gt": 0}},
+    {"held": {"$gt": 0}, "user": "ann"},
+    {"user": "ann"},
+    {"user": {"$in": ["bob", "eve"]}},
+    {"user": None},
+    {"moves.claim": {"$exists": True}},
+]
+
+
+@settings(max_examples=40, deadline=None)
+@given(
+    rows=st.lists(ROWS, max_size=20),
+    changes=st.lists(st.tuples(st.integers(0, 19), ROWS), max_size=10),
+    deleted=st.lists(st.integers(0, 19), max_size=4, unique=True),
+)
+def test_what_an_index_serves_is_what_a_scan_finds(rows, changes, deleted):
+    """Sparse, partial and plain indexes pick candidates; the answers, their order, counts
+    and a leading $match stay those of plain mongomock, through updates and deletes."""
+    plain, ours = mongomock.MongoClient()["t"]["c"], SerializedMongoClient()["t"]["c"]
+    for collection in (plain, ours):
+        for keys, options in INDEXED[:2]:  # some built before the documents, some after
+            collection.create_index(keys, **options)
+        for i, row in enumerate(rows):
+            collection.insert_one({**row, "_id": i})
+        for keys, options in INDEXED[2:]:
+            collection.create_index(keys, **options)
+        for i, row in changes:
+            collection.update_one({"_id": i}, {"$set": row})
+        for i in deleted:
+            collection.delete_one({"_id": i})
+            if rows:
+                collection.insert_one({**rows[0], "_id": 100 + i})
+    for query in QUERIES:
+        assert list(ours.find(query)) == list(plain.find(query)), query
+        assert ours.count_documents(query) == plain.count_documents(query), query
+        page = list(ours.find(query).sort("_id", -1).limit(3))
+        assert page == list(plain.find(query).sort("_id", -1).limit(3)), query
+        grouped = [{"$match": query}, {"$group": {"_id": None, "n": {"$sum": "$held"}}}]
+        assert list(ours.aggregate(grouped)) == list(plain.aggregate(grouped)), query
+    assert ours.count_documents({}) == plain.count_documents({})
+    for query in ({}, {"held": {"$gte": 1}}):  # pages read off the (at, _id) index
+        for order in ([("at", 1), ("_id", 1)], [("at", -1), ("_id", -1)]):
+            for skip in (0, 2):
+                page = list(ours.find(query).sort(order).skip(skip).limit(4))
+                assert page == list(plain.find(query).sort(order).skip(skip).limit(4))
+
+
+def test_a_page_sorted_like_an_index_reads_only_its_start():
+    collection = SerializedMongoClient()["t"]["c"]
+    collection.create_index([("at", 1), ("_id", 1)])
+    collection.insert_many(
+        [{"_id": i, "at": datetime(2030, 1, 1) + timedelta(hours=i)} for i in range(50)]
+    )
+    store = collection._store
+    walk = collection._secondaries().walk(store, [("at", 1), ("_id", 1)])
+    assert [d["_id"] for d in itertools.islice(walk, 3)] == [0, 1, 2]
+    assert collection._secondaries().walk(store, [("at", 1)]) is None
+    collection.insert_one({"_id": 99, "at": "not a date"})  # mixed types: sorted by a scan
+    assert collection._secondaries().walk(store, [("at", 1), ("_id", 1)]) is None
+    assert [d["_id"] for d in collection.find().sort([("at", 1), ("_id", 1)]).limit(2)] == [
+        99,  # BSON orders strings before dates
+        0,
+    ]
+
+
+def test_a_partial_index_serves_only_queries_that_imply_its_filter():
+    collection = SerializedMongoClient()["t"]["c"]
+    collection.create_index([("held", 1)], partialFilterExpression={"held": {"$gt": 0}})
+    collection.insert_many([{"held": h} for h in (0, 1, 2, 0)])
+    secondaries = collection._secondaries()
+    assert len(secondaries.candidates(collection._store, {"held": {"$gt": 0}})) == 2
+    assert secondaries.candidates(collection._store, {"held": {"$gte": 0}}) is None
+    assert collection.count_documents({"held": {"$gte": 0}}) == 4
+
+
+def test_keys_python_cannot_order_leave_the_sorting_to_a_scan():
+    plain, ours = mongomock.MongoClient()["t"]["c"], SerializedMongoClient()["t"]["c"]
+    at = datetime(2030, 1, 1)
+    for collection in (plain, ours):
+        collection.create_index([("at", 1), ("_id", 1)])
+        collection.insert_many([{"_id": 1, "at": at}, {"_id": "x", "at": at}, {"_id": 2, "at": at}])
+    order = [("at", 1), ("_id", 1)]
+    assert list(ours.find().sort(order).limit(3)) == list(plain.find().sort(order).limit(3))

@@ -1,5 +1,6 @@
 """The slot ledger's atomic operations, on the configured engine."""
 
+from dataclasses import replace
 from datetime import timedelta
 
 from bson import ObjectId
@@ -22,7 +23,7 @@ def new_slot(capacity: int) -> str:
     return str(slot.id)
 
 
-def claim(user="ann", seats=1, state=Status.PENDING, until=LATER) -> Claim:
+def claim(user="ann", seats=1, state=Status.PENDING, until=LATER, check_at=None) -> Claim:
     return Claim(
         str(ObjectId()),
         str(ObjectId()),
@@ -30,7 +31,7 @@ def claim(user="ann", seats=1, state=Status.PENDING, until=LATER) -> Claim:
         seats,
         state,
         until=until,
-        check_at=until,
+        check_at=check_at or until,
     )
 
 
@@ -186,3 +187,20 @@ def test_settled_bookings_leave_the_ledger_as_small_as_the_work_in_flight(repos)
     repos.ledger.take(stored(slot_id), claim("holder"), NOW)
     slot = stored(slot_id)
     assert (slot.booked_seats, slot.held_seats, len(slot.claims)) == (200, 1, 1)
+
+
+def test_settling_the_last_claim_takes_the_slot_off_the_sweeps_list(repos):
+    slot_id = new_slot(3)
+    booked = claim("ann", state=Status.BOOKED, check_at=LATER, until=None)
+    hold = claim("bob")
+    repos.ledger.take(stored(slot_id), booked, NOW)
+    repos.ledger.take(stored(slot_id), hold, NOW)
+    assert repos.ledger.settle(slot_id, booked)
+    assert stored(slot_id).due == LATER  # the hold is still to be checked
+    assert repos.ledger.slots_due(LATER, 10) == [ObjectId(slot_id)]
+    assert repos.ledger.release(slot_id, hold, Status.EXPIRED, LATER)
+    assert repos.ledger.settle(slot_id, replace(hold, state=Status.EXPIRED))
+    slot = stored(slot_id)
+    assert (slot.claims, slot.due, slot.held_seats, slot.booked_seats) == ({}, None, 0, 1)
+    assert "due" not in Slot._get_collection().find_one({"_id": ObjectId(slot_id)})
+    assert repos.ledger.slots_due(LATER + timedelta(days=9), 10) == []

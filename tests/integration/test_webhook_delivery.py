@@ -345,3 +345,23 @@ def test_redeliver_sends_the_same_event_again_with_the_same_webhook_id(app, api,
     assert len(receiver.received) == 4
     assert len({r.headers["webhook-id"] for r in receiver.received}) == 1
     assert len({r.body for r in receiver.received}) == 1
+
+
+def test_an_event_no_webhook_follows_leaves_the_outbox_without_being_rendered(app, api, receiver):
+    webhook = subscribe(api.client, receiver.url, events=["appointment.cancelled"])
+    booked = api.book(api.slot()["id"]).json
+    rendered = []
+
+    def render(populated):
+        rendered.append(populated.appointment.status)
+        return AppointmentSchema().dump(populated)
+
+    with app.app_context():
+        repos = current_repos()
+        assert hand_over_events(repos, render) == 1
+        assert (rendered, repos.appointments.with_events(10)) == ([], [])
+        cancelled = api.client.patch(f"/api/v1/appointments/{booked['id']}/cancel")
+        assert cancelled.status_code == 200, cancelled.json
+        assert hand_over_events(repos, render) == 1
+    assert rendered == ["CANCELLED"]
+    assert [d["eventType"] for d in deliveries(api.client, webhook)] == ["appointment.cancelled"]

@@ -93,6 +93,23 @@ def test_log_lines_are_json_objects_with_the_request_id(api, caplog, capsys):
     assert (line["request_id"], line["userId"], line["reason"]) == ("req-json", "ada", None)
 
 
+def test_a_refusal_of_any_input_still_logs_one_json_line(api, caplog, capsys):
+    slot = api.slot()
+    capsys.readouterr()
+    huge = 10**30  # no 64-bit integer: the line carries it as text
+    with caplog.at_level(logging.INFO, logger="slotkeeper.decisions"):
+        response = api.client.post(
+            "/api/v1/appointments/hold", json={"slotId": slot["id"], "userId": "ada", "seats": huge}
+        )
+    assert response.status_code == 422
+    [line] = [
+        json.loads(text)
+        for text in capsys.readouterr().err.splitlines()
+        if '"slotkeeper.decisions"' in text
+    ]
+    assert (line["result"], line["seats"]) == ("refused", str(huge))
+
+
 # --- metrics ---------------------------------------------------------------------------------
 
 
@@ -141,6 +158,7 @@ def test_the_sweep_counts_expirations_and_updates_the_seats_held_gauge(app, api,
     run_expiry(app)
     assert sample(api.client, "slotkeeper_seats_held") == 0
     assert sample(api.client, "slotkeeper_expirations_total") == 1
+    assert sample(api.client, "slotkeeper_sweep_seconds_count") == 2  # each pass is timed
 
 
 @pytest.mark.fresh_app

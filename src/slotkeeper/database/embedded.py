@@ -14,12 +14,15 @@ import threading
 import weakref
 
 import mongomock
+from mongomock import aggregate
 from mongomock.collection import Collection
 from mongomock.database import Database
+from mongomock.filtering import filter_applies
 
 from slotkeeper.database.embedded_cursor import WindowedCursor, window
 from slotkeeper.database.embedded_indexes import (
     NO_ID,
+    Secondaries,
     UniqueIndex,
     documents_by_id,
     hashable_key,
@@ -123,11 +126,25 @@ class SerializedCollection(Collection):
 
     def _iter_documents(self, filter):
         ids = plain_ids(filter)
-        if ids is NO_ID:
+        if ids is not NO_ID:
+            return iter(documents_by_id(self._store, filter, ids, self._secondaries().order))
+        candidates = self._secondaries().candidates(self._store, filter)
+        if candidates is None:
             return super()._iter_documents(filter)
-        return iter(documents_by_id(self._store, filter, ids))
+        return iter([doc for doc in candidates if filter_applies(filter, doc)])
+
+    def _secondaries(self) -> Secondaries:
+        found = self._store.__dict__.get("_slotkeeper_secondary")
+        if found is None:
+            found = self._store.__dict__["_slotkeeper_secondary"] = Secondaries(self._store)
+        return found
 
     def _ensure_uniques(self, new_data):
+        # mongomock calls this after every insert and every update that changed a document
+        self._check_uniques(new_data)
+        self._secondaries().record(self._store, new_data)  # only once the write stands
+
+    def _check_uniques(self, new_data):
         for name, spec in self._store.indexes.items():
             if not spec.get("unique") or name == "_id_":
                 continue
@@ -135,6 +152,19 @@ class SerializedCollection(Collection):
             if index is None or not hashable_key(index, new_data):
                 return super()._ensure_uniques(new_data)  # what we do not index, as upstream
             index.check(self._store, new_data)
+
+    def count_documents(self, filter, **kwargs):
+        if not filter and not kwargs:
+            return len(self._store)
+        return super().count_documents(filter, **kwargs)
+
+    def aggregate(self, pipeline, session=None, **kwargs):
+        """Upstream copies the whole collection first; a leading $match picks the documents
+        through the indexes instead (the stage still runs, on those)."""
+        if not pipeline or "$match" not in pipeline[0]:
+            return super().aggregate(pipeline, session=session, **kwargs)
+        matched = list(self.find(pipeline[0]["$match"]))
+        return aggregate.process_pipeline(matched, self.database, pipeline, session)
 
     def _unique_index(self, name, spec) -> UniqueIndex | None:
         """Our index for a unique index spec; None for partial ones (left to mongomock)."""

@@ -7,13 +7,14 @@ document has a value of one type, as dates and ids do), slices the page, and cop
 """
 
 import functools
+import itertools
 from datetime import datetime
 from typing import Any
 
 from bson import ObjectId
 from mongomock import helpers
 from mongomock.collection import Cursor
-from mongomock.filtering import resolve_sort_key
+from mongomock.filtering import filter_applies, resolve_sort_key
 
 PLAIN_TYPES = (datetime, ObjectId, int, float, str)
 
@@ -51,9 +52,21 @@ class WindowedCursor(Cursor):
 
 
 def window(collection, spec, sort, fields, skip: int, limit) -> list:
-    """The page [skip, skip + limit) of the matching documents, copied and projected."""
-    documents = sort_documents(list(collection._iter_documents(spec)), sort)
-    documents = documents[skip : skip + abs(limit)] if limit else documents[skip:]
+    """The page [skip, skip + limit) of the matching documents, copied and projected.
+
+    When no index narrows the filter but one is kept in the order asked, the page is read
+    off that index (matching documents until the page is full), as MongoDB would."""
+    secondaries = collection._secondaries()
+    walk = None
+    if limit and secondaries.candidates(collection._store, spec) is None:
+        walk = secondaries.walk(collection._store, sort)
+    if walk is not None:
+        documents = list(
+            itertools.islice((d for d in walk if filter_applies(spec, d)), skip, skip + abs(limit))
+        )
+    else:
+        documents = sort_documents(list(collection._iter_documents(spec)), sort)
+        documents = documents[skip : skip + abs(limit)] if limit else documents[skip:]
     page = [collection._copy_only_fields(d, fields, dict) for d in documents]
     if collection.codec_options.tz_aware:
         page = [helpers.make_datetime_timezone_aware_in_document(d) for d in page]

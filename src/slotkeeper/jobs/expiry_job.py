@@ -11,6 +11,7 @@ import atexit
 import logging
 import os
 import threading
+import time
 
 from flask import Flask
 from flask_apscheduler import APScheduler
@@ -33,10 +34,12 @@ def run_expiry(app: Flask) -> None:
     """One sweep; a database outage is logged in one line and the next run tries again."""
     with app.app_context():
         try:
+            started = time.perf_counter()
             report = sweep(current_repos(), now())
             metrics = metrics_of(app)
             if metrics is not None:
-                metrics.swept(report.expired, current_repos().slots.seats_held())
+                held = current_repos().slots.seats_held()
+                metrics.swept(report.expired, held, time.perf_counter() - started)
         except Exception as err:
             if not is_unavailable(err):
                 raise

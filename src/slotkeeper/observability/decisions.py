@@ -26,8 +26,11 @@ REASONS = {400: "BAD_REQUEST", 404: "NOT_FOUND", 422: "INVALID", 503: "DATABASE_
 
 
 def _short(value):
-    """A loggable scalar: refused input can be anything, of any size."""
-    if isinstance(value, bool) or value is None or isinstance(value, int | float):
+    """A loggable scalar: refused input can be anything, of any size (an integer beyond 64
+    bits, which a JSON log line cannot carry as a number, is written as text)."""
+    if isinstance(value, bool) or value is None or isinstance(value, float):
+        return value
+    if isinstance(value, int) and -(2**63) <= value < 2**64:
         return value
     return str(value)[:200]
 
@@ -48,10 +51,14 @@ def _sent_body() -> dict:
     return sent if isinstance(sent, dict) else {}
 
 
+def _body(response) -> dict:
+    body = response.get_json(silent=True) if response.is_json else None
+    return body if isinstance(body, dict) else {}
+
+
 def describe(operation: str, response) -> dict:
     """The decision as structured fields (camelCase like the API, plus the request id)."""
-    body = response.get_json(silent=True) if response.is_json else None
-    body = body if isinstance(body, dict) else {}
+    body = _body(response)
     sent = _sent_body()
     code = response.status_code
     made = body if code < 400 else {}
@@ -75,19 +82,24 @@ def _record(response):
     operation = OPERATIONS.get(request.endpoint)
     if operation is None:
         return response
-    decision = describe(operation, response)
-    level = logging.WARNING if decision["result"] == "failed" else logging.INFO
-    log.log(
-        level,
-        "%s %s%s",
-        operation,
-        decision["result"],
-        f" ({decision['reason']})" if decision["reason"] else "",
-        extra=decision,
-    )
+    code = response.status_code
+    level = logging.WARNING if code >= 500 else logging.INFO
+    if log.isEnabledFor(level):
+        decision = describe(operation, response)
+        reason = decision["reason"]
+        log.log(
+            level,
+            "%s %s%s",
+            operation,
+            decision["result"],
+            f" ({reason})" if reason else "",
+            extra=decision,
+        )
+    else:  # nothing to log: the body is read only for a refusal's reason
+        reason = _reason(code, _body(response)) if code >= 400 else None
     metrics = metrics_of(current_app)
     if metrics is not None:
-        metrics.decision(operation, response.status_code, decision["reason"])
+        metrics.decision(operation, code, reason)
     return response
 
 

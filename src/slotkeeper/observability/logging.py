@@ -6,7 +6,7 @@ import sys
 import time
 
 from flask import Flask, g, request
-from pythonjsonlogger.json import JsonFormatter
+from pythonjsonlogger.orjson import OrjsonFormatter
 
 from slotkeeper.observability.request_id import current_request_id
 
@@ -53,7 +53,8 @@ class StderrHandler(logging.StreamHandler):
 
 
 def json_formatter() -> logging.Formatter:
-    return JsonFormatter(
+    # orjson encodes a line in about a third of the time the json module takes
+    return OrjsonFormatter(
         "%(levelname)s %(name)s %(process)d %(message)s",
         timestamp="time",
         rename_fields={"levelname": "level", "name": "logger"},
@@ -81,6 +82,8 @@ def _start_clock() -> None:
 
 
 def _log_access(response):
+    if not access_log.isEnabledFor(logging.INFO):
+        return response
     elapsed = time.perf_counter() - g.get("started", time.perf_counter())
     access_log.info(
         "%s %s %s",

@@ -6,7 +6,7 @@ shared by the workers and the exporter serves their sum, whichever worker is scr
 """
 
 from flask import Flask
-from prometheus_client import CollectorRegistry, Counter, Gauge
+from prometheus_client import CollectorRegistry, Counter, Gauge, Histogram
 from prometheus_flask_exporter import PrometheusMetrics
 
 EXTENSION = "slotkeeper.metrics"
@@ -50,15 +50,23 @@ class BookingMetrics:
             multiprocess_mode="mostrecent",
         )
 
+        self.sweep_seconds = Histogram(
+            "slotkeeper_sweep_seconds",
+            "Time of one expiry sweep pass, the seats-held reading included",
+            buckets=(0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10),
+            registry=registry,
+        )
+
     def decision(self, operation: str, code: int, reason: str | None) -> None:
         if code < 400:
             self.accepted[operation].inc()
         elif code == 409:
             self.conflicts.labels(operation, reason or "CONFLICT").inc()
 
-    def swept(self, expired: int, seats_held: int) -> None:
+    def swept(self, expired: int, seats_held: int, seconds: float) -> None:
         self.expirations.inc(expired)
         self.seats_held.set(seats_held)
+        self.sweep_seconds.observe(seconds)
 
 
 def metrics_of(app: Flask) -> BookingMetrics | None:

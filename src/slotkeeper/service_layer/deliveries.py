@@ -54,38 +54,52 @@ class SendReport:
 
 
 def hand_over_events(repos: Repositories, render: Render) -> int:
-    """Turn the events waiting in outboxes into deliveries; the number of events handed over."""
+    """Turn the events waiting in outboxes into deliveries; the number of events handed over.
+
+    The webhooks following a type are read once per run, and an event no webhook follows is
+    neither rendered nor read around: it only leaves the outbox."""
     handed = 0
+    followers: dict[str, list] = {}
     for appointment in repos.appointments.with_events(BATCH):
-        for event, state in _states(appointment):
-            data = render(populate_one(repos, state))
-            if "previousSlotId" in event:
-                data["previousSlotId"] = str(event["previousSlotId"])
-            body = event_body(event["id"], event["type"], event["at"], data)
-            for webhook in repos.webhooks.following(event["type"]):
-                repos.deliveries.add(webhook.id, event["id"], event["type"], body, event["at"])
+        for event, slot_id in _slots(appointment):
+            kind = event["type"]
+            if kind not in followers:
+                followers[kind] = repos.webhooks.following(kind)
+            if followers[kind]:
+                data = render(populate_one(repos, _state(appointment, event, slot_id)))
+                if "previousSlotId" in event:
+                    data["previousSlotId"] = str(event["previousSlotId"])
+                body = event_body(event["id"], kind, event["at"], data)
+                for webhook in followers[kind]:
+                    repos.deliveries.add(webhook.id, event["id"], kind, body, event["at"])
             repos.appointments.handed_over(appointment.id, event["id"])
             handed += 1
     return handed
 
 
-def _states(appointment):
-    """Each event of the outbox with the appointment as that change left it. An event holds
-    what its change set (status, expiresAt, cancelledAt, the slot of a creation or a move);
-    the rest never changes. The slot before the first event in the outbox is the one the
-    first move there left, else the one the appointment is on now."""
+def _slots(appointment):
+    """Each event of the outbox with the slot the appointment was on after that change. The
+    slot before the first event in the outbox is the one the first move there left, else the
+    one the appointment is on now."""
     events = list(appointment.outbox)
     moves = [e for e in events if "previousSlotId" in e]
     slot_id = moves[0]["previousSlotId"] if moves else appointment.slot_id
     for event in events:
         slot_id = event.get("slotId", slot_id)
-        state = type(appointment)._from_son(appointment.to_mongo())
-        state.slot_id, state.status, state.updated_at = slot_id, event["status"], event["at"]
-        if "expiresAt" in event:
-            state.expires_at = event["expiresAt"]
-        if "cancelledAt" in event:
-            state.cancelled_at = event["cancelledAt"]
-        yield event, state
+        yield event, slot_id
+
+
+def _state(appointment, event: dict, slot_id):
+    """The appointment as the change of `event` left it. An event holds what its change set
+    (status, expiresAt, cancelledAt, the slot of a creation or a move); the rest never
+    changes."""
+    state = type(appointment)._from_son(appointment.to_mongo())
+    state.slot_id, state.status, state.updated_at = slot_id, event["status"], event["at"]
+    if "expiresAt" in event:
+        state.expires_at = event["expiresAt"]
+    if "cancelledAt" in event:
+        state.cancelled_at = event["cancelledAt"]
+    return state
 
 
 def send_due(

@@ -71,8 +71,8 @@ def _takes_seats(status: str):
 
 def _stack(view, status: str):
     shared = [
-        blp.arguments(AppointmentCreateSchema),
-        blp.arguments(IdempotencyHeaderSchema, location="headers"),
+        blp.arguments(AppointmentCreateSchema()),
+        blp.arguments(IdempotencyHeaderSchema(), location="headers"),
         blp.response(
             201, AppointmentSchema, example=examples.appointment(status), headers=REPLAY_HEADER
         ),
@@ -133,7 +133,7 @@ class Holds(MethodView):
 
 @blp.route("")
 class Appointments(MethodView):
-    @blp.arguments(AppointmentQueryArgsSchema, location="query")
+    @blp.arguments(AppointmentQueryArgsSchema(), location="query")
     @blp.response(200, AppointmentSchema(many=True))
     @blp.paginate()
     @blp.alt_response(
@@ -200,7 +200,7 @@ class Cancellation(MethodView):
 
 @blp.route("/<appointment_id>/reschedule")
 class Rescheduling(MethodView):
-    @blp.arguments(RescheduleSchema)
+    @blp.arguments(RescheduleSchema())
     @blp.response(200, AppointmentSchema)
     @blp.alt_response(400, schema=ErrorSchema, description=NOT_JSON)
     @blp.alt_response(415, schema=ErrorSchema, description=NOT_JSON_TYPE)

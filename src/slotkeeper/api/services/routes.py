@@ -24,7 +24,7 @@ blp = Blueprint(
 
 @blp.route("")
 class Services(MethodView):
-    @blp.arguments(ServiceQueryArgsSchema, location="query")
+    @blp.arguments(ServiceQueryArgsSchema(), location="query")
     @blp.response(200, ServiceSchema(many=True))
     @blp.paginate()
     @requires(blp, PUBLIC)
@@ -33,7 +33,7 @@ class Services(MethodView):
         page = catalog.list_services(current_repos(), page_request(pagination_parameters), **args)
         return page_items(page, pagination_parameters)
 
-    @blp.arguments(ServiceCreateSchema)
+    @blp.arguments(ServiceCreateSchema())
     @blp.response(201, ServiceSchema)
     @blp.alt_response(400, schema=ErrorSchema, description="The body is not JSON")
     @blp.alt_response(
@@ -54,7 +54,7 @@ class ServiceById(MethodView):
         """Read a service"""
         return catalog.get_service(current_repos(), service_id)
 
-    @blp.arguments(ServiceUpdateSchema)
+    @blp.arguments(ServiceUpdateSchema())
     @blp.response(200, ServiceSchema)
     @blp.alt_response(400, schema=ErrorSchema, description="The body is not JSON")
     @blp.alt_response(

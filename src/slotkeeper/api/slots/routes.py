@@ -27,7 +27,7 @@ blp = Blueprint(
 
 @blp.route("")
 class Slots(MethodView):
-    @blp.arguments(SlotQueryArgsSchema, location="query")
+    @blp.arguments(SlotQueryArgsSchema(), location="query")
     @blp.response(200, SlotSchema(many=True))
     @blp.paginate()
     @requires(blp, PUBLIC)
@@ -38,7 +38,7 @@ class Slots(MethodView):
         )
         return page_items(page, pagination_parameters)
 
-    @blp.arguments(SlotCreateSchema)
+    @blp.arguments(SlotCreateSchema())
     @blp.response(201, SlotSchema)
     @blp.alt_response(400, schema=ErrorSchema, description="The body is not JSON")
     @blp.alt_response(
@@ -56,7 +56,7 @@ class Slots(MethodView):
 
 @blp.route("/generate")
 class SlotGeneration(MethodView):
-    @blp.arguments(SlotGenerateSchema)
+    @blp.arguments(SlotGenerateSchema())
     @blp.response(201, GeneratedSlotsSchema)
     @blp.alt_response(400, schema=ErrorSchema, description="The body is not JSON")
     @blp.alt_response(

@@ -55,7 +55,7 @@ class Webhooks(MethodView):
         page = webhooks.list_webhooks(current_repos(), page_request(pagination_parameters))
         return page_items(page, pagination_parameters)
 
-    @blp.arguments(WebhookCreateSchema)
+    @blp.arguments(WebhookCreateSchema())
     @blp.response(
         201, SubscribedWebhookSchema, example={**examples.WEBHOOK, "secret": examples.SECRET}
     )
@@ -79,7 +79,7 @@ class WebhookById(MethodView):
         """Read a webhook (without its secret)"""
         return webhooks.get_webhook(current_repos(), webhook_id)
 
-    @blp.arguments(WebhookUpdateSchema)
+    @blp.arguments(WebhookUpdateSchema())
     @blp.response(200, WebhookSchema)
     @blp.alt_response(400, schema=ErrorSchema, description=NOT_JSON)
     @blp.alt_response(
@@ -128,7 +128,7 @@ class Ping(MethodView):
 
 @blp.route("/<webhook_id>/deliveries")
 class Deliveries(MethodView):
-    @blp.arguments(DeliveryQueryArgsSchema, location="query")
+    @blp.arguments(DeliveryQueryArgsSchema(), location="query")
     @blp.response(200, DeliverySchema(many=True))
     @blp.paginate()
     @blp.alt_response(404, schema=ErrorSchema, description="Unknown webhook")

@@ -106,7 +106,9 @@ def windows(
     """
     tz = ZoneInfo(timezone)
     until = schedule.horizon(now)
-    first, last = now.astimezone(tz).date(), until.astimezone(tz).date()
+    # from the day before: a window of yesterday may reach into today's across an offset change
+    first = now.astimezone(tz).date() - timedelta(days=1)
+    last = until.astimezone(tz).date()
     by_hours: dict[Hours, set[int]] = {}
     for day, ranges in schedule.weekly.items():
         for hours in ranges:
@@ -123,15 +125,19 @@ def windows(
             weekdays=frozenset(days),
             timezone=timezone,
         )
-        found += [w for w in plan_slots(plan) if now < w[0] < until]
-        if limit is not None and len(found) > limit:
-            raise TooManyWindows(f"the schedule lays more than {limit} slots")
+        found += plan_slots(plan)
+    # Overlaps are settled before `now` and the horizon cut, so that whenever the horizon is
+    # extended (a later `now`), the windows agree with those laid before.
     apart: list[Window] = []
     for window in sorted(found):
         if not apart or window[0] >= apart[-1][1]:
             apart.append(window)
-    laid = [w for w in apart if not closed(list(closures), *w)]
-    return Planned(laid, len(apart) - len(laid))
+    ahead = [w for w in apart if now < w[0] < until]
+    if limit is not None and len(ahead) > limit:
+        raise TooManyWindows(f"the schedule lays more than {limit} slots")
+    shut = list(closures)
+    laid = [w for w in ahead if not closed(shut, *w)]
+    return Planned(laid, len(ahead) - len(laid))
 
 
 class TooManyWindows(ValueError):

@@ -93,7 +93,7 @@ def add_closure(repos: Repositories, service_id: str, fields: dict, now: datetim
 
     First the closure is recorded on the calendar (from then on no span inside it is
     reserved), then the slots whose spans are inside it are removed. A slot being laid
-    meanwhile, its span reserved but the slot not yet inserted, is not removed here: whoever
+    meanwhile, its span reserved but the slot not yet inserted, is not found here: whoever
     lays it finds the closure on its last read and takes it back (spans.keep_standing).
     """
     service = repos.services.get(service_id)
@@ -108,8 +108,7 @@ def add_closure(repos: Repositories, service_id: str, fields: dict, now: datetim
     repos.calendars.close(service.id, closure, now)
     spans = repos.calendars.read(service.id).spans
     inside = [s.slot_id for s in spans if closure.overlaps(s.start, s.end) and s.start > now]
-    existing = repos.slots.get_many(inside) if inside else {}
-    removal = remove_idle(repos, service.id, [i for i in inside if i in existing], now)
+    removal = remove_idle(repos, service.id, inside, now)
     return Closed(closure, removal.removed, _slots(repos, removal.kept))
 
 

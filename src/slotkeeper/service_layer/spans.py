@@ -160,15 +160,26 @@ def remove_idle(repos: Repositories, service_id, slot_ids: list, now: datetime) 
     others. Each deleted slot's span is dropped after it (a crash in between: a phantom)."""
     removed, kept = 0, []
     for slot_id in slot_ids:
-        if repos.slots.delete_if_idle(slot_id) or (
-            reclaim_stale_holds(repos, slot_id, now) and repos.slots.delete_if_idle(slot_id)
-        ):
-            repos.calendars.free(service_id, slot_id)
-            removed += 1
-            continue
-        try:
-            repos.slots.get(slot_id)
-        except NotFound:  # deleted meanwhile by someone else
-            continue
-        kept.append(slot_id)
+        outcome = _remove(repos, service_id, slot_id, now)
+        removed += outcome == REMOVED
+        if outcome == KEPT:
+            kept.append(slot_id)
     return Removal(removed, kept)
+
+
+REMOVED, GONE, KEPT = "removed", "gone", "kept"
+
+
+def _remove(repos: Repositories, service_id, slot_id, now: datetime) -> str:
+    for _ in range(ATTEMPTS):
+        if repos.slots.delete_if_idle(slot_id):
+            repos.calendars.free(service_id, slot_id)
+            return REMOVED
+        try:
+            slot = repos.slots.get(slot_id)
+        except NotFound:  # deleted by someone else, or its span's slot is not inserted yet
+            return GONE
+        if (slot.booked_seats or slot.held_seats) and not reclaim_stale_holds(repos, slot_id, now):
+            return KEPT
+        # idle now: its stale holds were reclaimed, or it was inserted since: try again
+    return KEPT

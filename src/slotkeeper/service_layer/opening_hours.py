@@ -21,7 +21,13 @@ from slotkeeper.domain.opening_hours import Closure, Schedule, TooManyWindows, w
 from slotkeeper.domain.schedule import MAX_SLOTS_PER_CALL
 from slotkeeper.repositories import Page, PageRequest, Repositories
 from slotkeeper.repositories.calendar_repository import CalendarView, Span
-from slotkeeper.service_layer.spans import Removal, keep_standing, remove_idle, reserve_free_spans
+from slotkeeper.service_layer.spans import (
+    Removal,
+    keep_standing,
+    remove_idle,
+    reserve_free_spans,
+    restore_span,
+)
 
 
 @dataclass(frozen=True)
@@ -201,16 +207,22 @@ def _tidy(repos: Repositories, service, now: datetime) -> Removal:
     )
     candidates = [s for s in calendar.spans if s.laid and s.start > now]
     slots = repos.slots.get_many([s.slot_id for s in candidates]) if candidates else {}
-    remove = []
+    remove, late = [], []
     for span in candidates:
         slot = slots.get(span.slot_id)
         wanted = (span.start, span.end) in keep
         if slot is None:
-            if not wanted:
+            if not wanted:  # its slot is not inserted yet, or never will be
                 repos.calendars.free(service.id, span.slot_id)
+                late.append(span.slot_id)
         elif not wanted or slot.capacity != schedule.capacity:
             remove.append(span.slot_id)
-    return remove_idle(repos, service.id, remove, now)
+    removal = remove_idle(repos, service.id, remove, now)
+    # a slot inserted since it was looked for: its layer may have found its span still there
+    arrived = remove_idle(repos, service.id, late, now)
+    for slot in repos.slots.get_many(arrived.kept).values() if arrived.kept else ():
+        restore_span(repos, service.id, slot, now)
+    return Removal(removal.removed + arrived.removed, removal.kept + arrived.kept)
 
 
 def _slots(repos: Repositories, ids: list) -> list:

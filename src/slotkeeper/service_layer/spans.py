@@ -126,10 +126,13 @@ def drop_phantoms(repos: Repositories, service_id, spans: Iterable[Span], now: d
 def keep_standing(repos: Repositories, service_id, slots: list, now: datetime) -> list:
     """The slots among `slots` (just inserted by the caller) that stand.
 
-    One that lost its span meanwhile (a schedule or a closure took it back before the slot
-    was inserted) or that a closure written meanwhile overlaps is deleted again, unless seats
-    were taken on it already (then it stands, as a slot a closure keeps). A slot already
-    deleted by someone else counts as standing: it was laid, then removed.
+    One that lost its span meanwhile (a schedule took it back before the slot was inserted)
+    or that a closure written meanwhile overlaps is deleted again, unless seats were taken on
+    it already: then it stands (as a slot a closure keeps), and gets its span back. A slot
+    already deleted by someone else counts as standing: it was laid, then removed.
+
+    Whoever takes a span back writes first and then looks for the slot, while the slot's
+    layer inserts first and then looks for the span: one of the two sees the other.
     """
     if not slots:
         return []
@@ -137,13 +140,22 @@ def keep_standing(repos: Repositories, service_id, slots: list, now: datetime) -
     spans = {s.slot_id for s in calendar.spans}
     standing = []
     for slot in slots:
-        if slot.id in spans and not closed(calendar.closures, slot.start_time, slot.end_time):
+        lost = slot.id not in spans
+        if not lost and not closed(calendar.closures, slot.start_time, slot.end_time):
             standing.append(slot)
-        elif repos.slots.delete_if_idle(slot.id):
-            repos.calendars.free(service_id, slot.id)
-        else:
+            continue
+        outcome = _remove(repos, service_id, slot.id, now)
+        if outcome == KEPT and lost:
+            restore_span(repos, service_id, slot, now)
+        if outcome != REMOVED:
             standing.append(slot)
     return standing
+
+
+def restore_span(repos: Repositories, service_id, slot, now: datetime) -> None:
+    """Give a slot that stays (seats are taken on it) its span back."""
+    span = Span(slot.start_time, slot.end_time, slot.id, laid=bool(slot.laid))
+    repos.calendars.reserve(service_id, span, now)
 
 
 @dataclass(frozen=True)

@@ -189,9 +189,10 @@ def _lay(repos: Repositories, service, now: datetime) -> int:
 
 def _tidy(repos: Repositories, service, now: datetime) -> Removal:
     """Remove the future slots laid by an earlier schedule that the calendar's schedule
-    would not lay (other times, another capacity, beyond its horizon), unless seats are
-    taken on them. Spans still waiting for their slot are dropped: whoever lays that slot
-    finds its span gone and takes the slot back.
+    would not lay (other times, another capacity, beyond its horizon, inside a closure: so
+    the job finishes a closure whose writer died), unless seats are taken on them. Spans
+    still waiting for their slot are dropped: whoever lays that slot finds its span gone and
+    takes the slot back, or it is found here on a second look.
 
     The schedule and the spans come from one read, so a span laid under a newer schedule is
     never judged by an older one."""
@@ -200,11 +201,8 @@ def _tidy(repos: Repositories, service, now: datetime) -> Removal:
     if schedule is None:
         return Removal(0, [])
     # a day of slack: a process whose clock reads a little later lays a little further
-    keep = set(
-        windows(
-            replace(schedule, horizon_days=schedule.horizon_days + 1), service.timezone, now
-        ).windows
-    )
+    longer = replace(schedule, horizon_days=schedule.horizon_days + 1)
+    keep = set(windows(longer, service.timezone, now, calendar.closures).windows)
     candidates = [s for s in calendar.spans if s.laid and s.start > now]
     slots = repos.slots.get_many([s.slot_id for s in candidates]) if candidates else {}
     remove, late = [], []

@@ -90,10 +90,18 @@ def archive_service(repos: Repositories, service_id: str, now: datetime) -> None
 
 
 def _has_live_seats(repos: Repositories, service_id, now: datetime) -> bool:
-    busy = repos.slots.future_with_seats_taken(service_id, now)
-    for slot_id in busy:
-        reclaim_stale_holds(repos, slot_id, now)
-    return bool(busy) and bool(repos.slots.future_with_seats_taken(service_id, now))
+    """Whether a future slot of the service has seats of PENDING or BOOKED appointments
+    (stale holds are reclaimed first; ATTENDED and NO_SHOW ones are history and do not
+    count). Each slot's ledger is read after the `closing` mark is written."""
+    for slot_id in repos.slots.future_with_seats_taken(service_id, now):
+        ledger = repos.ledger.read(slot_id)
+        if ledger is None:
+            continue
+        if reclaim_stale_holds(repos, slot_id, now, ledger):
+            ledger = repos.ledger.read(slot_id)
+        if ledger is not None and ledger.live_seats > 0:
+            return True
+    return False
 
 
 def _open_service(repos: Repositories, service_id: str):

@@ -16,7 +16,7 @@ from datetime import datetime
 
 from bson import ObjectId
 
-from slotkeeper.domain.errors import Invalid, NotFound, ServiceInactive
+from slotkeeper.domain.errors import DomainError, Invalid, NotFound, ServiceInactive
 from slotkeeper.domain.opening_hours import Closure, Schedule, TooManyWindows, windows
 from slotkeeper.domain.schedule import MAX_SLOTS_PER_CALL
 from slotkeeper.repositories import Page, PageRequest, Repositories
@@ -140,13 +140,13 @@ def extend_horizons(repos: Repositories, now: datetime) -> Extended:
     for service_id in repos.calendars.scheduled():
         try:
             service = repos.services.get(service_id)
-        except NotFound:
-            continue
-        if not service.active:
+            if not service.active:
+                continue
+            removed += _tidy(repos, service, now).removed
+            created += _lay(repos, service, now)
+        except DomainError:  # one service's trouble (it vanished, say) stops no other
             continue
         services += 1
-        removed += _tidy(repos, service, now).removed
-        created += _lay(repos, service, now)
     return Extended(services, created, removed)
 
 

@@ -32,10 +32,12 @@ from slotkeeper.service_layer.spans import (
 
 @dataclass(frozen=True)
 class Applied:
-    """What writing a schedule did: slots laid, slots removed, slots kept for their seats."""
+    """What writing a schedule did: slots laid, windows skipped (a closure or a slot made by
+    hand in the way), slots removed, slots kept for their seats."""
 
     schedule: Schedule
     created: int
+    skipped: int
     removed: int
     kept: list
 
@@ -74,8 +76,9 @@ def set_schedule(repos: Repositories, service_id: str, schedule: Schedule, now: 
         ) from None
     repos.calendars.set_schedule(service.id, schedule, now)
     removal = _tidy(repos, service, now)
-    created = _lay(repos, service, now)
-    return Applied(schedule, created, removal.removed, _slots(repos, removal.kept))
+    laying = _lay(repos, service, now)
+    kept = _slots(repos, removal.kept)
+    return Applied(schedule, laying.created, laying.skipped, removal.removed, kept)
 
 
 def get_schedule(repos: Repositories, service_id: str) -> Schedule:
@@ -143,35 +146,50 @@ def extend_horizons(repos: Repositories, now: datetime) -> Extended:
             if not service.active:
                 continue
             removed += _tidy(repos, service, now).removed
-            created += _lay(repos, service, now)
+            created += _lay(repos, service, now).created
         except DomainError:  # one service's trouble (it vanished, say) stops no other
             continue
         services += 1
     return Extended(services, created, removed)
 
 
-def _lay(repos: Repositories, service, now: datetime) -> int:
-    """Lay the missing slots of the schedule on the calendar, as read; how many were laid."""
+@dataclass(frozen=True)
+class Laying:
+    """What one laying did: slots laid, and windows of the horizon left out because a
+    closure or a slot not laid by the schedule (made by hand) is in the way."""
 
-    decided: list[Schedule] = []  # the schedule the last decision was made from
+    created: int
+    skipped: int
+
+
+def _lay(repos: Repositories, service, now: datetime) -> Laying:
+    """Lay the missing slots of the schedule on the calendar, as read."""
+
+    decided: list[tuple[Schedule, int]] = []  # the schedule of the last decision, and closed
 
     def wanted(calendar: CalendarView) -> list[Span]:
         if calendar.schedule is None:
             return []
-        decided.append(calendar.schedule)
         planned = windows(calendar.schedule, service.timezone, now, calendar.closures)
-        return [Span(s, e, repos.slots.new_id(), laid=True) for s, e in planned.windows]
+        decided.append((calendar.schedule, planned.closed))
+        laid_before = {(s.start, s.end) for s in calendar.spans if s.laid}
+        return [
+            Span(s, e, repos.slots.new_id(), laid=True)
+            for s, e in planned.windows
+            if (s, e) not in laid_before
+        ]
 
     laid = reserve_free_spans(repos, service.id, wanted, now)
+    closed_windows = decided[-1][1] if decided else 0
     if not laid.spans:
-        return 0
+        return Laying(0, laid.skipped + closed_windows)
     rows = [
         {
             "id": span.slot_id,
             "service_id": service.id,
             "start_time": span.start,
             "end_time": span.end,
-            "capacity": decided[-1].capacity,
+            "capacity": decided[-1][0].capacity,
             "laid": True,
             "created_at": now,
             "updated_at": now,
@@ -184,7 +202,8 @@ def _lay(repos: Repositories, service, now: datetime) -> int:
         for row in rows:
             if row["id"] not in made:
                 repos.calendars.free(service.id, row["id"])
-    return len(keep_standing(repos, service.id, created, now))
+    standing = len(keep_standing(repos, service.id, created, now))
+    return Laying(standing, laid.skipped + closed_windows + len(rows) - standing)
 
 
 def _tidy(repos: Repositories, service, now: datetime) -> Removal:

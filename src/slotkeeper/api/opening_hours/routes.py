@@ -50,9 +50,12 @@ class ServiceSchedule(MethodView):
         another capacity, beyond the horizon) are removed, unless seats are held or booked
         on them: those stay and are listed in `kept`. Slots made by hand (POST /slots,
         /slots/generate) are never removed; a window that would overlap one, or a closure,
-        is not laid. Ranges end by 23:59. A schedule that would lay more than 5000 slots up
-        to its horizon is a 422 (horizonDays). An archived service takes no schedule (409
+        is not laid and is counted in `skipped` (windows the schedule laid before are not).
+        Ranges end by 23:59. A schedule that would lay more than 5000 slots up to its
+        horizon is a 422 (horizonDays). An archived service takes no schedule (409
         SERVICE_INACTIVE); the job lays nothing for a service while it is archived.
+        `created` and `removed` count what this request did itself: of two writes of a
+        schedule at once, either may do the work.
         """
         return opening_hours.set_schedule(current_repos(), service_id, schedule, now())
 

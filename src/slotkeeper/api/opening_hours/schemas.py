@@ -98,6 +98,13 @@ class ScheduleSchema(ApiSchema):
 class AppliedScheduleSchema(ApiSchema):
     schedule = fields.Nested(ScheduleSchema)
     created = fields.Integer(metadata={"example": 60, "description": "Slots laid"})
+    skipped = fields.Integer(
+        metadata={
+            "example": 0,
+            "description": "Windows up to the horizon not laid: inside a closure, or "
+            "overlapping a slot made by hand",
+        }
+    )
     removed = fields.Integer(
         metadata={
             "example": 0,

@@ -6,6 +6,7 @@ schedule wants, and reserves what is free.
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime, time, timedelta
 from zoneinfo import ZoneInfo
@@ -77,7 +78,7 @@ class Closure:
         return self.start < end and start < self.end
 
 
-def closed(closures: list[Closure], start: datetime, end: datetime) -> bool:
+def closed(closures: Sequence[Closure], start: datetime, end: datetime) -> bool:
     """Whether `[start, end)` overlaps any of `closures` at all."""
     return any(c.overlaps(start, end) for c in closures)
 
@@ -95,7 +96,7 @@ def windows(
     schedule: Schedule,
     timezone: str,
     now: datetime,
-    closures: list[Closure] = (),  # type: ignore[assignment]
+    closures: Sequence[Closure] = (),
     limit: int | None = None,
 ) -> Planned:
     """The slots `schedule` lays in `timezone` that start after `now` and before its horizon.
@@ -135,8 +136,7 @@ def windows(
     ahead = [w for w in apart if now < w[0] < until]
     if limit is not None and len(ahead) > limit:
         raise TooManyWindows(f"the schedule lays more than {limit} slots")
-    shut = list(closures)
-    laid = [w for w in ahead if not closed(shut, *w)]
+    laid = [w for w in ahead if not closed(closures, *w)]
     return Planned(laid, len(ahead) - len(laid))
 
 

@@ -10,6 +10,7 @@ from slotkeeper.jobs.horizon_job import JOB_ID, run_horizon
 from slotkeeper.models import Slot
 from slotkeeper.service_layer.opening_hours import extend_horizons
 from tests.conftest import NOW
+from tests.invariants import assert_all_invariants
 
 pytestmark = pytest.mark.usefixtures("no_server_errors")
 
@@ -344,6 +345,23 @@ def test_the_horizon_job_lays_each_new_day_and_nothing_twice(
     assert laid[3:] == [MONDAY + timedelta(days=7, hours=h) for h in (8, 9, 10)]
     run_horizon(app)
     assert len(starts(client, service)) == 6
+
+
+def test_the_horizon_job_drops_the_spans_of_slots_that_ended_a_day_ago(
+    app, client, put, service, clock
+):
+    put(horizonDays=7)
+    clock.advance(days=6)
+    run_horizon(app)  # Monday the 7th's slots ended a few hours ago: their spans stay
+    with app.app_context():
+        assert len(current_repos().calendars.read(service["id"]).spans) == 6
+    clock.advance(days=1)
+    run_horizon(app)
+    with app.app_context():
+        spans = current_repos().calendars.read(service["id"]).spans
+        assert [s.start for s in spans] == [MONDAY + timedelta(days=7, hours=h) for h in (8, 9, 10)]
+        assert_all_invariants()
+    assert len(starts(client, service)) == 6  # the slots themselves stay, as history
 
 
 def test_the_horizon_job_lays_nothing_for_an_archived_service(app, client, put, service):

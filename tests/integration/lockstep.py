@@ -141,6 +141,7 @@ FOOTPRINTS: dict[tuple[str, str], tuple] = {
     ("calendars", "set_schedule"): (None, _one("calendars")),
     ("calendars", "clear_schedule"): (None, _one("calendars")),
     ("calendars", "scheduled"): (_scan("calendars"), None),
+    ("calendars", "forget_ended"): (None, _one("calendars")),
     ("tallies", "mark"): (None, _one("tallies")),
     ("tallies", "create"): (None, _one("tallies")),
     ("appointments", "live_of"): (_scan("appointments"), None),

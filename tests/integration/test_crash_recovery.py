@@ -35,7 +35,15 @@ WRITES = {
     "webhooks": {"add", "update", "remove"},
     "deliveries": {"add", "take_due", "finish", "again", "drop_pending", "drop"},
     "slots": {"add", "add_many", "delete_if_idle"},
-    "calendars": {"reserve", "reserve_all", "free", "close", "reopen", "set_schedule"},
+    "calendars": {
+        "reserve",
+        "reserve_all",
+        "free",
+        "close",
+        "reopen",
+        "set_schedule",
+        "forget_ended",
+    },
     "tallies": {"mark", "create", "unmark", "move_mark"},
 }
 

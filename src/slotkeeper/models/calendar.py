@@ -23,6 +23,7 @@ class Calendar(Document):
     rev = IntField(default=0)
     schedule = DictField(default=None)
     closures = ListField()
+    ended = DateTimeField()  # spans that ended before this are dropped (the horizon job)
     updated_at = DateTimeField(db_field="updatedAt")
 
     meta = {

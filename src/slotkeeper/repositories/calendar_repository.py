@@ -177,6 +177,16 @@ class MongoCalendarRepository:
             return False
         return result.modified_count == 1 or result.upserted_id is not None
 
+    def forget_ended(self, service_id, before: datetime) -> bool:
+        """Drop the spans that ended before `before` (no new slot can reach back to them: a
+        slot starts in the future), recording `ended` = `before`; False when none were.
+        `rev` is left alone: no decision about future spans depends on these."""
+        result = self.collection.update_one(
+            {"_id": object_id(service_id, "service"), "spans.end": {"$lt": before}},
+            {"$pull": {"spans": {"end": {"$lt": before}}}, "$set": {"ended": before}},
+        )
+        return result.modified_count == 1
+
     def free(self, service_id, slot_id) -> bool:
         """Drop the span of `slot_id` (its slot is deleted, or was never inserted)."""
         return (

@@ -12,7 +12,7 @@ startTime) of slots is a second guard.
 """
 
 from dataclasses import dataclass, replace
-from datetime import datetime
+from datetime import datetime, timedelta
 
 from bson import ObjectId
 
@@ -28,6 +28,9 @@ from slotkeeper.service_layer.spans import (
     reserve_free_spans,
     restore_span,
 )
+
+# spans of slots that ended this long ago are dropped from the calendar by the horizon job
+ENDED_KEPT = timedelta(days=1)
 
 
 @dataclass(frozen=True)
@@ -147,6 +150,8 @@ def extend_horizons(repos: Repositories, now: datetime) -> Extended:
                 continue
             removed += _tidy(repos, service, now).removed
             created += _lay(repos, service, now).created
+            # a laying calendar grows by the day: what ended long ago can go
+            repos.calendars.forget_ended(service.id, now - ENDED_KEPT)
         except DomainError:  # one service's trouble (it vanished, say) stops no other
             continue
         services += 1

@@ -67,6 +67,7 @@ def create_app(settings: Settings | None = None, clock: Callable[[], datetime] =
 
 def _register_api(app: Flask, settings: Settings) -> None:
     from slotkeeper.api.appointments.routes import blp as appointments
+    from slotkeeper.api.opening_hours.routes import blp as opening_hours
     from slotkeeper.api.operations.routes import blp as operations
     from slotkeeper.api.services.routes import blp as services
     from slotkeeper.api.slots.routes import blp as slots
@@ -75,7 +76,7 @@ def _register_api(app: Flask, settings: Settings) -> None:
     mode = AUTH_ON if settings.auth_enabled else AUTH_OFF
     api = Api(app, spec_kwargs={"info": {"description": API_DESCRIPTION + mode}})
     auth.install(app, api, settings)
-    for blueprint in (services, slots, appointments, webhooks, operations):
+    for blueprint in (services, opening_hours, slots, appointments, webhooks, operations):
         api.register_blueprint(blueprint)
     ratelimit.install(app, settings)  # wraps views registered above
     register_docs_assets(app)

@@ -50,6 +50,7 @@ class Settings:
     webhook_max_attempts: int = 8
     webhook_allow_private_networks: bool = False
     webhook_job_seconds: int = 2
+    horizon_job_seconds: int = 3600
 
     @property
     def auth_enabled(self) -> bool:
@@ -97,6 +98,7 @@ BOUNDS = {
     "webhook_retry_base_seconds": (1, 24 * 3600),
     "webhook_max_attempts": (1, 100),
     "webhook_job_seconds": (1, 3600),
+    "horizon_job_seconds": (1, 24 * 3600),  # at least daily, as the contract asks
 }
 
 

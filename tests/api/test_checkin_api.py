@@ -154,3 +154,25 @@ def test_check_in_and_no_show_record_their_events_for_the_webhooks(app, client, 
         types = {str(a.id): [e["type"] for e in a.outbox] for a in Appointment.objects}
     assert types[first["id"]][-1] == "appointment.attended"
     assert types[second["id"]][-1] == "appointment.no_show"
+
+
+def test_an_attended_booking_on_a_slot_not_yet_started_does_not_block_archiving(
+    client, api, clock, booked
+):
+    # ATTENDED is history, not a live appointment: only PENDING and BOOKED ones block
+    clock.now = START - timedelta(minutes=30)
+    assert attend(client, booked).status_code == 200
+    response = client.delete(f"/api/v1/services/{booked['serviceId']}")
+    assert response.status_code == 204, response.json
+    assert client.get(f"/api/v1/services/{booked['serviceId']}").json["active"] is False
+
+
+def test_a_booking_beside_an_attended_one_still_blocks_archiving(client, api, clock, booked, check):
+    clock.now = START - timedelta(minutes=30)
+    other = api.book(booked["slotId"], user="u2").json
+    assert attend(client, booked).status_code == 200
+    check.error(
+        client.delete(f"/api/v1/services/{booked['serviceId']}"), 409, "HAS_ACTIVE_APPOINTMENTS"
+    )
+    client.patch(f"/api/v1/appointments/{other['id']}/cancel")
+    assert client.delete(f"/api/v1/services/{booked['serviceId']}").status_code == 204

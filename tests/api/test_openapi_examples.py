@@ -271,7 +271,7 @@ def tried_operations():
     ]
 
 
-def test_the_demo_examples_name_six_different_demo_objects(demo_app):
+def test_the_demo_examples_name_seven_different_demo_objects(demo_app):
     assert set(demo_app.demo_ids) == {
         examples.SERVICE_ID,
         examples.SLOT_ID,
@@ -279,8 +279,9 @@ def test_the_demo_examples_name_six_different_demo_objects(demo_app):
         examples.APPOINTMENT_ID,
         examples.WEBHOOK_ID,
         examples.DELIVERY_ID,
+        examples.CLOSURE_ID,
     }
-    assert len(set(demo_app.demo_ids.values())) == 6
+    assert len(set(demo_app.demo_ids.values())) == 7
 
 
 @pytest.mark.parametrize("path, method", tried_operations())

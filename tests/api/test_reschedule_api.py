@@ -234,3 +234,34 @@ def test_rescheduling_an_expired_hold_is_409_hold_expired_and_frees_its_seats(
     assert seats(api, old["id"]) == seats(api, new["id"]) == (0, 0, 3)
     with app.app_context():
         assert_all_invariants()
+
+
+def test_a_hold_moved_to_a_slot_starting_before_its_deadline_ends_at_that_start(api, app, clock):
+    # a hold never outlives its slot's start: expiresAt = min(its deadline, the new start)
+    service = api.service()
+    later = api.slot(service["id"], start=TOMORROW)
+    soon = api.slot(service["id"], start=NOW + timedelta(seconds=60))
+    held = api.hold(later["id"]).json
+    assert held["expiresAt"] == (NOW + timedelta(seconds=120)).isoformat()
+    moved = reschedule(api, held["id"], soon["id"])
+    assert moved.status_code == 200, moved.json
+    assert moved.json["expiresAt"] == soon["startTime"]
+    assert read(api, held["id"])["expiresAt"] == soon["startTime"]
+    clock.advance(seconds=61)  # the new slot has started; the old deadline has not passed
+    from slotkeeper.context import current_repos
+    from slotkeeper.service_layer.expiry import sweep
+
+    with app.app_context():
+        assert sweep(current_repos(), clock.now).expired == 1
+        assert_all_invariants()
+    assert read(api, held["id"])["status"] == "EXPIRED"
+    assert seats(api, soon["id"]) == (0, 0, 1)
+
+
+def test_a_hold_moved_to_a_later_slot_keeps_its_deadline(api):
+    service = api.service()
+    first = api.slot(service["id"], start=TOMORROW)
+    second = api.slot(service["id"], start=TOMORROW + timedelta(hours=1))
+    held = api.hold(first["id"]).json
+    moved = reschedule(api, held["id"], second["id"]).json
+    assert moved["expiresAt"] == held["expiresAt"]

@@ -11,7 +11,11 @@ pytestmark = pytest.mark.usefixtures("secured")
 def ids(catalogue) -> dict:
     service = catalogue.service()
     slot = catalogue.slot(service["id"])
-    return {"service": service["id"], "slot": slot["id"]}
+    closure = catalogue.client.post(
+        f"/api/v1/services/{service['id']}/closures",
+        json={"from": later(20), "to": later(21)},
+    ).json["closure"]
+    return {"service": service["id"], "slot": slot["id"], "closure": closure["id"]}
 
 
 def writes(ids) -> list[tuple[str, str, dict | None, int]]:
@@ -40,6 +44,15 @@ def writes(ids) -> list[tuple[str, str, dict | None, int]]:
             201,
         ),
         ("delete", f"/api/v1/slots/{slot}", None, 204),
+        (
+            "put",
+            f"/api/v1/services/{service}/schedule",
+            {"weekly": {"1": [{"start": "09:00", "end": "10:00"}]}, "slotMinutes": 30},
+            200,
+        ),
+        ("delete", f"/api/v1/services/{service}/schedule", None, 204),
+        ("post", f"/api/v1/services/{service}/closures", {"from": later(3), "to": later(4)}, 201),
+        ("delete", f"/api/v1/services/{service}/closures/{ids['closure']}", None, 204),
         ("delete", f"/api/v1/services/{service}", None, 204),
     ]
 
@@ -50,6 +63,10 @@ WRITES = [
     "create slot",
     "generate slots",
     "delete slot",
+    "write schedule",
+    "delete schedule",
+    "close",
+    "reopen",
     "archive service",
 ]
 
@@ -66,6 +83,7 @@ def test_reading_the_catalogue_needs_no_token(anonymous, ids):
         "/api/v1/slots",
         f"/api/v1/slots/{ids['slot']}",
         "/api/v1/slots?available=true",
+        f"/api/v1/services/{ids['service']}/closures",
     ):
         assert anonymous.get(path).status_code == 200, path
 

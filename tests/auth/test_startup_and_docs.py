@@ -13,6 +13,10 @@ from tests.conftest import TEST_DB, test_settings
 
 ADMIN_ONLY = {
     ("post", "/api/v1/services"),
+    ("put", "/api/v1/services/{service_id}/schedule"),
+    ("delete", "/api/v1/services/{service_id}/schedule"),
+    ("post", "/api/v1/services/{service_id}/closures"),
+    ("delete", "/api/v1/services/{service_id}/closures/{closure_id}"),
     ("patch", "/api/v1/services/{service_id}"),
     ("delete", "/api/v1/services/{service_id}"),
     ("post", "/api/v1/slots"),
@@ -33,6 +37,8 @@ ADMIN_ONLY = {
 PUBLIC = {
     ("get", "/api/v1/services"),
     ("get", "/api/v1/services/{service_id}"),
+    ("get", "/api/v1/services/{service_id}/schedule"),
+    ("get", "/api/v1/services/{service_id}/closures"),
     ("get", "/api/v1/slots"),
     ("get", "/api/v1/slots/{slot_id}"),
 }

@@ -14,10 +14,11 @@ from slotkeeper.api.appointments.schemas import AppointmentSchema
 from slotkeeper.domain.actor import TRUSTED
 from slotkeeper.domain.errors import HasActiveAppointments, TooEarly
 from slotkeeper.domain.events import EVENT_OF_STATUS
+from slotkeeper.domain.opening_hours import Hours, Schedule
 from slotkeeper.domain.status import Status, can_transition
-from slotkeeper.models import Appointment, Delivery, Webhook
+from slotkeeper.models import Appointment, Delivery, Slot, Webhook
 from slotkeeper.outbound.network import Destinations
-from slotkeeper.service_layer import booking, catalog, checkin, lifecycle, reschedule
+from slotkeeper.service_layer import booking, catalog, checkin, lifecycle, opening_hours, reschedule
 from slotkeeper.service_layer.booking import BookingRequest
 from slotkeeper.service_layer.deliveries import RetryPolicy, hand_over_events, send_due
 from slotkeeper.service_layer.expiry import sweep
@@ -34,7 +35,15 @@ WRITES = {
     "webhooks": {"add", "update", "remove"},
     "deliveries": {"add", "take_due", "finish", "again", "drop_pending", "drop"},
     "slots": {"add", "add_many", "delete_if_idle"},
-    "calendars": {"reserve", "reserve_all", "free"},
+    "calendars": {
+        "reserve",
+        "reserve_all",
+        "free",
+        "close",
+        "reopen",
+        "set_schedule",
+        "forget_ended",
+    },
     "tallies": {"mark", "create", "unmark", "move_mark"},
 }
 
@@ -185,6 +194,38 @@ def scenario_generate(repos, api, now):
     return lambda r: catalog.generate_slots(r, service["id"], plan, 1, now)
 
 
+def _hours(weekdays, capacity: int = 1) -> Schedule:
+    weekly = {day: (Hours(time(9), time(11)),) for day in weekdays}
+    return Schedule(weekly=weekly, slot=timedelta(hours=1), capacity=capacity, horizon_days=7)
+
+
+def _scheduled(repos, api, now):
+    """A service whose schedule laid two slots a day on weekdays, one of them booked."""
+    service = api.service()
+    opening_hours.set_schedule(repos, service["id"], _hours(range(1, 6)), now)
+    first = api.client.get("/api/v1/slots", query_string={"serviceId": service["id"]}).json[0]
+    _book(repos, now, first)
+    return service
+
+
+def scenario_write_schedule(repos, api, now):  # removes the idle laid slots, lays new ones
+    service = _scheduled(repos, api, now)
+    return lambda r: opening_hours.set_schedule(r, service["id"], _hours({6, 7}, 2), now)
+
+
+def scenario_close(repos, api, now):  # removes the idle slots inside it, keeps the booked one
+    service = _scheduled(repos, api, now)
+    closure = {"start": now, "end": now + timedelta(days=3)}
+    return lambda r: opening_hours.add_closure(r, service["id"], closure, now)
+
+
+def scenario_reopen(repos, api, now):  # lays the slots of the closed days again
+    service = _scheduled(repos, api, now)
+    closure = {"start": now, "end": now + timedelta(days=3)}
+    closed = opening_hours.add_closure(repos, service["id"], closure, now)
+    return lambda r: opening_hours.remove_closure(r, service["id"], closed.closure.id, now)
+
+
 def scenario_delete_slot(repos, api, now):
     slot = api.slot()
     return lambda r: catalog.delete_slot(r, slot["id"], now)
@@ -270,6 +311,9 @@ SCENARIOS = [
     scenario_attend_after_a_move,
     scenario_create_slot,
     scenario_generate,
+    scenario_write_schedule,
+    scenario_close,
+    scenario_reopen,
     scenario_delete_slot,
     scenario_book_limited,
     scenario_cancel_limited,
@@ -392,3 +436,31 @@ def test_a_crash_while_handing_over_or_sending_is_finished_by_the_next_run(
         )
         assert {d.status for d in Delivery.objects} == {"SUCCEEDED"}
         assert send_due(repos, sender, RetryPolicy(5, 8), later).succeeded == 0
+
+
+@pytest.mark.parametrize(
+    "scenario", [scenario_write_schedule, scenario_close, scenario_reopen], ids=lambda s: s.__name__
+)
+def test_a_crash_while_writing_opening_hours_is_finished_by_the_horizon_job(
+    scenario, app, api, repos, clock
+):
+    from slotkeeper.database.connection import drop_all
+
+    total = writes_of(scenario, repos, api, clock)
+    for allowed in range(total):
+        drop_all()
+        operation = scenario(repos, api, clock.now)
+        wrapped, _ = crashing(repos, allowed)
+        with pytest.raises(Crash):
+            operation(wrapped)
+        opening_hours.extend_horizons(repos, clock.now)
+        assert_all_invariants()
+        service_id = str(repos.calendars.scheduled()[0])
+        schedule = opening_hours.get_schedule(repos, service_id)
+        again = opening_hours.set_schedule(repos, service_id, schedule, clock.now)
+        assert (again.created, again.removed) == (0, 0), allowed
+        for closure in repos.calendars.read(service_id).closures:
+            inside = Slot.objects(
+                service_id=service_id, start_time__lt=closure.end, end_time__gt=closure.start
+            )
+            assert all(s.booked_seats or s.held_seats for s in inside), allowed

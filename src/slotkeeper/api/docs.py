@@ -128,6 +128,9 @@ def _look_up_demo(client) -> dict[str, str]:
     }
     if booked.status_code == 201:
         ids[examples.APPOINTMENT_ID] = booked.get_json()["id"]
+    closure = first(f"/api/v1/services/{service['id']}/closures")
+    if closure is not None:
+        ids[examples.CLOSURE_ID] = closure["id"]
     ids.update(_demo_webhook(client, first))
     return ids
 

@@ -129,3 +129,14 @@ DELIVERY = {
     "createdAt": CREATED,
     "deliveredAt": CREATED,
 }
+
+CLOSURE_ID = "6650f0c2a1b2c3d4e5f60777"
+PATH_IDS.update(closure_id=CLOSURE_ID)
+WEEKLY = {
+    "1": [{"start": "09:00", "end": "12:00"}, {"start": "13:00", "end": "17:00"}],
+    "2": [{"start": "09:00", "end": "17:00"}],
+    "3": [{"start": "09:00", "end": "17:00"}],
+    "4": [{"start": "09:00", "end": "17:00"}],
+    "5": [{"start": "09:00", "end": "13:00"}],
+}
+CLOSURE_FROM, CLOSURE_TO = "2030-01-07T00:00:00Z", "2030-01-08T00:00:00Z"

@@ -74,6 +74,10 @@ class SlotOverlap(Conflict):
     reason = "SLOT_OVERLAP"
 
 
+class ServiceClosed(Conflict):
+    reason = "SERVICE_CLOSED"
+
+
 class NoticeTooShort(Conflict):
     reason = "NOTICE_TOO_SHORT"
 

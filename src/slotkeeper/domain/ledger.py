@@ -21,7 +21,7 @@ from datetime import datetime
 
 from slotkeeper.domain.errors import DomainError, DuplicateBooking, SlotUnavailable
 from slotkeeper.domain.rules import free_seats
-from slotkeeper.domain.status import LIVE, Status
+from slotkeeper.domain.status import LIVE, USED, Status
 
 
 def holder_key(user_id: str) -> str:
@@ -72,6 +72,13 @@ class Ledger:
     @property
     def free(self) -> int:
         return free_seats(self.capacity, self.booked, self.held)
+
+    @property
+    def live_seats(self) -> int:
+        """Seats of PENDING and BOOKED appointments: those held, and those booked but not
+        used (ATTENDED and NO_SHOW keep their seats booked as history, on used claims)."""
+        used = sum(c.seats for c in self.claims.values() if c.state in USED)
+        return self.held + self.booked - used
 
     def claim(self, claim_id: str | None) -> Claim | None:
         return self.claims.get(claim_id) if claim_id else None

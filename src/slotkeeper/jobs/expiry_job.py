@@ -1,5 +1,6 @@
 """The expiry sweep on a timer (and, in the same scheduler, the webhook deliveries of
-jobs/webhook_job.py): scheduler glue only, like a view without HTTP.
+jobs/webhook_job.py and the opening hours of jobs/horizon_job.py): scheduler glue only, like
+a view without HTTP.
 
 At most one scheduler runs per process. It is started by create_app in the process that
 serves (each gunicorn worker, never the master: the config refuses preload_app, and a
@@ -18,6 +19,8 @@ from flask_apscheduler import APScheduler
 
 from slotkeeper.context import current_repos, now, settings
 from slotkeeper.database.connection import is_unavailable
+from slotkeeper.jobs.horizon_job import JOB_ID as HORIZON_JOB_ID
+from slotkeeper.jobs.horizon_job import run_horizon
 from slotkeeper.jobs.webhook_job import JOB_ID as WEBHOOK_JOB_ID
 from slotkeeper.jobs.webhook_job import run_webhooks
 from slotkeeper.observability.metrics import metrics_of
@@ -82,12 +85,22 @@ def start_expiry_job(app: Flask) -> APScheduler | None:
         )
         with app.app_context():
             every = settings().webhook_job_seconds
+            horizon_every = settings().horizon_job_seconds
         scheduler.add_job(
             id=WEBHOOK_JOB_ID,
             func=run_webhooks,
             args=[app],
             trigger="interval",
             seconds=every,
+            max_instances=1,
+            coalesce=True,
+        )
+        scheduler.add_job(
+            id=HORIZON_JOB_ID,
+            func=run_horizon,
+            args=[app],
+            trigger="interval",
+            seconds=horizon_every,
             max_instances=1,
             coalesce=True,
         )

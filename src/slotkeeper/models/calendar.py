@@ -1,4 +1,4 @@
-from mongoengine import DateTimeField, Document, IntField, ListField, ObjectIdField
+from mongoengine import DateTimeField, DictField, Document, IntField, ListField, ObjectIdField
 
 
 class Calendar(Document):
@@ -9,11 +9,21 @@ class Calendar(Document):
     `spans` holds `{"start", "end", "slot", "at"}` per slot: its range, the slot's id (chosen
     before the slot is inserted) and when the span was reserved. `rev` is bumped by every
     change, so a batch of spans decided from a read is added only if nothing changed since.
+    A span laid by the schedule carries `"laid": true`.
+
+    The service's opening hours live here too, so that every write that decides where slots
+    may be is a write of this one document: `schedule` (the weekly schedule, as stored by
+    domain/opening_hours.Schedule) and `closures` (`{"id", "from", "to", "note", "createdAt"}`
+    each). A span is reserved only while no closure overlaps it, and a closure or a schedule
+    bumps `rev`, so a batch decided before either is refused.
     """
 
     id = ObjectIdField(primary_key=True)
     spans = ListField()
     rev = IntField(default=0)
+    schedule = DictField(default=None)
+    closures = ListField()
+    ended = DateTimeField()  # spans that ended before this are dropped (the horizon job)
     updated_at = DateTimeField(db_field="updatedAt")
 
     meta = {

@@ -1,4 +1,12 @@
-from mongoengine import DateTimeField, DictField, Document, IntField, ObjectIdField, StringField
+from mongoengine import (
+    BooleanField,
+    DateTimeField,
+    DictField,
+    Document,
+    IntField,
+    ObjectIdField,
+    StringField,
+)
 
 
 class Slot(Document):
@@ -21,6 +29,7 @@ class Slot(Document):
     holders = DictField()
     due = DateTimeField()
     rev = IntField(default=0)
+    laid = BooleanField()  # true on a slot laid by the service's schedule, absent otherwise
     created_at = DateTimeField(db_field="createdAt")
     updated_at = DateTimeField(db_field="updatedAt")
 

@@ -94,8 +94,8 @@ class MongoAppointmentRepository:
     ) -> Appointment | None:
         """Point the appointment at claim `to_claim` on `to_slot` (compare-and-set: only while
         it names `from_claim` in `status`), remembering the old claim until its seats are
-        returned, and recording the event of the move in the same write. The appointment as it
-        is after, or None when it had changed."""
+        returned, and recording the event of the move in the same write; a hold's deadline
+        becomes `expires_at`. The appointment as it is after, or None when it had changed."""
         query = {
             "_id": object_id(appointment_id, "appointment"),
             "claimId": from_claim,
@@ -109,14 +109,13 @@ class MongoAppointmentRepository:
             previous_slot_id=left["slotId"],
             expiresAt=expires_at,
         )
+        changes = {"slotId": object_id(to_slot, "slot"), "claimId": to_claim, "updatedAt": now}
+        if status is Status.PENDING and expires_at is not None:  # ends by the new slot's start
+            changes["expiresAt"] = expires_at
         return self._find_and_update(
             query,
             {
-                "$set": {
-                    "slotId": object_id(to_slot, "slot"),
-                    "claimId": to_claim,
-                    "updatedAt": now,
-                },
+                "$set": changes,
                 "$inc": {"sequence": 1},
                 "$push": {"leaving": left, "outbox": event},
             },

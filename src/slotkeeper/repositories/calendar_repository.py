@@ -1,12 +1,14 @@
-"""A service's calendar: the spans of its slots, changed only by conditional single-document
-updates, so that two overlapping slots of one service can never both be reserved."""
+"""A service's calendar: the spans of its slots, its closures and its weekly schedule, changed
+only by conditional single-document updates, so that two overlapping slots of one service can
+never both be reserved, and no slot is reserved inside a closure."""
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
 
 from pymongo.errors import DuplicateKeyError
 
+from slotkeeper.domain.opening_hours import Closure, Schedule
 from slotkeeper.models import Calendar
 from slotkeeper.repositories.ids import object_id
 
@@ -19,6 +21,7 @@ class Span:
     end: datetime
     slot_id: Any  # the slot's ObjectId
     at: datetime | None = None
+    laid: bool = False  # laid by the schedule
 
     def overlaps(self, start: datetime, end: datetime) -> bool:
         return self.start < end and start < self.end
@@ -26,23 +29,42 @@ class Span:
 
 @dataclass(frozen=True)
 class CalendarView:
-    """A calendar as read: its spans and the `rev` they were read at."""
+    """A calendar as read: its spans, closures and schedule, and the `rev` they were read at."""
 
     spans: list[Span]
     rev: int
+    closures: list[Closure] = field(default_factory=list)
+    schedule: Schedule | None = None
 
 
 def _doc(span: Span, now: datetime) -> dict:
-    return {
+    doc = {
         "start": span.start,
         "end": span.end,
         "slot": object_id(span.slot_id, "slot"),
         "at": now,
     }
+    if span.laid:
+        doc["laid"] = True
+    return doc
+
+
+def _closure(doc: dict, service_id) -> Closure:
+    return Closure(
+        str(doc["id"]), doc["from"], doc["to"], doc.get("note"), doc.get("createdAt"), service_id
+    )
 
 
 def _overlapping(start: datetime, end: datetime) -> dict:
     return {"$elemMatch": {"start": {"$lt": end}, "end": {"$gt": start}}}
+
+
+def _closed(start: datetime, end: datetime) -> dict:
+    return {"$elemMatch": {"from": {"$lt": end}, "to": {"$gt": start}}}
+
+
+def _by_start(closure: Closure):
+    return (closure.start, closure.id)
 
 
 class MongoCalendarRepository:
@@ -51,12 +73,67 @@ class MongoCalendarRepository:
         return Calendar._get_collection()
 
     def read(self, service_id) -> CalendarView:
-        """The service's spans (none when it has no calendar yet)."""
+        """The service's calendar (empty when it has none yet)."""
         doc = self.collection.find_one({"_id": object_id(service_id, "service")})
         if doc is None:
             return CalendarView([], 0)
-        spans = [Span(s["start"], s["end"], s["slot"], s.get("at")) for s in doc.get("spans") or []]
-        return CalendarView(spans, doc.get("rev", 0))
+        spans = [
+            Span(s["start"], s["end"], s["slot"], s.get("at"), bool(s.get("laid")))
+            for s in doc.get("spans") or []
+        ]
+        schedule = Schedule.stored(doc["schedule"]) if doc.get("schedule") else None
+        closures = sorted(
+            (_closure(c, str(doc["_id"])) for c in doc.get("closures") or []), key=_by_start
+        )
+        return CalendarView(spans, doc.get("rev", 0), closures, schedule)
+
+    def scheduled(self) -> list:
+        """Ids of the services that have a weekly schedule."""
+        cursor = self.collection.find({"schedule": {"$type": "object"}}, {"_id": 1})
+        return [doc["_id"] for doc in cursor]
+
+    def set_schedule(self, service_id, schedule: Schedule, now: datetime) -> None:
+        """Store the service's weekly schedule (creating its calendar on first use)."""
+        self.collection.update_one(
+            {"_id": object_id(service_id, "service")},
+            {
+                "$set": {"schedule": schedule.to_stored(), "updatedAt": now},
+                "$inc": {"rev": 1},
+            },
+            upsert=True,
+        )
+
+    def clear_schedule(self, service_id, now: datetime) -> bool:
+        """Remove the service's weekly schedule; False when it had none."""
+        result = self.collection.update_one(
+            {"_id": object_id(service_id, "service"), "schedule": {"$type": "object"}},
+            {"$unset": {"schedule": ""}, "$set": {"updatedAt": now}, "$inc": {"rev": 1}},
+        )
+        return result.modified_count == 1
+
+    def close(self, service_id, closure: Closure, now: datetime) -> None:
+        """Add `closure`: from now on no span is reserved that overlaps it."""
+        doc = {
+            "id": object_id(closure.id, "closure"),
+            "from": closure.start,
+            "to": closure.end,
+            "note": closure.note,
+            "createdAt": closure.created_at,
+        }
+        self.collection.update_one(
+            {"_id": object_id(service_id, "service")},
+            {"$push": {"closures": doc}, "$set": {"updatedAt": now}, "$inc": {"rev": 1}},
+            upsert=True,
+        )
+
+    def reopen(self, service_id, closure_id, now: datetime) -> bool:
+        """Remove a closure; False when the service has no such closure."""
+        key = object_id(closure_id, "closure")
+        result = self.collection.update_one(
+            {"_id": object_id(service_id, "service"), "closures.id": key},
+            {"$pull": {"closures": {"id": key}}, "$set": {"updatedAt": now}, "$inc": {"rev": 1}},
+        )
+        return result.modified_count == 1
 
     def reserve(self, service_id, span: Span, now: datetime) -> bool:
         """Add `span`, only while no span of the service overlaps it (the calendar is created
@@ -64,6 +141,7 @@ class MongoCalendarRepository:
         query = {
             "_id": object_id(service_id, "service"),
             "spans": {"$not": _overlapping(span.start, span.end)},
+            "closures": {"$not": _closed(span.start, span.end)},
         }
         try:
             result = self.collection.update_one(
@@ -75,7 +153,9 @@ class MongoCalendarRepository:
                 },
                 upsert=True,
             )
-        except DuplicateKeyError:  # it exists and a span overlaps, or another first use won
+        except (
+            DuplicateKeyError
+        ):  # it exists and a span or closure overlaps, or another first use won
             return False
         return result.modified_count == 1 or result.upserted_id is not None
 
@@ -96,6 +176,16 @@ class MongoCalendarRepository:
         except DuplicateKeyError:  # created meanwhile: changed since it was read
             return False
         return result.modified_count == 1 or result.upserted_id is not None
+
+    def forget_ended(self, service_id, before: datetime) -> bool:
+        """Drop the spans that ended before `before` (no new slot can reach back to them: a
+        slot starts in the future), recording `ended` = `before`; False when none were.
+        `rev` is left alone: no decision about future spans depends on these."""
+        result = self.collection.update_one(
+            {"_id": object_id(service_id, "service"), "spans.end": {"$lt": before}},
+            {"$pull": {"spans": {"end": {"$lt": before}}}, "$set": {"ended": before}},
+        )
+        return result.modified_count == 1
 
     def free(self, service_id, slot_id) -> bool:
         """Drop the span of `slot_id` (its slot is deleted, or was never inserted)."""

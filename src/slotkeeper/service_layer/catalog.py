@@ -2,13 +2,26 @@
 
 from datetime import datetime
 
-from slotkeeper.domain.errors import HasActiveAppointments, Invalid, ServiceInactive, SlotExists
+from slotkeeper.domain.errors import (
+    HasActiveAppointments,
+    Invalid,
+    ServiceClosed,
+    ServiceInactive,
+    SlotExists,
+    SlotOverlap,
+)
+from slotkeeper.domain.opening_hours import closed
 from slotkeeper.domain.policy import Policy
 from slotkeeper.domain.schedule import MAX_SLOTS_PER_CALL, SlotPlan, TooManySlots, plan_slots
 from slotkeeper.repositories import Page, PageRequest, Repositories
 from slotkeeper.repositories.calendar_repository import Span
 from slotkeeper.service_layer.reconcile import reclaim_stale_holds
-from slotkeeper.service_layer.spans import reserve_free_spans, reserve_span
+from slotkeeper.service_layer.spans import (
+    closed_message,
+    keep_standing,
+    reserve_free_spans,
+    reserve_span,
+)
 
 
 def create_service(repos: Repositories, fields: dict, now: datetime):
@@ -77,10 +90,18 @@ def archive_service(repos: Repositories, service_id: str, now: datetime) -> None
 
 
 def _has_live_seats(repos: Repositories, service_id, now: datetime) -> bool:
-    busy = repos.slots.future_with_seats_taken(service_id, now)
-    for slot_id in busy:
-        reclaim_stale_holds(repos, slot_id, now)
-    return bool(busy) and bool(repos.slots.future_with_seats_taken(service_id, now))
+    """Whether a future slot of the service has seats of PENDING or BOOKED appointments
+    (stale holds are reclaimed first; ATTENDED and NO_SHOW ones are history and do not
+    count). Each slot's ledger is read after the `closing` mark is written."""
+    for slot_id in repos.slots.future_with_seats_taken(service_id, now):
+        ledger = repos.ledger.read(slot_id)
+        if ledger is None:
+            continue
+        if reclaim_stale_holds(repos, slot_id, now, ledger):
+            ledger = repos.ledger.read(slot_id)
+        if ledger is not None and ledger.live_seats > 0:
+            return True
+    return False
 
 
 def _open_service(repos: Repositories, service_id: str):
@@ -91,30 +112,43 @@ def _open_service(repos: Repositories, service_id: str):
 
 
 def create_slot(repos: Repositories, fields: dict, now: datetime):
-    """Create one slot that starts in the future and overlaps no slot of its service.
+    """Create one slot that starts in the future, overlaps no slot of its service and no
+    closure.
 
     Two writes: the slot's span is reserved on the service's calendar (one conditional
-    update, refused while any span overlaps it), then the slot is inserted under the id the
-    span names. A crash in between leaves a phantom span, dropped once it is older than the
-    write grace by the next slot it stands in the way of.
+    update, refused while any span or closure overlaps it), then the slot is inserted under
+    the id the span names. A crash in between leaves a phantom span, dropped once it is older
+    than the write grace by the next slot it stands in the way of. A closure written between
+    the two is found by a last read of the calendar: the slot is deleted again and refused.
     """
     if fields["start_time"] <= now:
         raise Invalid("a slot may not start in the past; give a later startTime", "startTime")
     service = _open_service(repos, fields["service_id"])
     slot_id = repos.slots.new_id()
-    reserve_span(repos, service.id, Span(fields["start_time"], fields["end_time"], slot_id), now)
+    span = Span(fields["start_time"], fields["end_time"], slot_id)
+    reserve_span(repos, service.id, span, now)
+    slot = _insert_slot(repos, service.id, fields, slot_id, now)
+    if keep_standing(repos, service.id, [slot], now):
+        return slot
+    calendar = repos.calendars.read(service.id)
+    if closed(calendar.closures, span.start, span.end):
+        raise ServiceClosed(closed_message(calendar, span))
+    raise SlotOverlap("the service's calendar changed while the slot was laid; try again")
+
+
+def _insert_slot(repos: Repositories, service_id, fields: dict, slot_id, now: datetime):
     try:
         return repos.slots.add(
             {
                 **fields,
                 "id": slot_id,
-                "service_id": service.id,
+                "service_id": service_id,
                 "created_at": now,
                 "updated_at": now,
             }
         )
     except SlotExists:  # a slot laid before calendars existed: its span is not ours to keep
-        repos.calendars.free(service.id, slot_id)
+        repos.calendars.free(service_id, slot_id)
         raise
 
 
@@ -122,7 +156,7 @@ def generate_slots(
     repos: Repositories, service_id: str, plan: dict, capacity: int, now: datetime
 ) -> tuple[list, int]:
     """Lay slots over a date range in the service's time zone; (created, skipped). Windows
-    that start in the past or overlap a slot of the service are skipped."""
+    that start in the past, overlap a slot of the service or a closure are skipped."""
     service = _open_service(repos, service_id)
     windows = _plan(service.timezone, plan)
     future = [(start, end) for start, end in windows if start > now]
@@ -147,6 +181,7 @@ def generate_slots(
         for row in rows:
             if row["id"] not in made:
                 repos.calendars.free(service.id, row["id"])
+    created = keep_standing(repos, service.id, created, now)
     return created, len(windows) - len(created)
 
 

@@ -2,8 +2,9 @@
 
 from datetime import datetime, time, timedelta
 
+from slotkeeper.domain.opening_hours import Hours, Schedule
 from slotkeeper.repositories import PageRequest, Repositories
-from slotkeeper.service_layer import catalog, webhooks
+from slotkeeper.service_layer import catalog, opening_hours, webhooks
 
 DEMO_SERVICES = [
     (
@@ -42,6 +43,14 @@ DEMO_SERVICES = [
     ),
 ]
 
+# the last service also keeps opening hours: laid after its generated week, with a closure
+DEMO_SCHEDULE = Schedule(
+    weekly={day: (Hours(time(9), time(17)),) for day in range(1, 8)},
+    slot=timedelta(minutes=120),
+    capacity=80,
+    horizon_days=14,
+)
+
 # inactive, so it is never sent anything and its host is never looked up
 DEMO_WEBHOOK = {
     "url": "https://example.com/webhooks/slotkeeper",
@@ -76,5 +85,13 @@ def seed_demo(repos: Repositories, now: datetime) -> int:
         }
         slots, _ = catalog.generate_slots(repos, str(service.id), plan, capacity, now)
         created += len(slots)
+    opening_hours.set_schedule(repos, str(service.id), DEMO_SCHEDULE, now)
+    closed_from = datetime.combine(start + timedelta(days=10), time(0), now.tzinfo)
+    opening_hours.add_closure(
+        repos,
+        str(service.id),
+        {"start": closed_from, "end": closed_from + timedelta(days=1), "note": "Maintenance"},
+        now,
+    )
     webhooks.subscribe(repos, dict(DEMO_WEBHOOK), now, _NeverSends())
     return created

@@ -43,7 +43,7 @@ def reschedule_appointment(
             raise Invalid("the new slot must belong to the same service", field="slotId")
         check_slot(slot, appointment.seats, now)
         policy = check_policy(repos, appointment, now, actor, to=slot)
-        claim = _new_claim(repos, appointment, now)
+        claim = _new_claim(repos, appointment, slot, now)
         ours: Claim | None = claim
         try:
             take_seats(repos, slot, claim, now)
@@ -63,7 +63,7 @@ def reschedule_appointment(
             slot.id,
             claim.claim_id,
             now,
-            appointment.expires_at,
+            claim.until if claim.state is Status.PENDING else appointment.expires_at,
         )
         if moved is None:
             moved = repos.appointments.find(appointment.id)
@@ -93,19 +93,21 @@ def _refuse_unless_live(repos: Repositories, appointment, now: datetime) -> None
     raise HoldExpired("the hold has expired; its seats are free again")
 
 
-def _new_claim(repos: Repositories, appointment, now: datetime) -> Claim:
-    # until the appointment names it, the claim is an orphan candidate after the grace
+def _new_claim(repos: Repositories, appointment, slot, now: datetime) -> Claim:
+    # until the appointment names it, the claim is an orphan candidate after the grace;
+    # a hold never outlives its slot's start, so a hold moved earlier ends by the new start
     old = claim_of(appointment)
+    until = None if old.until is None else min(old.until, slot.start_time)
     check_at = now + WRITE_GRACE
-    if old.until is not None:
-        check_at = min(check_at, old.until)
+    if until is not None:
+        check_at = min(check_at, until)
     return Claim(
         repos.appointments.new_id(),
         old.appointment_id,
         old.holder,
         old.seats,
         old.state,
-        old.until,
+        until,
         check_at,
     )
 

@@ -5,16 +5,23 @@ conditional update that matches only while no span overlaps it; (2) the slot is 
 the id its span names. A process that dies between them leaves a span without a slot: a
 phantom. A phantom older than the write grace is dropped by whoever it stands in the way of,
 so it never refuses a slot for long (as a stale hold never refuses a booking).
+
+No span is reserved inside a closure (the reservation's condition says so). A closure or a
+schedule written while a slot is between its two writes may remove the span, or cover it:
+so whoever lays slots reads the calendar once more after inserting them and takes back the
+ones that may no longer stand (`keep_standing`).
 """
 
 from bisect import bisect_left
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from datetime import datetime
 
-from slotkeeper.domain.errors import SlotExists, SlotOverlap
+from slotkeeper.domain.errors import NotFound, ServiceClosed, SlotExists, SlotOverlap
+from slotkeeper.domain.opening_hours import closed
 from slotkeeper.repositories import Repositories
 from slotkeeper.repositories.calendar_repository import CalendarView, Span
+from slotkeeper.service_layer.reconcile import reclaim_stale_holds
 from slotkeeper.service_layer.seats import WRITE_GRACE
 
 # A reservation refused by spans that vanish meanwhile (phantoms dropped, slots deleted) is
@@ -31,12 +38,15 @@ class Laid:
 
 
 def reserve_span(repos: Repositories, service_id, span: Span, now: datetime) -> None:
-    """Reserve the span of one new slot, or refuse: SLOT_EXISTS when a slot of the service
-    starts at the same time, SLOT_OVERLAP when one overlaps it."""
+    """Reserve the span of one new slot, or refuse: SERVICE_CLOSED when a closure overlaps
+    it, SLOT_EXISTS when a slot of the service starts at the same time, SLOT_OVERLAP when one
+    overlaps it."""
     for _ in range(ATTEMPTS):
         if repos.calendars.reserve(service_id, span, now):
             return
         calendar = repos.calendars.read(service_id)
+        if closed(calendar.closures, span.start, span.end):
+            raise ServiceClosed(closed_message(calendar, span))
         in_the_way = [s for s in calendar.spans if s.overlaps(span.start, span.end)]
         if drop_phantoms(repos, service_id, in_the_way, now):
             continue
@@ -51,21 +61,38 @@ def reserve_span(repos: Repositories, service_id, span: Span, now: datetime) -> 
     raise SlotOverlap("the service's calendar kept changing; try again")
 
 
-def reserve_free_spans(repos: Repositories, service_id, wanted: list[Span], now: datetime) -> Laid:
+def reserve_free_spans(
+    repos: Repositories,
+    service_id,
+    wanted: list[Span] | Callable[[CalendarView], list[Span]],
+    now: datetime,
+) -> Laid:
     """Reserve every one of `wanted` (sorted, not overlapping each other) that overlaps no
-    span of the service, in one conditional update; the others are skipped."""
+    span or closure of the service, in one conditional update; the others are skipped.
+    `wanted` may be decided from the calendar as read (the schedule on it, say): it is then
+    decided again whenever the calendar changed before the update."""
     for _ in range(ATTEMPTS):
         calendar = repos.calendars.read(service_id)
-        free, blocking = _partition(calendar, wanted)
+        spans = wanted(calendar) if callable(wanted) else wanted
+        free, blocking = _partition(calendar, spans)
         if drop_phantoms(repos, service_id, blocking, now):
             continue
         if not free or repos.calendars.reserve_all(service_id, free, calendar.rev, now):
-            return Laid(free if free else [], len(wanted) - len(free))
-    return Laid([], len(wanted))
+            return Laid(free if free else [], len(spans) - len(free))
+    return Laid([], len(spans))
+
+
+def closed_message(calendar: CalendarView, span: Span) -> str:
+    closure = next(c for c in calendar.closures if c.overlaps(span.start, span.end))
+    return (
+        f"startTime: the service is closed from {closure.start.isoformat()} "
+        f"to {closure.end.isoformat()}"
+    )
 
 
 def _partition(calendar: CalendarView, wanted: list[Span]) -> tuple[list[Span], list[Span]]:
-    """(the wanted spans no existing span overlaps, the existing spans in the way)."""
+    """(the wanted spans no existing span or closure overlaps, the existing spans in the
+    way)."""
     spans = sorted(calendar.spans, key=lambda s: s.start)
     starts = [s.start for s in spans]
     ends_so_far: list[datetime] = []
@@ -73,6 +100,8 @@ def _partition(calendar: CalendarView, wanted: list[Span]) -> tuple[list[Span], 
         ends_so_far.append(max(ends_so_far[-1], s.end) if ends_so_far else s.end)
     free, blocking = [], []
     for span in wanted:
+        if closed(calendar.closures, span.start, span.end):
+            continue
         before = bisect_left(starts, span.end)
         if before and ends_so_far[before - 1] > span.start:
             blocking += [s for s in spans[:before] if s.overlaps(span.start, span.end)]
@@ -92,3 +121,77 @@ def drop_phantoms(repos: Repositories, service_id, spans: Iterable[Span], now: d
     for slot_id in old.keys() - existing:
         dropped = repos.calendars.free(service_id, slot_id) or dropped
     return dropped
+
+
+def keep_standing(repos: Repositories, service_id, slots: list, now: datetime) -> list:
+    """The slots among `slots` (just inserted by the caller) that stand.
+
+    One that lost its span meanwhile (a schedule took it back before the slot was inserted)
+    or that a closure written meanwhile overlaps is deleted again, unless seats were taken on
+    it already: then it stands (as a slot a closure keeps), and gets its span back. A slot
+    already deleted by someone else counts as standing: it was laid, then removed.
+
+    Whoever takes a span back writes first and then looks for the slot, while the slot's
+    layer inserts first and then looks for the span: one of the two sees the other.
+    """
+    if not slots:
+        return []
+    calendar = repos.calendars.read(service_id)
+    spans = {s.slot_id for s in calendar.spans}
+    standing = []
+    for slot in slots:
+        lost = slot.id not in spans
+        if not lost and not closed(calendar.closures, slot.start_time, slot.end_time):
+            standing.append(slot)
+            continue
+        outcome = _remove(repos, service_id, slot.id, now)
+        if outcome == KEPT and lost:
+            restore_span(repos, service_id, slot, now)
+        if outcome != REMOVED:
+            standing.append(slot)
+    return standing
+
+
+def restore_span(repos: Repositories, service_id, slot, now: datetime) -> None:
+    """Give a slot that stays (seats are taken on it) its span back."""
+    span = Span(slot.start_time, slot.end_time, slot.id, laid=bool(slot.laid))
+    repos.calendars.reserve(service_id, span, now)
+
+
+@dataclass(frozen=True)
+class Removal:
+    """Slots removed, and the ids of those kept because seats are taken on them."""
+
+    removed: int
+    kept: list
+
+
+def remove_idle(repos: Repositories, service_id, slot_ids: list, now: datetime) -> Removal:
+    """Delete each of the slots on which no seat is held or booked (holds past their deadline
+    are reclaimed first), by the same conditional delete as `DELETE /slots/{id}`; keep the
+    others. Each deleted slot's span is dropped after it (a crash in between: a phantom)."""
+    removed, kept = 0, []
+    for slot_id in slot_ids:
+        outcome = _remove(repos, service_id, slot_id, now)
+        removed += outcome == REMOVED
+        if outcome == KEPT:
+            kept.append(slot_id)
+    return Removal(removed, kept)
+
+
+REMOVED, GONE, KEPT = "removed", "gone", "kept"
+
+
+def _remove(repos: Repositories, service_id, slot_id, now: datetime) -> str:
+    for _ in range(ATTEMPTS):
+        if repos.slots.delete_if_idle(slot_id):
+            repos.calendars.free(service_id, slot_id)
+            return REMOVED
+        try:
+            slot = repos.slots.get(slot_id)
+        except NotFound:  # deleted by someone else, or its span's slot is not inserted yet
+            return GONE
+        if (slot.booked_seats or slot.held_seats) and not reclaim_stale_holds(repos, slot_id, now):
+            return KEPT
+        # idle now: its stale holds were reclaimed, or it was inserted since: try again
+    return KEPT

@@ -214,7 +214,12 @@ class Rescheduling(MethodView):
     @blp.alt_response(429, schema=ErrorSchema, description=TOO_MANY)
     @requires(blp, USER)
     def post(self, data, appointment_id):
-        """Move a hold or booking to another slot of the same service"""
+        """Move a hold or booking to another slot of the same service
+
+        Same seats and status. A hold keeps its deadline, except that it never outlives its
+        slot's start: moved to a slot that starts earlier, its expiresAt becomes
+        min(expiresAt, the new slot's startTime).
+        """
         return reschedule.reschedule_appointment(
             current_repos(), appointment_id, data["slot_id"], now(), actor=current_actor()
         )

@@ -84,7 +84,9 @@ class ServiceById(MethodView):
         """Archive a service: it stays readable and takes no new slots or appointments
 
         Refused with 409 HAS_ACTIVE_APPOINTMENTS while seats of its future slots are held or
-        booked; archiving an archived service is 204 again. Archive and booking are
+        booked by PENDING or BOOKED appointments (holds past their deadline do not count, nor
+        do ATTENDED or NO_SHOW ones: a booking checked in before its slot starts is history);
+        archiving an archived service is 204 again. Archive and booking are
         linearizable: every booking, hold and reschedule either happens before the archive
         (which is then refused, the booking standing) or after it (refused with
         SERVICE_INACTIVE, no seat kept). A refused archive changes nothing anyone can see:

@@ -29,25 +29,26 @@ serve: $(STAMP)  ## production server: gunicorn, settings from the environment (
 migrate: $(STAMP)  ## apply pending migrations to MONGODB_URI (safe to run twice or in parallel)
 	$(BIN)/slotkeeper migrate
 
-# The whole suite twice, side by side: on the embedded engine, and on a SecantusDB server that
+# The whole suite twice, side by side: on the embedded engine, and on SecantusDB servers that
 # pytest starts (free port, temporary data directory) and stops at the end, also on failure.
-# The server run mostly waits on the server, so the two share two cores well. Each run's
-# output is shown when it ends; the target fails when either run does.
+# Tests that never reach the database (unit, live, tooling) run in the embedded run only. Each
+# run's output is shown when it ends; the target fails when either run does.
 test: $(DEV_STAMP)
 	$(MAKE) --no-print-directory -j2 --output-sync=target test-embedded test-server
 
-test-embedded: $(DEV_STAMP)  ## the suite on the embedded engine
-	env -u MONGODB_URI $(BIN)/python -m pytest
-
-# The server run waits on its servers more than it computes: its tests are spread over
-# SERVER_WORKERS pytest-xdist workers, each with a SecantusDB server and a database of its own.
+# Each run spreads its tests over pytest-xdist workers, so that either can use both cores once
+# the other is done; on a server, each worker has a SecantusDB server and a database of its own.
+EMBEDDED_WORKERS ?= 2
 SERVER_WORKERS ?= 3
+
+test-embedded: $(DEV_STAMP)  ## the suite on the embedded engine
+	env -u MONGODB_URI $(BIN)/python -m pytest -n $(EMBEDDED_WORKERS) --dist worksteal
 
 test-server: $(DEV_STAMP)  ## the suite on SecantusDB servers started for the run
 	$(BIN)/python -m pytest -p no:cacheprovider --secantusdb -n $(SERVER_WORKERS) --dist worksteal
 
 explore: $(DEV_STAMP)  ## the longer interleaving exploration (both worlds, more triples); CI runs it
-	env -u MONGODB_URI $(BIN)/python -m pytest -m slow tests/integration/test_interleavings.py
+	env -u MONGODB_URI $(BIN)/python -m pytest -n $(EMBEDDED_WORKERS) --dist worksteal -m slow tests/integration/test_interleavings.py
 
 LINTED := src tests migrations wsgi.py gunicorn.conf.py
 

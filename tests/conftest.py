@@ -123,6 +123,21 @@ def pytest_configure(config):
         os.environ["MONGODB_URI"] = server.uri
 
 
+# Tests that never reach the configured database run in the embedded run only: the domain's
+# unit tests, and the live, tooling and browser tests, whose servers (`make run`) always use the
+# embedded engine. On a server they would repeat the embedded run exactly.
+ENGINE_INDEPENDENT = ("tests/unit/", "tests/live/", "tests/tooling/", "tests/e2e/")
+
+
+def pytest_collection_modifyitems(config, items):
+    if not config.getoption("secantusdb"):
+        return
+    independent = [i for i in items if i.nodeid.startswith(ENGINE_INDEPENDENT)]
+    if independent:
+        config.hook.pytest_deselected(items=independent)
+        items[:] = [i for i in items if not i.nodeid.startswith(ENGINE_INDEPENDENT)]
+
+
 def pytest_unconfigure(config):
     server = getattr(config, "secantus_server", None)
     if server is not None:

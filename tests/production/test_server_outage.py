@@ -25,6 +25,13 @@ TIMEOUT_MS = 500
 # the client's timeoutMS, plus pymongo's half-second steps while it waits for a server to
 # appear, plus room for a busy machine (two test runs side by side on two cores)
 WITHIN = TIMEOUT_MS / 1000 + 0.5 + 1.0
+
+
+def within(results: list, before: float) -> float:
+    """WITHIN, plus twice the slowest answer while the server was up: on a machine busy enough
+    that a booking waits for a core, a refusal waits as long (a baseline of the same run)."""
+    healthy = [seconds for started, seconds, code, _ in results if started < before]
+    return WITHIN + 2 * max(healthy, default=0.0)
 TRAFFIC_THREADS = 4
 MAX_REQUESTS = 3000  # per thread: a bound, never reached while the test steers the traffic
 
@@ -118,7 +125,7 @@ def test_a_server_that_goes_away_under_traffic_is_503s_then_recovered_without_lo
 
         started = time.monotonic()
         health = api.client.get("/api/v1/health")
-        assert time.monotonic() - started < WITHIN
+        assert time.monotonic() - started < within(traffic.results, down)
         assert (health.status_code, health.json["database"]) == (503, "unavailable")
         with caplog.at_level(logging.WARNING, logger="slotkeeper.jobs.expiry_job"):
             run_expiry(outage_app)
@@ -140,7 +147,7 @@ def test_a_server_that_goes_away_under_traffic_is_503s_then_recovered_without_lo
     for _, body in unavailable:
         assert body["code"] == 503 and body["status"] == "Service Unavailable" and body["message"]
     slowest = max(seconds for seconds, _ in unavailable)
-    assert slowest < WITHIN
+    assert slowest < within(traffic.results, down)
 
     booked = [body["id"] for _, _, code, body in traffic.results if code == 201]
     for appointment_id in booked:  # every booking answered 201 is still there

@@ -1,0 +1,164 @@
+"""Offers to a slot's waiting list (a step shared by the use cases that free seats and by the
+sweep, not a use case itself).
+
+Seats are reserved for the first waiting entries by the very update that frees them (see
+repositories/seat_ledger.py). Making an offer from a reservation takes three writes, each
+repairable: (1) slot: the reservation becomes a hold's claim, with the ids the entry was
+given when it joined; (2) appointment: insert the hold, with the events `appointment.held`
+and `waitlist.offered` in its outbox; (3) entry: record that it was offered. A process that
+dies after (1) leaves a claim that knows its entry and user: the sweep writes (2) and (3)
+from it. One that dies before (1) leaves the reservation: the sweep makes the offer.
+"""
+
+from dataclasses import replace
+from datetime import datetime
+
+from slotkeeper.domain.events import offer_event
+from slotkeeper.domain.ledger import OFFER_GRACE, Claim, Ledger, Released, holder_key
+from slotkeeper.domain.status import USED, Status
+from slotkeeper.domain.waitlist import EntryStatus
+from slotkeeper.repositories import Repositories
+
+
+def reservations(ledger: Ledger) -> Released:
+    """The offers a ledger as read still has to have made."""
+    return Released(ledger.slot_id, str(ledger.service_id), ledger.start, tuple(ledger.reserved()))
+
+
+def make_offers(repos: Repositories, released: Released | None, now: datetime) -> int:
+    """Make the offers of the reservations a release (or leave) left; the number made here."""
+    if released is None or released.start is None:
+        return 0
+    made = 0
+    for waiting in released.reserved:
+        claim = waiting.offer(now, released.start)
+        if repos.ledger.offer(released.slot_id, waiting, claim, now):
+            write_offer(repos, released.slot_id, released.service_id, claim, now)
+            made += 1
+    return made
+
+
+def write_offer(repos: Repositories, slot_id, service_id, claim: Claim, now: datetime) -> None:
+    """The hold of an offer whose claim is on the slot, then its entry's record of it (each
+    a no-op when written already)."""
+    repos.appointments.add(
+        dict(
+            id=claim.appointment_id,
+            slot_id=slot_id,
+            service_id=service_id,
+            user_id=claim.user_id,
+            seats=claim.seats,
+            status=Status.PENDING.value,
+            expires_at=claim.until,
+            claim_id=claim.claim_id,
+            entry_id=claim.entry,
+            created_at=now,
+            updated_at=now,
+        ),
+        also=(offer_event(now, str(claim.entry)),),
+    )
+    if (
+        repos.waitlist.offered(claim.entry, now) is None
+        and repos.waitlist.find(claim.entry) is None
+    ):
+        # the join died before it wrote its entry: write it as it is now
+        repos.waitlist.add(
+            dict(
+                id=claim.entry,
+                slot_id=slot_id,
+                service_id=service_id,
+                user_id=claim.user_id,
+                seats=claim.seats,
+                status=EntryStatus.OFFERED.value,
+                appointment_id=claim.appointment_id,
+                offered_at=now,
+                created_at=now,
+                updated_at=now,
+            )
+        )
+
+
+def write_missing_entries(repos: Repositories, ledger: Ledger, now: datetime) -> int:
+    """Entries of the waiting list whose join died before writing them (past the grace)."""
+    written = 0
+    for waiting in ledger.waiting:
+        if waiting.at + OFFER_GRACE > now or repos.waitlist.find(waiting.entry) is not None:
+            continue
+        added = repos.waitlist.add(
+            dict(
+                id=waiting.entry,
+                slot_id=ledger.slot_id,
+                service_id=ledger.service_id,
+                user_id=waiting.user_id,
+                seats=waiting.seats,
+                status=EntryStatus.WAITING.value,
+                appointment_id=waiting.appointment_id,
+                created_at=waiting.at,
+                updated_at=waiting.at,
+            )
+        )
+        written += added is not None
+    return written
+
+
+def finish_leaving(repos: Repositories, entry, now: datetime) -> bool:
+    """Take an entry that left off its slot's waiting list, or cancel its offer, then forget
+    that it is leaving. False when its offer had been confirmed first (it stays booked)."""
+    ledger = repos.ledger.read(entry.slot_id)
+    waiting = ledger.waiting_entry(str(entry.id)) if ledger else None
+    if ledger is not None and waiting is not None:
+        if not waiting.reserved:
+            released = repos.ledger.leave(entry.slot_id, waiting, now)
+            if released is not None:
+                make_offers(repos, released, now)
+                repos.waitlist.left(entry.id)
+                return True
+            ledger = repos.ledger.read(entry.slot_id)  # seats were reserved for it meanwhile
+        if ledger is not None:
+            make_offers(repos, reservations(ledger), now)  # its own offer too: cancelled below
+    accepted = not cancel_offer(repos, entry, now)
+    repos.waitlist.left(entry.id)
+    return not accepted
+
+
+def cancel_offer(repos: Repositories, entry, now: datetime) -> bool:
+    """Cancel the entry's offer while it is a hold; its seats pass on. False when the offer
+    was confirmed (or used) and stays."""
+    offer = repos.appointments.find(entry.appointment_id)
+    if offer is None:
+        return True
+    if offer.status == Status.BOOKED.value or Status(offer.status) in USED:
+        return False
+    if offer.status != Status.PENDING.value:
+        return True  # over already
+    claim = Claim(
+        offer.claim_id,
+        str(offer.id),
+        holder_key(offer.user_id),
+        offer.seats,
+        Status.PENDING,
+        until=offer.expires_at,
+    )
+    released = repos.ledger.release(offer.slot_id, claim, Status.CANCELLED, now, held_only=True)
+    if released is None:  # confirmed first, or over: the ledger says which
+        ledger = repos.ledger.read(offer.slot_id, holder=claim.holder)
+        if ledger is None:
+            return True
+        kept = ledger.live_claim(claim.claim_id, claim.holder, claim.appointment_id, claim.seats)
+        used = ledger.claim(claim.claim_id)
+        confirmed = kept is not None and kept.state is Status.BOOKED
+        return not (confirmed or (used is not None and used.state in USED))
+    repos.appointments.transition(
+        offer.id, claim.claim_id, {Status.PENDING}, Status.CANCELLED, now, cancelledAt=now
+    )
+    repos.ledger.settle(offer.slot_id, replace(claim, state=Status.CANCELLED))
+    make_offers(repos, released, now)
+    return True
+
+
+def accept_offer(repos: Repositories, entry_id, now: datetime) -> bool:
+    """The entry of a confirmed offer is ACCEPTED (reads derive it from the offer anyway)."""
+    return any(
+        repos.waitlist.settle(entry_id, stored.value, EntryStatus.ACCEPTED, now)
+        for stored in (EntryStatus.OFFERED, EntryStatus.WAITING)
+    )

@@ -330,7 +330,9 @@ def scenario_confirm_offer(repos, api, now):
     booked = _book(repos, now, slot)
     (entry,) = _waiting(repos, now, slot, "w1")
     lifecycle.cancel_appointment(repos, str(booked.id), now, actor=TRUSTED)
-    return lambda r: lifecycle.confirm_appointment(r, str(entry.entry.appointment_id), now, actor=TRUSTED)
+    return lambda r: lifecycle.confirm_appointment(
+        r, str(entry.entry.appointment_id), now, actor=TRUSTED
+    )
 
 
 def scenario_leave_waiting(repos, api, now):

@@ -142,6 +142,10 @@ class Ledger:
     def is_waiting(self, holder: str) -> bool:
         return any(w.holder == holder for w in self.waiting)
 
+    def offer_for(self, entry: str) -> Claim | None:
+        """The live claim of the offer made for `entry`, if it is in flight."""
+        return next((c for c in self.claims.values() if c.entry == entry and c.live), None)
+
     def reserved(self) -> list[Waiting]:
         return [w for w in self.waiting if w.reserved]
 

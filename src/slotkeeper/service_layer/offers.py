@@ -105,17 +105,22 @@ def finish_leaving(repos: Repositories, entry, now: datetime) -> bool:
     """Take an entry that left off its slot's waiting list, or cancel its offer, then forget
     that it is leaving. False when its offer had been confirmed first (it stays booked)."""
     ledger = repos.ledger.read(entry.slot_id)
-    waiting = ledger.waiting_entry(str(entry.id)) if ledger else None
-    if ledger is not None and waiting is not None:
-        if not waiting.reserved:
+    if ledger is not None:
+        waiting = ledger.waiting_entry(str(entry.id))
+        if waiting is not None and not waiting.reserved:
             released = repos.ledger.leave(entry.slot_id, waiting, now)
             if released is not None:
                 make_offers(repos, released, now)
                 repos.waitlist.left(entry.id)
                 return True
             ledger = repos.ledger.read(entry.slot_id)  # seats were reserved for it meanwhile
-        if ledger is not None:
-            make_offers(repos, reservations(ledger), now)  # its own offer too: cancelled below
+    if ledger is not None and ledger.reserved():
+        make_offers(repos, reservations(ledger), now)  # its own offer too: cancelled below
+        ledger = repos.ledger.read(entry.slot_id)
+    offer = ledger.offer_for(str(entry.id)) if ledger is not None else None
+    if offer is not None and repos.appointments.find(offer.appointment_id) is None:
+        # made by another process that has not written its hold yet: write it, to cancel it
+        write_offer(repos, entry.slot_id, entry.service_id, offer, now)
     accepted = not cancel_offer(repos, entry, now)
     repos.waitlist.left(entry.id)
     return not accepted

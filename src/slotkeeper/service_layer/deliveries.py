@@ -68,7 +68,7 @@ def hand_over_events(
             if event["type"] == EventType.WAITLIST_OFFERED.value:
                 entry = repos.waitlist.find(event["entry"])
                 if entry is None or render_entry is None:
-                    continue  # its entry is written by the sweep first (a join that died)
+                    break  # its entry is written by the sweep first (a join that died)
                 offered = Shown(entry, EntryStatus.OFFERED.value, None, str(state.id), event["at"])
                 data = {**render_entry(offered), "appointment": data}
             body = event_body(event["id"], event["type"], event["at"], data)

@@ -339,3 +339,15 @@ def test_unknown_entries_and_slots_are_404(api, check):
     check.invalid(
         api.client.get("/api/v1/waitlist", query_string={"color": "red"}), "query", "color"
     )
+
+
+def test_a_slot_people_wait_for_cannot_be_deleted_until_they_leave(api, clock, check):
+    slot = api.slot(start=NOW + timedelta(minutes=5))
+    booked = api.book(slot["id"], "b1").json
+    first = joined(api, slot["id"], "w1")
+    clock.advance(minutes=10)
+    cancel(api, booked["id"])  # the slot has started: no offer, w1 still waits
+    refused = api.client.delete(f"/api/v1/slots/{slot['id']}")
+    check.error(refused, 409, "HAS_ACTIVE_APPOINTMENTS")
+    assert leave(api, first["id"]).status_code == 204
+    assert api.client.delete(f"/api/v1/slots/{slot['id']}").status_code == 204

@@ -81,9 +81,15 @@ class MongoSlotRepository:
         return first.get("seats", 0)
 
     def delete_if_idle(self, slot_id) -> bool:
-        """Delete the slot only while no seat of it is held or booked (one atomic operation)."""
+        """Delete the slot only while no seat of it is held or booked and nobody waits for it
+        (one atomic operation)."""
         result = Slot._get_collection().delete_one(
-            {"_id": object_id(slot_id, "slot"), "bookedSeats": 0, "heldSeats": 0}
+            {
+                "_id": object_id(slot_id, "slot"),
+                "bookedSeats": 0,
+                "heldSeats": 0,
+                "waiting.0": {"$exists": False},
+            }
         )
         return result.deleted_count == 1
 

@@ -238,9 +238,10 @@ class MongoSeatLedger:
             tuple(w for w in waiting if w.reserved),
         )
 
-    def join(self, slot_id, w: Waiting, now: datetime, check_at: datetime) -> bool:
+    def join(self, slot_id, w: Waiting, now: datetime, check_at: datetime) -> int | None:
         """Put `w` at the end of the waiting list: only while the seats it asks for cannot be
-        taken by a newcomer, and its user neither holds seats here nor waits already."""
+        taken by a newcomer, and its user neither holds seats here nor waits already. Its
+        place in the line (from 1), or None when refused."""
         conditions = {
             "$expr": {"$lt": [FREE_FOR_NEWCOMERS, w.seats]},
             f"holders.{w.holder}": None,
@@ -268,7 +269,15 @@ class MongoSeatLedger:
             "joins": joins,
             **_due(check_at),
         }
-        return self._update(slot_id, conditions, _set_stage(now, changes))
+        doc = self.collection.find_one_and_update(
+            {"_id": object_id(slot_id, "slot"), **conditions},
+            _set_stage(now, changes),
+            projection={"waiting.entry": 1},
+            return_document=ReturnDocument.AFTER,
+        )
+        if doc is None:
+            return None
+        return 1 + [x["entry"] for x in doc["waiting"]].index(w.entry)
 
     def leave(self, slot_id, w: Waiting, now: datetime) -> Released | None:
         """Take `w` off the waiting list while no seats are reserved for it; seats it stood in

@@ -57,25 +57,26 @@ def write_offer(repos: Repositories, slot_id, service_id, claim: Claim, now: dat
         ),
         also=(offer_event(now, str(claim.entry)),),
     )
-    if (
-        repos.waitlist.offered(claim.entry, now) is None
-        and repos.waitlist.find(claim.entry) is None
-    ):
-        # the join died before it wrote its entry: write it as it is now
-        repos.waitlist.add(
-            dict(
-                id=claim.entry,
-                slot_id=slot_id,
-                service_id=service_id,
-                user_id=claim.user_id,
-                seats=claim.seats,
-                status=EntryStatus.OFFERED.value,
-                appointment_id=claim.appointment_id,
-                offered_at=now,
-                created_at=now,
-                updated_at=now,
-            )
+    if repos.waitlist.offered(claim.entry, now) is not None:
+        return
+    # no entry to mark (or marked already): the join may have died before writing it, so
+    # write it as it is now; if the join wrote it meanwhile, mark that one
+    added = repos.waitlist.add(
+        dict(
+            id=claim.entry,
+            slot_id=slot_id,
+            service_id=service_id,
+            user_id=claim.user_id,
+            seats=claim.seats,
+            status=EntryStatus.OFFERED.value,
+            appointment_id=claim.appointment_id,
+            offered_at=now,
+            created_at=now,
+            updated_at=now,
         )
+    )
+    if added is None:
+        repos.waitlist.offered(claim.entry, now)
 
 
 def write_missing_entries(repos: Repositories, ledger: Ledger, now: datetime) -> int:

@@ -67,7 +67,8 @@ def join_waitlist(
         repos.appointments.new_id(),
         int(offer_ttl.total_seconds()),
     )
-    if not repos.ledger.join(slot.id, waiting, now, now + OFFER_GRACE):
+    position = repos.ledger.join(slot.id, waiting, now, now + OFFER_GRACE)
+    if position is None:
         ledger = ledger_or_404(repos, slot.id, holder)
         if holder in ledger.holders:
             raise DuplicateBooking("this user already holds or booked seats on this slot")
@@ -93,7 +94,8 @@ def join_waitlist(
         )
     )
     entry = added or repos.waitlist.get(waiting.entry)  # an offer made already wrote it
-    return show(repos, [entry], now)[0]
+    # the answer is the entry as it joined: a concurrent offer is the next change, not this one
+    return Shown(entry, EntryStatus.WAITING.value, position, None, now)
 
 
 def get_entry(repos: Repositories, entry_id: str, now: datetime, *, actor: Actor) -> Shown:
@@ -127,17 +129,22 @@ def leave_waitlist(repos: Repositories, entry_id: str, now: datetime, *, actor: 
     hold (its seats pass on). Leaving twice changes nothing."""
     for _ in range(ATTEMPTS):
         entry = _get_owned(repos, entry_id, actor)
-        shown = show(repos, [entry], now)[0]
-        if shown.status == EntryStatus.LEFT.value:
-            if entry.leaving:
-                finish_leaving(repos, entry, now)
+        shown = EntryStatus(show(repos, [entry], now)[0].status)
+        if entry.status != EntryStatus.LEFT.value:
+            if shown is EntryStatus.LEFT:
+                return  # its offer was cancelled: it left that way
+            if shown in FINAL:
+                raise InvalidTransition(f"a {shown.value} entry cannot leave")
+            left = repos.waitlist.leave(entry.id, now)
+            if left is None:
+                continue  # it changed meanwhile
+            entry = left
+        elif not entry.leaving:  # left already, unless its offer was confirmed first
+            if shown is EntryStatus.ACCEPTED:
+                raise InvalidTransition("the offer was confirmed first: the entry is ACCEPTED")
             return
-        if EntryStatus(shown.status) in FINAL:
-            raise InvalidTransition(f"a {shown.status} entry cannot leave")
-        left = repos.waitlist.leave(entry.id, now)
-        if left is None:
-            continue  # it changed meanwhile
-        if not finish_leaving(repos, left, now):
+        # ours, or another leave of it still under way: finish it (each step is conditional)
+        if not finish_leaving(repos, entry, now):
             raise InvalidTransition("the offer was confirmed first: the entry is ACCEPTED")
         return
     raise InvalidTransition("the entry changed while it was leaving")

@@ -606,12 +606,16 @@ LINE_FAST = {
     ("offered", "confirm_dora", "expire"),
     ("offered", "leave_dora", "confirm_dora"),
 }
+# a leave racing the sweep that expires the offer it cancels: thousands of schedules
+LINE_LONG = {("offered", "leave_dora", "expire"), ("offered", "leave_eve", "expire")}
 LINE_PAIRS = [
     pytest.param(
         world,
         pair,
         id=f"{world}:{'+'.join(pair)}",
-        marks=() if (world, *pair) in LINE_FAST else pytest.mark.slow,
+        marks=()
+        if (world, *pair) in LINE_FAST
+        else (pytest.mark.slow, pytest.mark.timeout(3600 if (world, *pair) in LINE_LONG else 600)),
     )
     for world in ("waiting", "offered")
     for pair in itertools.combinations_with_replacement(LINE_NAMES, 2)

@@ -102,9 +102,11 @@ def write_missing_entries(repos: Repositories, ledger: Ledger, now: datetime) ->
     return written
 
 
-def finish_leaving(repos: Repositories, entry, now: datetime) -> bool:
-    """Take an entry that left off its slot's waiting list, or cancel its offer, then forget
-    that it is leaving. False when its offer had been confirmed first (it stays booked)."""
+def finish_leaving(repos: Repositories, entry, now: datetime) -> EntryStatus:
+    """Take an entry that left off its slot's waiting list, or cancel its offer as it was
+    when the entry left, then forget that it is leaving. LEFT, or what its offer became
+    first: ACCEPTED (confirmed, it stays booked) or EXPIRED (it ran out)."""
+    at = entry.updated_at or now  # when it left: the sweep may finish the leave later
     ledger = repos.ledger.read(entry.slot_id)
     if ledger is not None:
         waiting = ledger.waiting_entry(str(entry.id))
@@ -113,7 +115,7 @@ def finish_leaving(repos: Repositories, entry, now: datetime) -> bool:
             if released is not None:
                 make_offers(repos, released, now)
                 repos.waitlist.left(entry.id)
-                return True
+                return EntryStatus.LEFT
             ledger = repos.ledger.read(entry.slot_id)  # seats were reserved for it meanwhile
     if ledger is not None and ledger.reserved():
         make_offers(repos, reservations(ledger), now)  # its own offer too: cancelled below
@@ -122,21 +124,19 @@ def finish_leaving(repos: Repositories, entry, now: datetime) -> bool:
     if offer is not None and repos.appointments.find(offer.appointment_id) is None:
         # made by another process that has not written its hold yet: write it, to cancel it
         write_offer(repos, entry.slot_id, entry.service_id, offer, now)
-    accepted = not cancel_offer(repos, entry, now)
+    ended = cancel_offer(repos, entry, at, now)
     repos.waitlist.left(entry.id)
-    return not accepted
+    return ended
 
 
-def cancel_offer(repos: Repositories, entry, now: datetime) -> bool:
-    """Cancel the entry's offer while it is a hold; its seats pass on. False when the offer
-    was confirmed (or used) and stays."""
+def cancel_offer(repos: Repositories, entry, at: datetime, now: datetime) -> EntryStatus:
+    """Cancel the entry's offer if it was a hold at `at`; its seats pass on. LEFT when it
+    is cancelled (or there is none), else what it became first: ACCEPTED or EXPIRED."""
     offer = repos.appointments.find(entry.appointment_id)
     if offer is None:
-        return True
-    if offer.status == Status.BOOKED.value or Status(offer.status) in USED:
-        return False
+        return EntryStatus.LEFT
     if offer.status != Status.PENDING.value:
-        return True  # over already
+        return _ending(Status(offer.status))
     claim = Claim(
         offer.claim_id,
         str(offer.id),
@@ -145,21 +145,38 @@ def cancel_offer(repos: Repositories, entry, now: datetime) -> bool:
         Status.PENDING,
         until=offer.expires_at,
     )
-    released = repos.ledger.release(offer.slot_id, claim, Status.CANCELLED, now, held_only=True)
-    if released is None:  # confirmed first, or over: the ledger says which
-        ledger = repos.ledger.read(offer.slot_id, holder=claim.holder)
-        if ledger is None:
-            return True
-        kept = ledger.live_claim(claim.claim_id, claim.holder, claim.appointment_id, claim.seats)
-        used = ledger.claim(claim.claim_id)
-        confirmed = kept is not None and kept.state is Status.BOOKED
-        return not (confirmed or (used is not None and used.state in USED))
+    released = repos.ledger.release(offer.slot_id, claim, Status.CANCELLED, at, held_only=True)
+    if released is None:  # confirmed, or over, first: the ledger says which
+        return _how_it_ended(repos, offer, claim, at)
     repos.appointments.transition(
-        offer.id, claim.claim_id, {Status.PENDING}, Status.CANCELLED, now, cancelledAt=now
+        offer.id, claim.claim_id, {Status.PENDING}, Status.CANCELLED, now, cancelledAt=at
     )
     repos.ledger.settle(offer.slot_id, replace(claim, state=Status.CANCELLED))
     make_offers(repos, released, now)
-    return True
+    return EntryStatus.LEFT
+
+
+def _ending(status: Status) -> EntryStatus:
+    if status is Status.BOOKED or status in USED:
+        return EntryStatus.ACCEPTED
+    if status is Status.EXPIRED:
+        return EntryStatus.EXPIRED
+    return EntryStatus.LEFT
+
+
+def _how_it_ended(repos: Repositories, offer, claim: Claim, at: datetime) -> EntryStatus:
+    """What became of an offer whose hold could not be cancelled (read slot first: the
+    appointment follows it)."""
+    ledger = repos.ledger.read(offer.slot_id, holder=claim.holder)
+    found = ledger.claim(claim.claim_id) if ledger is not None else None
+    if found is not None:
+        if found.state is Status.PENDING:
+            return EntryStatus.EXPIRED if found.is_stale(at) else EntryStatus.LEFT
+        return _ending(found.state)
+    if ledger is not None and ledger.holder_claim(claim.holder) == claim.claim_id:
+        return EntryStatus.ACCEPTED  # a booking, settled
+    now_it_is = repos.appointments.find(offer.id)
+    return _ending(Status(now_it_is.status)) if now_it_is is not None else EntryStatus.LEFT
 
 
 def accept_offer(repos: Repositories, entry_id, now: datetime) -> bool:

@@ -144,8 +144,9 @@ def leave_waitlist(repos: Repositories, entry_id: str, now: datetime, *, actor: 
                 raise InvalidTransition("the offer was confirmed first: the entry is ACCEPTED")
             return
         # ours, or another leave of it still under way: finish it (each step is conditional)
-        if not finish_leaving(repos, entry, now):
-            raise InvalidTransition("the offer was confirmed first: the entry is ACCEPTED")
+        ended = finish_leaving(repos, entry, now)
+        if ended is not EntryStatus.LEFT:
+            raise InvalidTransition(f"the offer ended first: the entry is {ended.value}")
         return
     raise InvalidTransition("the entry changed while it was leaving")
 

@@ -606,8 +606,13 @@ LINE_FAST = {
     ("offered", "confirm_dora", "expire"),
     ("offered", "leave_dora", "confirm_dora"),
 }
-# a leave racing the sweep that expires the offer it cancels: thousands of schedules
-LINE_LONG = {("offered", "leave_dora", "expire"), ("offered", "leave_eve", "expire")}
+# a leave racing the sweep that expires the offer it cancels, and two such sweeps:
+# thousands of schedules
+LINE_LONG = {
+    ("offered", "leave_dora", "expire"),
+    ("offered", "leave_eve", "expire"),
+    ("offered", "expire", "expire"),
+}
 LINE_PAIRS = [
     pytest.param(
         world,

@@ -5,7 +5,7 @@ from datetime import datetime
 from slotkeeper.domain.ledger import claim_key, holder_key
 from slotkeeper.domain.policy import Policy
 from slotkeeper.domain.rules import slot_status
-from slotkeeper.models import Appointment, Calendar, Service, Slot, Tally
+from slotkeeper.models import Appointment, Calendar, Service, Slot, Tally, WaitlistEntry
 
 LIVE = ("PENDING", "BOOKED")
 USED = ("ATTENDED", "NO_SHOW")  # terminal, but their seats stay booked
@@ -44,6 +44,32 @@ def assert_slot_invariants(slot_id, as_of: datetime | None = None) -> None:
             assert any(claim_key(a.claim_id) == key and a.status == claim["state"] for a in live), (
                 "a used claim no appointment names"
             )
+
+
+def assert_waitlist_invariants(slot_id, as_of: datetime | None = None) -> None:
+    """The slot's waiting list and its entries agree, and no seat a waiting entry could have
+    is left to anyone else: waitingSeats is the sum of the seats of its WAITING entries, in
+    join order on the slot; no seats are left reserved without an offer; nobody waiting
+    holds seats there; and while the slot has not started the first in line does not fit
+    in the free seats (else it would have been offered them, strictly in order)."""
+    slot = Slot.objects.get(id=slot_id)
+    line = slot.waiting or []
+    assert not [w for w in line if w.get("reserved")], "seats reserved without an offer"
+    assert slot.waiting_seats == sum(w["seats"] for w in line), "waitingSeats"
+    waiting = WaitlistEntry.objects(slot_id=slot.id, status="WAITING")
+    assert {w["entry"] for w in line} == {str(e.id) for e in waiting}, "entries and the line"
+    assert not WaitlistEntry.objects(slot_id=slot.id, leaving=True), "a leave left unfinished"
+    holders = {holder for holder, key in slot.holders.items() if key}
+    assert not holders & {w["holder"] for w in line}, "someone waiting holds seats"
+    started = as_of is not None and slot.start_time.replace(tzinfo=as_of.tzinfo) <= as_of
+    if line and not started:
+        free = slot.capacity - slot.booked_seats - slot.held_seats
+        assert line[0]["seats"] > free, "the first in line fits in the free seats"
+    for offer in Appointment.objects(slot_id=slot.id, entry_id__ne=None):
+        entry = WaitlistEntry.objects(id=offer.entry_id).first()
+        assert entry is not None, "an offer without its entry"
+        assert entry.appointment_id == offer.id and entry.offered_at is not None, "offer"
+        assert entry.status != "WAITING", "an offered entry still WAITING"
 
 
 def assert_calendar_invariants() -> None:
@@ -90,5 +116,6 @@ def assert_policy_invariants(as_of: datetime | None = None) -> None:
 def assert_all_invariants(as_of: datetime | None = None) -> None:
     for slot in Slot.objects.only("id"):
         assert_slot_invariants(slot.id, as_of)
+        assert_waitlist_invariants(slot.id, as_of)
     assert_calendar_invariants()
     assert_policy_invariants(as_of)

@@ -71,12 +71,13 @@ def _register_api(app: Flask, settings: Settings) -> None:
     from slotkeeper.api.operations.routes import blp as operations
     from slotkeeper.api.services.routes import blp as services
     from slotkeeper.api.slots.routes import blp as slots
+    from slotkeeper.api.waitlist.routes import blp as waitlist
     from slotkeeper.api.webhooks.routes import blp as webhooks
 
     mode = AUTH_ON if settings.auth_enabled else AUTH_OFF
     api = Api(app, spec_kwargs={"info": {"description": API_DESCRIPTION + mode}})
     auth.install(app, api, settings)
-    for blueprint in (services, opening_hours, slots, appointments, webhooks, operations):
+    for blueprint in (services, opening_hours, slots, appointments, waitlist, webhooks, operations):
         api.register_blueprint(blueprint)
     ratelimit.install(app, settings)  # wraps views registered above
     register_docs_assets(app)

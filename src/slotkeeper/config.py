@@ -51,6 +51,7 @@ class Settings:
     webhook_allow_private_networks: bool = False
     webhook_job_seconds: int = 2
     horizon_job_seconds: int = 3600
+    waitlist_offer_seconds: int = 0  # 0: the hold time
 
     @property
     def auth_enabled(self) -> bool:
@@ -59,6 +60,16 @@ class Settings:
     @property
     def hold_ttl(self) -> timedelta:
         return timedelta(seconds=self.hold_ttl_seconds)
+
+    @property
+    def waitlist_offer_ttl(self) -> timedelta:
+        """How long an offer to the waiting list is held: WAITLIST_OFFER_SECONDS, or the
+        hold time when it is 0 (not set)."""
+        return (
+            timedelta(seconds=self.waitlist_offer_seconds)
+            if self.waitlist_offer_seconds
+            else self.hold_ttl
+        )
 
     @property
     def engine(self) -> str:
@@ -99,6 +110,7 @@ BOUNDS = {
     "webhook_max_attempts": (1, 100),
     "webhook_job_seconds": (1, 3600),
     "horizon_job_seconds": (1, 24 * 3600),  # at least daily, as the contract asks
+    "waitlist_offer_seconds": (0, 7 * 24 * 3600),
 }
 
 

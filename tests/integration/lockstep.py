@@ -149,8 +149,27 @@ FOOTPRINTS: dict[tuple[str, str], tuple] = {
     ("tallies", "unmark"): (None, _one("tallies")),
     ("tallies", "move_mark"): (None, _one("tallies")),
     ("appointments", "get_many"): (_many("appointments"), None),
+    ("ledger", "join"): (None, _one("slots")),
+    ("ledger", "leave"): (None, _one("slots")),
+    ("ledger", "offer"): (None, _one("slots")),
+    ("ledger", "waiting_of"): (_many("slots"), None),
+    ("waitlist", "find"): (_one("waitlist"), None),
+    ("waitlist", "get"): (_one("waitlist"), None),
+    ("waitlist", "get_many"): (_many("waitlist"), None),
+    ("waitlist", "add"): (None, lambda args, kwargs: {("waitlist", _id(args[0]["id"]))}),
+    ("waitlist", "offered"): (None, _one("waitlist")),
+    ("waitlist", "leave"): (None, _one("waitlist")),
+    ("waitlist", "left"): (None, _one("waitlist")),
+    ("waitlist", "settle"): (None, _one("waitlist")),
+    ("waitlist", "leaving"): (_scan("waitlist"), None),
+    ("waitlist", "offered_unsettled"): (_scan("waitlist"), None),
+    ("waitlist", "list_page"): (_scan("waitlist"), None),
 }
-LOCAL = {("appointments", "new_id"), ("slots", "new_id")}  # no database operation: no pause
+LOCAL = {
+    ("appointments", "new_id"),
+    ("slots", "new_id"),
+    ("waitlist", "new_id"),
+}  # no database operation: no pause
 # Reads whose results only fill the service and slot embedded in an answer, which the checks
 # do not compare: they still pause, but commute with everything.
 PRESENTATION = {("services", "get_many"), ("slots", "get_many")}
@@ -174,6 +193,7 @@ REPOSITORIES = (
     "idempotency",
     "calendars",
     "tallies",
+    "waitlist",
 )
 
 

@@ -18,7 +18,15 @@ from slotkeeper.domain.opening_hours import Hours, Schedule
 from slotkeeper.domain.status import Status, can_transition
 from slotkeeper.models import Appointment, Delivery, Slot, Webhook
 from slotkeeper.outbound.network import Destinations
-from slotkeeper.service_layer import booking, catalog, checkin, lifecycle, opening_hours, reschedule
+from slotkeeper.service_layer import (
+    booking,
+    catalog,
+    checkin,
+    lifecycle,
+    opening_hours,
+    reschedule,
+    waitlist,
+)
 from slotkeeper.service_layer.booking import BookingRequest
 from slotkeeper.service_layer.deliveries import RetryPolicy, hand_over_events, send_due
 from slotkeeper.service_layer.expiry import sweep
@@ -28,7 +36,18 @@ from tests.invariants import assert_all_invariants
 
 TTL = timedelta(minutes=2)
 WRITES = {
-    "ledger": {"take", "confirm", "release", "settle", "reset_due", "mark_used", "unmark_used"},
+    "ledger": {
+        "take",
+        "confirm",
+        "release",
+        "settle",
+        "reset_due",
+        "mark_used",
+        "unmark_used",
+        "join",
+        "leave",
+        "offer",
+    },
     "appointments": {"add", "transition", "move", "left", "handed_over"},
     "idempotency": {"add", "renew", "forget"},
     "services": {"begin_closing", "finish_closing", "stop_closing", "reopen"},
@@ -45,6 +64,7 @@ WRITES = {
         "forget_ended",
     },
     "tallies": {"mark", "create", "unmark", "move_mark"},
+    "waitlist": {"add", "offered", "leave", "left", "settle"},
 }
 
 
@@ -305,7 +325,92 @@ def scenario_attend_after_a_move(repos, api, now):
     return attend_while_moving
 
 
+def _waiting(repos, now, slot, *users, seats=1):
+    return [
+        waitlist.join_waitlist(
+            repos, waitlist.JoinRequest(slot["id"], user, seats), now, TTL, actor=TRUSTED
+        )
+        for user in users
+    ]
+
+
+def scenario_join(repos, api, now):
+    slot = api.slot(capacity=1)
+    _book(repos, now, slot)
+    return lambda r: _waiting(r, now, slot, "w1")
+
+
+def scenario_offer_on_cancel(repos, api, now):
+    """A cancellation offers its two seats to two entries; a third waits on."""
+    slot = api.slot(capacity=2)
+    booked = _book(repos, now, slot, seats=2)
+    _waiting(repos, now, slot, "w1", "w2", "w3")
+    return lambda r: lifecycle.cancel_appointment(r, str(booked.id), now, actor=TRUSTED)
+
+
+def scenario_offer_on_expiry(repos, api, now):
+    slot = api.slot(capacity=1)
+    _hold(repos, now, slot)
+    _waiting(repos, now, slot, "w1", "w2")
+    return lambda r: sweep(r, now + TTL + timedelta(seconds=1))
+
+
+def scenario_offer_on_reschedule_away(repos, api, now):
+    service = api.service()
+    old, new = api.slot(service["id"]), api.slot(service["id"], start=now + timedelta(days=2))
+    booked = _book(repos, now, old)
+    _waiting(repos, now, old, "w1")
+    return lambda r: reschedule.reschedule_appointment(
+        r, str(booked.id), new["id"], now, actor=TRUSTED
+    )
+
+
+def scenario_offer_expiry(repos, api, now):
+    """An offer runs out: its seats pass to the next in line."""
+    slot = api.slot(capacity=1)
+    booked = _book(repos, now, slot)
+    _waiting(repos, now, slot, "w1", "w2")
+    lifecycle.cancel_appointment(repos, str(booked.id), now, actor=TRUSTED)
+    return lambda r: sweep(r, now + TTL + timedelta(seconds=1))
+
+
+def scenario_confirm_offer(repos, api, now):
+    slot = api.slot(capacity=1)
+    booked = _book(repos, now, slot)
+    (entry,) = _waiting(repos, now, slot, "w1")
+    lifecycle.cancel_appointment(repos, str(booked.id), now, actor=TRUSTED)
+    return lambda r: lifecycle.confirm_appointment(
+        r, str(entry.entry.appointment_id), now, actor=TRUSTED
+    )
+
+
+def scenario_leave_waiting(repos, api, now):
+    """The first in line leaves: the seat it held up goes to the one behind."""
+    slot = api.slot(capacity=2)
+    first = _book(repos, now, slot)
+    _book(repos, now, slot, user="u2")
+    big, _ = _waiting(repos, now, slot, "big", seats=2) + _waiting(repos, now, slot, "small")
+    lifecycle.cancel_appointment(repos, str(first.id), now, actor=TRUSTED)
+    return lambda r: waitlist.leave_waitlist(r, str(big.id), now, actor=TRUSTED)
+
+
+def scenario_leave_offered(repos, api, now):
+    slot = api.slot(capacity=1)
+    booked = _book(repos, now, slot)
+    first, _ = _waiting(repos, now, slot, "w1", "w2")
+    lifecycle.cancel_appointment(repos, str(booked.id), now, actor=TRUSTED)
+    return lambda r: waitlist.leave_waitlist(r, str(first.id), now, actor=TRUSTED)
+
+
 SCENARIOS = [
+    scenario_join,
+    scenario_offer_on_cancel,
+    scenario_offer_on_expiry,
+    scenario_offer_on_reschedule_away,
+    scenario_offer_expiry,
+    scenario_confirm_offer,
+    scenario_leave_waiting,
+    scenario_leave_offered,
     scenario_attend,
     scenario_no_show,
     scenario_attend_after_a_move,
@@ -368,7 +473,9 @@ def assert_events_follow_changes() -> None:
     """Each appointment's outbox tells each of its changes once, and only those: a creation
     (held or booked), then one event per change of status or slot, the last as it is now."""
     for appointment in Appointment.objects:
-        events = appointment.outbox
+        offered = [e for e in appointment.outbox if e["type"] == "waitlist.offered"]
+        assert len(offered) == (appointment.entry_id is not None), "an offer is told once"
+        events = [e for e in appointment.outbox if e["type"] != "waitlist.offered"]
         assert len(events) == appointment.sequence + 1, "an event per change, and no more"
         assert events[0]["type"] in ("appointment.held", "appointment.booked")
         for before, after in zip(events, events[1:], strict=False):

@@ -166,3 +166,21 @@ def test_the_outbox_empties_once_events_are_handed_over(app, api, follow):
     with app.app_context():
         assert current_repos().appointments.with_events(10) == []
         assert all(not a.outbox for a in Appointment.objects)
+
+
+def test_an_offer_to_the_waiting_list_emits_held_and_waitlist_offered_with_the_entry(api, follow):
+    slot = api.slot()
+    booked = api.book(slot["id"], "b1").json
+    joined = api.client.post(f"/api/v1/slots/{slot['id']}/waitlist", json={"userId": "w1"}).json
+    follow()  # the booking's event
+    api.client.patch(f"{APPOINTMENTS}/{booked['id']}/cancel")
+    events = follow()  # in order for each appointment, in no order between the two
+    offer_events = [e for e in events if e["type"] != "appointment.cancelled"]
+    assert [e["type"] for e in events if e not in offer_events] == ["appointment.cancelled"]
+    assert [e["type"] for e in offer_events] == ["appointment.held", "waitlist.offered"]
+    held, offered = offer_events[0]["data"], offer_events[1]["data"]
+    assert offered["id"] == joined["id"] and offered["status"] == "OFFERED"
+    assert offered["userId"] == "w1" and offered["position"] is None
+    assert offered["appointment"]["status"] == "PENDING"
+    assert offered["appointmentId"] == offered["appointment"]["id"] == held["id"]
+    assert follow() == []

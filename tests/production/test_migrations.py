@@ -36,6 +36,7 @@ from slotkeeper.models import (
     Service,
     Slot,
     Tally,
+    WaitlistEntry,
     Webhook,
 )
 from tests.conftest import test_settings
@@ -43,7 +44,17 @@ from tests.production.conftest import failpoint, needs_server, server_uri
 
 ROOT = Path(__file__).resolve().parents[2]
 
-MODELS = [Service, Slot, Appointment, IdempotencyRecord, Webhook, Delivery, Calendar, Tally]
+MODELS = [
+    Service,
+    Slot,
+    Appointment,
+    IdempotencyRecord,
+    Webhook,
+    Delivery,
+    Calendar,
+    Tally,
+    WaitlistEntry,
+]
 OPTIONS = ("unique", "sparse", "expireAfterSeconds", "partialFilterExpression")
 COUNTING = """
 import time

@@ -32,6 +32,8 @@ def within(results: list, before: float) -> float:
     that a booking waits for a core, a refusal waits as long (a baseline of the same run)."""
     healthy = [seconds for started, seconds, code, _ in results if started < before]
     return WITHIN + 2 * max(healthy, default=0.0)
+
+
 TRAFFIC_THREADS = 4
 MAX_REQUESTS = 3000  # per thread: a bound, never reached while the test steers the traffic
 

@@ -102,7 +102,7 @@ def test_the_ledger_lists_stale_holds_and_due_claims():
     )
     assert [c.claim_id for c in ledger.stale_holds(NOON)] == ["1"]
     assert sorted(c.claim_id for c in ledger.due(NOON)) == ["1", "3"]
-    assert ledger.next_check() == NOON - timedelta(minutes=1)
+    assert ledger.next_check(NOON) == NOON - timedelta(minutes=1)
     assert ledger.free == 2
 
 

@@ -17,6 +17,7 @@ ERROR_SCHEMAS = {"#/components/schemas/Error": False, "#/components/schemas/Conf
 # The demo objects the examples name under `make run` (service_layer/demo.py lays them out)
 DEMO_SERVICE = "Hall A"  # 80 seats a slot: many people can try booking it
 DEMO_OTHER_SERVICE = "Dr. Ada Lovelace"
+DEMO_WAITER = "demo-waiter"
 DEMO_USER = "demo-patient"
 
 
@@ -128,6 +129,12 @@ def _look_up_demo(client) -> dict[str, str]:
     }
     if booked.status_code == 201:
         ids[examples.APPOINTMENT_ID] = booked.get_json()["id"]
+        # a second user waits for that full slot: the waiting-list examples name the entry
+        waiting = client.post(
+            f"/api/v1/slots/{other_slots[0]['id']}/waitlist", json={"userId": DEMO_WAITER}
+        )
+        if waiting.status_code == 201:
+            ids[examples.ENTRY_ID] = waiting.get_json()["id"]
     closure = first(f"/api/v1/services/{service['id']}/closures")
     if closure is not None:
         ids[examples.CLOSURE_ID] = closure["id"]

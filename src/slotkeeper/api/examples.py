@@ -12,7 +12,13 @@ SERVICE_ID = "6650f0c2a1b2c3d4e5f60711"
 SLOT_ID = "6650f0c2a1b2c3d4e5f60722"
 OTHER_SLOT_ID = "6650f0c2a1b2c3d4e5f60733"  # where the example appointment can move to
 APPOINTMENT_ID = "6650f0c2a1b2c3d4e5f60744"
-PATH_IDS = {"service_id": SERVICE_ID, "slot_id": SLOT_ID, "appointment_id": APPOINTMENT_ID}
+ENTRY_ID = "6650f0c2a1b2c3d4e5f60777"
+PATH_IDS = {
+    "service_id": SERVICE_ID,
+    "slot_id": SLOT_ID,
+    "appointment_id": APPOINTMENT_ID,
+    "entry_id": ENTRY_ID,
+}
 
 START, END = "2030-01-07T09:00:00Z", "2030-01-07T09:30:00Z"
 CREATED = "2029-12-20T08:15:00Z"
@@ -39,6 +45,7 @@ SLOT = {
     "bookedSeats": 0,
     "heldSeats": 0,
     "availableSeats": 1,
+    "waitingSeats": 0,
     "status": "AVAILABLE",
     "createdAt": CREATED,
     "updatedAt": CREATED,
@@ -72,6 +79,19 @@ def appointment(status: str) -> dict:
         "slot": slot,
     }
 
+
+ENTRY = {
+    "id": ENTRY_ID,
+    "slotId": SLOT_ID,
+    "serviceId": SERVICE_ID,
+    "userId": "patient-42",
+    "seats": 1,
+    "status": "WAITING",
+    "position": 1,
+    "appointmentId": None,
+    "createdAt": CREATED,
+    "updatedAt": CREATED,
+}
 
 GENERATED = {"created": 1, "skipped": 0, "slots": [SLOT]}
 

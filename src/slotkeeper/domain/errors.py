@@ -102,6 +102,14 @@ class TooLate(Conflict):
     reason = "TOO_LATE"
 
 
+class SlotAvailable(Conflict):
+    reason = "SLOT_AVAILABLE"
+
+
+class AlreadyWaiting(Conflict):
+    reason = "ALREADY_WAITING"
+
+
 class DatabaseUnavailable(DomainError):
     """The database did not answer in time."""
 

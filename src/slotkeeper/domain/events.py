@@ -62,6 +62,18 @@ def appointment_event(
     return event
 
 
+def offer_event(now: datetime, entry_id: str) -> dict:
+    """The outbox record of an offer, pushed with the creation of its hold: the waiting-list
+    entry it was made for is rendered when the event is handed over."""
+    return {
+        "id": new_event_id(),
+        "type": EventType.WAITLIST_OFFERED.value,
+        "at": now,
+        "status": Status.PENDING.value,
+        "entry": entry_id,
+    }
+
+
 def retry_delay(attempts: int, base_seconds: int) -> timedelta:
     """How long to wait after the `attempts`-th failed attempt: base, 2 base, 4 base..."""
     return timedelta(seconds=base_seconds * 2 ** (attempts - 1))

@@ -10,6 +10,7 @@ import logging
 from flask import Flask
 
 from slotkeeper.api.appointments.schemas import AppointmentSchema
+from slotkeeper.api.waitlist.schemas import WaitlistEntrySchema
 from slotkeeper.config import Settings
 from slotkeeper.context import current_repos, settings, state
 from slotkeeper.database.connection import is_unavailable
@@ -20,6 +21,7 @@ from slotkeeper.service_layer.deliveries import RetryPolicy, hand_over_events, s
 log = logging.getLogger(__name__)
 JOB_ID = "webhook-deliveries"
 _appointment = AppointmentSchema()
+_entry = WaitlistEntrySchema()
 
 
 def sender_for(config: Settings) -> WebhookSender:
@@ -37,7 +39,7 @@ def run_webhooks(app: Flask) -> None:
     with app.app_context():
         try:
             repos, config = current_repos(), settings()
-            handed = hand_over_events(repos, _appointment.dump)
+            handed = hand_over_events(repos, _appointment.dump, _entry.dump)
             report = send_due(repos, sender_for(config), policy_for(config), state().clock)
         except Exception as err:
             if not is_unavailable(err):

@@ -6,6 +6,7 @@ from slotkeeper.models.idempotency import IdempotencyRecord
 from slotkeeper.models.service import Service
 from slotkeeper.models.slot import Slot
 from slotkeeper.models.tally import Tally
+from slotkeeper.models.waitlist import WaitlistEntry
 from slotkeeper.models.webhook import Delivery, Webhook
 
 __all__ = [
@@ -16,5 +17,6 @@ __all__ = [
     "Service",
     "Slot",
     "Tally",
+    "WaitlistEntry",
     "Webhook",
 ]

@@ -31,6 +31,8 @@ class Appointment(Document):
     outbox = ListField(DictField())
     # grows by one with every change of the appointment (a calendar file's SEQUENCE)
     sequence = IntField(default=0)
+    # an offer: the waiting-list entry it was made for
+    entry_id = ObjectIdField(db_field="waitlistEntryId")
 
     meta = {
         "collection": "appointments",

@@ -4,6 +4,7 @@ from mongoengine import (
     DictField,
     Document,
     IntField,
+    ListField,
     ObjectIdField,
     StringField,
 )
@@ -16,6 +17,8 @@ class Slot(Document):
     to the claim holding seats for it; both change only in the same atomic update as the
     counts (see repositories/seat_ledger.py). `due` is a lower bound of the earliest
     `checkAt` of the claims, so the sweep finds slots needing attention through an index.
+    `waiting` is the waiting list in join order (`joins` numbers them), `waitingSeats` the
+    seats of its entries not yet reserved for an offer; they change with the counts too.
     """
 
     service_id = ObjectIdField(db_field="serviceId", required=True)
@@ -27,6 +30,9 @@ class Slot(Document):
     status = StringField(default="AVAILABLE")
     claims = DictField()
     holders = DictField()
+    waiting = ListField(DictField())
+    waiting_seats = IntField(db_field="waitingSeats", default=0)
+    joins = IntField(default=0)
     due = DateTimeField()
     rev = IntField(default=0)
     laid = BooleanField()  # true on a slot laid by the service's schedule, absent otherwise

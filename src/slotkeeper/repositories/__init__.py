@@ -10,6 +10,7 @@ from slotkeeper.repositories.seat_ledger import MongoSeatLedger
 from slotkeeper.repositories.service_repository import MongoServiceRepository
 from slotkeeper.repositories.slot_repository import MongoSlotRepository
 from slotkeeper.repositories.tally_repository import MongoTallyRepository
+from slotkeeper.repositories.waitlist_repository import MongoWaitlistRepository
 from slotkeeper.repositories.webhook_repository import (
     MongoDeliveryRepository,
     MongoWebhookRepository,
@@ -27,6 +28,7 @@ class Repositories:
     deliveries: MongoDeliveryRepository = field(default_factory=MongoDeliveryRepository)
     calendars: MongoCalendarRepository = field(default_factory=MongoCalendarRepository)
     tallies: MongoTallyRepository = field(default_factory=MongoTallyRepository)
+    waitlist: MongoWaitlistRepository = field(default_factory=MongoWaitlistRepository)
 
 
 __all__ = ["Page", "PageRequest", "Repositories"]

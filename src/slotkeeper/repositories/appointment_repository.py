@@ -46,9 +46,10 @@ class MongoAppointmentRepository:
             )
         )
 
-    def add(self, fields: dict) -> Appointment | None:
-        """Insert a new appointment with the event of its creation in its outbox; None when
-        one with that id exists already."""
+    def add(self, fields: dict, also: tuple[dict, ...] = ()) -> Appointment | None:
+        """Insert a new appointment with the event of its creation in its outbox (and the
+        events `also`, which tell of the same change); None when one with that id exists
+        already."""
         event = appointment_event(
             Status(fields["status"]),
             fields["created_at"],
@@ -56,7 +57,7 @@ class MongoAppointmentRepository:
             expiresAt=fields.get("expires_at"),
         )
         try:
-            return Appointment(**fields, outbox=[event], sequence=0).save(force_insert=True)
+            return Appointment(**fields, outbox=[event, *also], sequence=0).save(force_insert=True)
         except NotUniqueError:
             return None
 

@@ -7,7 +7,7 @@ from slotkeeper.models import Slot
 from slotkeeper.repositories.ids import load_many, load_one, object_id
 from slotkeeper.repositories.page import Page, PageRequest, fetch_page
 
-LEDGER_FIELDS = ("claims", "holders")
+LEDGER_FIELDS = ("claims", "holders", "waiting")
 WITHOUT_LEDGER = {field: 0 for field in LEDGER_FIELDS}
 DUPLICATE_KEY = 11000
 
@@ -81,9 +81,15 @@ class MongoSlotRepository:
         return first.get("seats", 0)
 
     def delete_if_idle(self, slot_id) -> bool:
-        """Delete the slot only while no seat of it is held or booked (one atomic operation)."""
+        """Delete the slot only while no seat of it is held or booked and nobody waits for it
+        (one atomic operation)."""
         result = Slot._get_collection().delete_one(
-            {"_id": object_id(slot_id, "slot"), "bookedSeats": 0, "heldSeats": 0}
+            {
+                "_id": object_id(slot_id, "slot"),
+                "bookedSeats": 0,
+                "heldSeats": 0,
+                "waiting.0": {"$exists": False},
+            }
         )
         return result.deleted_count == 1
 
@@ -109,7 +115,14 @@ def slot_query(
 
 
 def availability_query(available: bool, now, start: dict) -> dict:
-    free_seats = {"$subtract": ["$capacity", {"$add": ["$bookedSeats", "$heldSeats"]}]}
+    """Available: a newcomer could take a seat (free seats beyond what the waiting list
+    claims) and the slot has not started."""
+    free_seats = {
+        "$subtract": [
+            "$capacity",
+            {"$add": ["$bookedSeats", "$heldSeats", {"$ifNull": ["$waitingSeats", 0]}]},
+        ]
+    }
     if available:
         return {"$expr": {"$gt": [free_seats, 0]}, "startTime": {"$gt": now}}
     # $lte rather than $not of $gt: the embedded engine (mongomock) gets $not in $expr wrong

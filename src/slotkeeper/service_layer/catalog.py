@@ -205,7 +205,8 @@ def list_slots(repos: Repositories, page: PageRequest, now: datetime, **filters)
 
 
 def delete_slot(repos: Repositories, slot_id: str, now: datetime) -> None:
-    """Delete a slot on which no seat is held or booked (expired holds do not count)."""
+    """Delete a slot on which no seat is held or booked (expired holds do not count) and
+    for which nobody waits."""
     slot = repos.slots.get(slot_id)
     if repos.slots.delete_if_idle(slot_id) or (
         reclaim_stale_holds(repos, slot_id, now) and repos.slots.delete_if_idle(slot_id)
@@ -213,4 +214,4 @@ def delete_slot(repos: Repositories, slot_id: str, now: datetime) -> None:
         repos.calendars.free(slot.service_id, slot.id)  # a crash before: a phantom, dropped later
         return
     repos.slots.get(slot_id)  # deleted meanwhile by someone else: NotFound, as after them
-    raise HasActiveAppointments("seats of this slot are held or booked")
+    raise HasActiveAppointments("seats of this slot are held or booked, or people wait for it")

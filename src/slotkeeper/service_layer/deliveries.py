@@ -16,7 +16,8 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Protocol
 
-from slotkeeper.domain.events import DeliveryStatus, event_body, retry_delay
+from slotkeeper.domain.events import DeliveryStatus, EventType, event_body, retry_delay
+from slotkeeper.domain.waitlist import EntryStatus, Shown
 from slotkeeper.repositories import Repositories
 from slotkeeper.service_layer.reading import Populated, populate_one
 
@@ -25,6 +26,7 @@ BATCH = 100
 LEASE_MARGIN = timedelta(seconds=30)
 
 Render = Callable[[Populated], dict]
+RenderEntry = Callable[[Shown], dict]
 
 
 class Outcome(Protocol):
@@ -53,7 +55,9 @@ class SendReport:
     failed: int  # attempts that failed (retried later, or FAILED for good)
 
 
-def hand_over_events(repos: Repositories, render: Render) -> int:
+def hand_over_events(
+    repos: Repositories, render: Render, render_entry: RenderEntry | None = None
+) -> int:
     """Turn the events waiting in outboxes into deliveries; the number of events handed over.
 
     The webhooks following a type are read once per run, and an event no webhook follows is
@@ -66,9 +70,18 @@ def hand_over_events(repos: Repositories, render: Render) -> int:
             if kind not in followers:
                 followers[kind] = repos.webhooks.following(kind)
             if followers[kind]:
-                data = render(populate_one(repos, _state(appointment, event, slot_id)))
+                state = _state(appointment, event, slot_id)
+                data = render(populate_one(repos, state))
                 if "previousSlotId" in event:
                     data["previousSlotId"] = str(event["previousSlotId"])
+                if kind == EventType.WAITLIST_OFFERED.value:
+                    entry = repos.waitlist.find(event["entry"])
+                    if entry is None or render_entry is None:
+                        break  # its entry is written by the sweep first (a join that died)
+                    offered = Shown(
+                        entry, EntryStatus.OFFERED.value, None, str(state.id), event["at"]
+                    )
+                    data = {**render_entry(offered), "appointment": data}
                 body = event_body(event["id"], kind, event["at"], data)
                 for webhook in followers[kind]:
                     repos.deliveries.add(webhook.id, event["id"], kind, body, event["at"])

@@ -4,6 +4,12 @@ from dataclasses import dataclass
 from datetime import datetime
 
 from slotkeeper.repositories import Repositories
+from slotkeeper.service_layer.offers import (
+    finish_leaving,
+    make_offers,
+    reservations,
+    write_missing_entries,
+)
 from slotkeeper.service_layer.reconcile import reconcile_appointment, reconcile_claim
 from slotkeeper.service_layer.seats import free_left
 
@@ -51,8 +57,12 @@ def _check_slot(repos: Repositories, slot_id, now: datetime) -> int:
         for claim in {*ledger.due(now), *ledger.stale_holds(now)}
     )
     after = repos.ledger.read(slot_id)
+    if after is not None and (after.reserved() or after.waiting):
+        make_offers(repos, reservations(after), now)  # a releaser died before making them
+        write_missing_entries(repos, after, now)
+        after = repos.ledger.read(slot_id)
     if after is not None:  # a lower bound of the next check, unless the ledger moved on
-        repos.ledger.reset_due(slot_id, after.next_check(), after.rev)
+        repos.ledger.reset_due(slot_id, after.next_check(now), after.rev)
     return returned
 
 
@@ -64,8 +74,17 @@ def finish_moves(repos: Repositories, now: datetime) -> int:
     return len(moved)
 
 
+def finish_leaves(repos: Repositories, now: datetime) -> int:
+    """Take entries that left off their slots' waiting lists (a leave that died midway)."""
+    leaving = repos.waitlist.leaving(BATCH)
+    for entry in leaving:
+        finish_leaving(repos, entry, now)
+    return len(leaving)
+
+
 def sweep(repos: Repositories, now: datetime) -> SweepReport:
     """One full pass; each step is a conditional write, so passes may overlap freely."""
+    finish_leaves(repos, now)  # first: a left entry must not be offered seats
     expired = expire_stale_holds(repos, now)
     returned, checked = check_due_slots(repos, now)
     return SweepReport(expired + returned, checked, finish_moves(repos, now))

@@ -7,6 +7,7 @@ from slotkeeper.domain.actor import Actor
 from slotkeeper.domain.errors import HoldExpired, InvalidTransition, SlotInPast
 from slotkeeper.domain.status import LIVE, Status, check_transition
 from slotkeeper.repositories import Repositories
+from slotkeeper.service_layer.offers import accept_offer, make_offers
 from slotkeeper.service_layer.policies import check_policy, user_tally
 from slotkeeper.service_layer.reading import Populated, get_owned, populate_one
 from slotkeeper.service_layer.reconcile import reconcile_appointment
@@ -39,6 +40,8 @@ def confirm_appointment(
         )
         if booked is not None:
             repos.ledger.settle(appointment.slot_id, replace(held, state=Status.BOOKED))
+            if booked.entry_id is not None:  # an offer: its entry is accepted
+                accept_offer(repos, booked.entry_id, now)
             return populate_one(repos, booked)
     raise InvalidTransition("the appointment changed while it was being confirmed")
 
@@ -57,13 +60,15 @@ def cancel_appointment(
         check_transition(Status(appointment.status), Status.CANCELLED)  # refuses an expired one
         policy = check_policy(repos, appointment, now, actor)
         claim = claim_of(appointment)
-        if not repos.ledger.release(appointment.slot_id, claim, Status.CANCELLED, now):
+        released = repos.ledger.release(appointment.slot_id, claim, Status.CANCELLED, now)
+        if released is None:
             reconcile_appointment(repos, appointment, now)
             continue
         cancelled = repos.appointments.transition(
             appointment.id, claim.claim_id, set(LIVE), Status.CANCELLED, now, cancelledAt=now
         )
         repos.ledger.settle(appointment.slot_id, replace(claim, state=Status.CANCELLED))
+        make_offers(repos, released, now)  # the seats pass to the waiting list first
         if cancelled is not None:
             if policy.max_active_per_user is not None:
                 repos.tallies.unmark(

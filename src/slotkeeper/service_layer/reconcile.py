@@ -13,11 +13,18 @@ from datetime import datetime
 from slotkeeper.domain.ledger import Claim, Ledger, holder_key
 from slotkeeper.domain.status import LIVE, USED, Status
 from slotkeeper.repositories import Repositories
+from slotkeeper.service_layer.offers import make_offers, write_offer
 
 
 def reconcile_claim(repos: Repositories, ledger: Ledger, claim: Claim, now: datetime) -> bool:
     """Settle one claim with its appointment; True when this call returned its seats."""
     appointment = repos.appointments.find(claim.appointment_id)
+    if claim.entry is not None and claim.live:  # an offer: its hold is written, never dropped
+        if appointment is None:
+            write_offer(repos, ledger.slot_id, ledger.service_id, claim, now)
+            appointment = repos.appointments.find(claim.appointment_id)
+        elif claim.is_due(now):  # its entry may not know yet that it was offered
+            write_offer(repos, ledger.slot_id, ledger.service_id, claim, now)
     named = (
         appointment is not None
         and appointment.claim_id == claim.claim_id
@@ -34,7 +41,8 @@ def reconcile_claim(repos: Repositories, ledger: Ledger, claim: Claim, now: date
                 _sync_live(repos, ledger.slot_id, claim, appointment, now)
             return False
         ending = claim.ending(now)
-        if not repos.ledger.release(ledger.slot_id, claim, ending, now):
+        released = repos.ledger.release(ledger.slot_id, claim, ending, now)
+        if released is None:
             return False  # someone else changed this claim first; they finish the job
         returned, claim = True, replace(claim, state=ending, check_at=now)
     if named and appointment is not None and Status(appointment.status) in LIVE:
@@ -43,6 +51,8 @@ def reconcile_claim(repos: Repositories, ledger: Ledger, claim: Claim, now: date
             appointment.id, claim.claim_id, set(LIVE), claim.state, now, **extra
         )
     repos.ledger.settle(ledger.slot_id, claim)
+    if returned:
+        make_offers(repos, released, now)
     return returned
 
 

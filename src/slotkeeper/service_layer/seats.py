@@ -8,6 +8,7 @@ from slotkeeper.domain.ledger import Claim, Ledger, holder_key
 from slotkeeper.domain.status import USED, Status
 from slotkeeper.models import Slot
 from slotkeeper.repositories import Repositories
+from slotkeeper.service_layer.offers import make_offers
 from slotkeeper.service_layer.reconcile import reclaim_stale_holds
 
 # How long a request may take between its slot write and its appointment write before the
@@ -98,9 +99,11 @@ def give_back(repos: Repositories, slot_id, claim: Claim, now: datetime) -> bool
     by a move) and forget it; False when they were returned already."""
     ending = claim.ending(now)
     released = repos.ledger.release(slot_id, claim, ending, now)
-    if released:
-        repos.ledger.settle(slot_id, replace(claim, state=ending))
-    return released
+    if released is None:
+        return False
+    repos.ledger.settle(slot_id, replace(claim, state=ending))
+    make_offers(repos, released, now)  # the seats pass to the waiting list first
+    return True
 
 
 def free_left(repos: Repositories, appointment, now: datetime) -> None:

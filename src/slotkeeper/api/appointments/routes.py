@@ -28,9 +28,11 @@ blp = Blueprint(
 )
 
 REFUSALS = (
-    "SLOT_UNAVAILABLE (fewer seats free than asked), SLOT_IN_PAST, DUPLICATE_BOOKING "
-    "(this userId already holds or booked this slot), SERVICE_INACTIVE, "
-    "IDEMPOTENCY_IN_PROGRESS"
+    "SLOT_UNAVAILABLE (fewer seats free than asked; while the slot has a waiting list, the "
+    "seats its WAITING entries ask for count as taken: availableSeats - waitingSeats are "
+    "free), SLOT_IN_PAST, DUPLICATE_BOOKING (this userId already holds or booked this slot), "
+    "ALREADY_WAITING (this userId is on the slot's waiting list: wait for the offer, or "
+    "leave the list first), SERVICE_INACTIVE, IDEMPOTENCY_IN_PROGRESS"
 )
 NOT_JSON = "The body is not JSON, or JSON too deeply nested or with too long numbers to read"
 NOT_JSON_TYPE = "The body is not sent as application/json"

@@ -92,7 +92,10 @@ class SlotById(MethodView):
     @blp.response(204)
     @blp.alt_response(404, schema=ErrorSchema, description="Unknown slot")
     @blp.alt_response(
-        409, schema=ConflictSchema, description="HAS_ACTIVE_APPOINTMENTS: seats are held or booked"
+        409,
+        schema=ConflictSchema,
+        description="HAS_ACTIVE_APPOINTMENTS: seats are held or booked, or people are on "
+        "its waiting list (they leave it first)",
     )
     @requires(blp, ADMIN)
     def delete(self, slot_id):

@@ -99,6 +99,14 @@ class SlotSchema(ApiSchema):
             "description": "capacity - bookedSeats - heldSeats",
         },
     )
+    waiting_seats = fields.Integer(
+        data_key="waitingSeats",
+        metadata={
+            "example": 0,
+            "description": "Seats asked by the slot's WAITING entries: reserved for them, so "
+            "anyone else can take only availableSeats - waitingSeats",
+        },
+    )
     status = fields.String(validate=validate.OneOf([s.value for s in SlotStatus]))
     created_at = UtcDateTime(examples.CREATED, data_key="createdAt")
     updated_at = UtcDateTime(examples.CREATED, data_key="updatedAt")
@@ -127,5 +135,8 @@ class SlotQueryArgsSchema(ApiSchema):
         None, data_key="to", metadata={"description": "startTime < to, like 2030-01-08T00:00:00Z"}
     )
     available = fields.Boolean(
-        metadata={"description": "true: free seats and not yet started; false: the others"}
+        metadata={
+            "description": "true: a newcomer could take a seat (availableSeats - waitingSeats "
+            "> 0) and the slot has not started; false: the others"
+        }
     )

@@ -1,0 +1,94 @@
+"""The waiting list over real HTTP: freed seats go to the first in line, never to a newcomer."""
+
+from collections import Counter
+
+from slotkeeper.context import current_repos
+from slotkeeper.service_layer.expiry import sweep
+from tests.invariants import assert_all_invariants
+
+
+def codes(responses) -> Counter:
+    return Counter(r.status_code for r in responses)
+
+
+def _line(api, live_server, slot_id: str, waiting: int) -> list[dict]:
+    """`waiting` users join at once; their entries in line order."""
+    responses = live_server.race(
+        lambda i: live_server.post(f"/slots/{slot_id}/waitlist", {"userId": f"w{i}"}), waiting
+    )
+    assert codes(responses) == {201: waiting}
+    line = api.client.get(f"/api/v1/slots/{slot_id}/waitlist", query_string={"page_size": 100})
+    entries = sorted(line.json, key=lambda e: e["position"])
+    assert [e["position"] for e in entries] == list(range(1, waiting + 1))
+    return entries
+
+
+def _statuses(api, entries) -> list[str]:
+    return [api.client.get(f"/api/v1/waitlist/{e['id']}").json["status"] for e in entries]
+
+
+def test_five_cancels_at_once_offer_exactly_the_first_five_in_line(app, api, live_server):
+    slot = api.slot(capacity=5)
+    holders = [api.book(slot["id"], f"b{i}").json for i in range(5)]
+    entries = _line(api, live_server, slot["id"], 20)
+
+    def cancel_or_book(i):
+        if i < 5:
+            return live_server.patch(f"/appointments/{holders[i]['id']}/cancel")
+        return live_server.book(slot["id"], f"newcomer-{i}")
+
+    responses = live_server.race(cancel_or_book, 25, threads=25)
+    assert codes(responses[:5]) == {200: 5}
+    assert codes(responses[5:]) == {409: 20}
+    assert {r.json()["reason"] for r in responses[5:]} == {"SLOT_UNAVAILABLE"}
+    assert _statuses(api, entries) == ["OFFERED"] * 5 + ["WAITING"] * 15
+    shown = api.get_slot(slot["id"])
+    assert (shown["heldSeats"], shown["bookedSeats"], shown["waitingSeats"]) == (5, 0, 15)
+    with app.app_context():
+        assert_all_invariants()
+
+
+def test_offers_that_expire_pass_to_the_next_in_line(app, api, live_server, clock):
+    slot = api.slot(capacity=5)
+    holders = [api.book(slot["id"], f"b{i}").json for i in range(5)]
+    entries = _line(api, live_server, slot["id"], 12)
+    live_server.race(lambda i: live_server.patch(f"/appointments/{holders[i]['id']}/cancel"), 5)
+    assert _statuses(api, entries) == ["OFFERED"] * 5 + ["WAITING"] * 7
+    # two accept in time, three let their offers run out
+    for entry in entries[:2]:
+        offer = api.client.get(f"/api/v1/waitlist/{entry['id']}").json["appointmentId"]
+        assert api.client.post(f"/api/v1/appointments/{offer}/confirm").status_code == 200
+    clock.advance(seconds=121)
+    newcomers = live_server.race(lambda i: live_server.book(slot["id"], f"late-{i}"), 10)
+    assert codes(newcomers) == {409: 10}  # the freed seats belong to the line
+    with app.app_context():
+        sweep(current_repos(), clock.now)
+    statuses = _statuses(api, entries)
+    assert statuses == ["ACCEPTED"] * 2 + ["EXPIRED"] * 3 + ["OFFERED"] * 3 + ["WAITING"] * 4
+    shown = api.get_slot(slot["id"])
+    assert (shown["bookedSeats"], shown["heldSeats"], shown["waitingSeats"]) == (2, 3, 4)
+    with app.app_context():
+        assert_all_invariants(as_of=clock.now)
+
+
+def test_leaves_and_joins_at_once_keep_the_line_exact(app, api, live_server):
+    slot = api.slot(capacity=3)
+    holders = [api.book(slot["id"], f"b{i}").json for i in range(3)]
+    entries = _line(api, live_server, slot["id"], 10)
+
+    def act(i):
+        if i < 5:  # every other entry leaves
+            return live_server.session().delete(
+                f"{live_server.url}/waitlist/{entries[2 * i]['id']}", timeout=30
+            )
+        if i < 8:
+            return live_server.patch(f"/appointments/{holders[i - 5]['id']}/cancel")
+        return live_server.post(f"/slots/{slot['id']}/waitlist", {"userId": f"late-{i}"})
+
+    responses = live_server.race(act, 12, threads=12)
+    assert codes(responses[:5]) == {204: 5}
+    assert codes(responses[5:8]) == {200: 3}
+    with app.app_context():
+        assert_all_invariants()
+    stayed = [e for i, e in enumerate(entries) if i % 2]
+    assert _statuses(api, stayed) == ["OFFERED"] * 3 + ["WAITING"] * 2

@@ -113,10 +113,17 @@ def _claim_doc(c: Claim) -> dict:
 
 
 def _drop_stages(path: str) -> list:
-    """The pipeline that drops a claim, and `due` with it once no claim is left: the slot
-    then leaves the sweep's index instead of being visited once more for nothing. (`$set` to
-    `$$REMOVE` would do in one stage on MongoDB; mongomock only removes by `$project`.)"""
-    nothing_left = {"$eq": ["$claims", {"$literal": {}}]}
+    """The pipeline that drops a claim, and `due` with it once no claim is left and nobody
+    waits (seats reserved for the line still need their offer, which the sweep makes if the
+    request that freed them died): the slot then leaves the sweep's index instead of being
+    visited once more for nothing. (`$set` to `$$REMOVE` would do in one stage on MongoDB;
+    mongomock only removes by `$project`.)"""
+    nothing_left = {
+        "$and": [
+            {"$eq": ["$claims", {"$literal": {}}]},
+            {"$eq": [{"$ifNull": ["$waiting", []]}, []]},
+        ]
+    }
     return [
         {"$project": {path: 0}},
         {

@@ -150,7 +150,7 @@ DELIVERY = {
     "deliveredAt": CREATED,
 }
 
-CLOSURE_ID = "6650f0c2a1b2c3d4e5f60777"
+CLOSURE_ID = "6650f0c2a1b2c3d4e5f60788"
 PATH_IDS.update(closure_id=CLOSURE_ID)
 WEEKLY = {
     "1": [{"start": "09:00", "end": "12:00"}, {"start": "13:00", "end": "17:00"}],

@@ -405,6 +405,13 @@ def explore_pair(repos, world, cases, snapshot) -> tuple[int, list]:
     return explored, failures
 
 
+def assert_every_schedule_sequential(repos, world, cases, snapshot, pair) -> None:
+    explored, failures = explore_pair(repos, world, cases, snapshot)
+    print(f"{'+'.join(pair)}: {explored} schedules, {len(failures)} bad")
+    assert explored >= 1
+    assert not failures, report(failures)
+
+
 def report(failures: list) -> str:
     what, schedule = failures[0]
     return f"{len(failures)} bad schedule(s); the first: {what}\nschedule: {schedule}"
@@ -430,10 +437,7 @@ def world(request, repos):
 def test_every_interleaving_of_two_use_cases_is_a_sequential_outcome(pair, world, repos):
     world, snapshot = world
     cases = [use_cases(world)[name] for name in pair]
-    explored, failures = explore_pair(repos, world, cases, snapshot)
-    print(f"{'+'.join(pair)}: {explored} schedules, {len(failures)} bad")
-    assert explored >= 1
-    assert not failures, report(failures)
+    assert_every_schedule_sequential(repos, world, cases, snapshot, pair)
 
 
 TRIPLES = list(itertools.combinations_with_replacement(NAMES, 3))
@@ -480,10 +484,7 @@ if ON_SERVER:
 def test_every_interleaving_of_a_check_in_of_a_booking_is_a_sequential_outcome(pair, repos):
     world, snapshot = build(repos, "BOOKED"), Snapshot()
     cases = [use_cases(world)[name] for name in pair]
-    explored, failures = explore_pair(repos, world, cases, snapshot)
-    print(f"{'+'.join(pair)}: {explored} schedules, {len(failures)} bad")
-    assert explored >= 1
-    assert not failures, report(failures)
+    assert_every_schedule_sequential(repos, world, cases, snapshot, pair)
 
 
 # Closures against what they race: the slot they remove being held, booked or created. The
@@ -513,10 +514,7 @@ if ON_SERVER:
 def test_every_interleaving_of_a_closure_and_what_it_races_is_a_sequential_outcome(pair, repos):
     world, snapshot = build(repos, "PENDING"), Snapshot()
     cases = [use_cases(world)[name] for name in pair]
-    explored, failures = explore_pair(repos, world, cases, snapshot)
-    print(f"{'+'.join(pair)}: {explored} schedules, {len(failures)} bad")
-    assert explored >= 1
-    assert not failures, report(failures)
+    assert_every_schedule_sequential(repos, world, cases, snapshot, pair)
 
 
 # Opening hours: a schedule laid in the world lays L, on Sunday at noon (UTC), NOW + 5 days.
@@ -580,10 +578,7 @@ if ON_SERVER:
 def test_every_interleaving_of_a_schedule_and_what_it_races_is_a_sequential_outcome(pair, repos):
     world, snapshot = build_with_hours(repos), Snapshot()
     cases = [hours_cases(world)[name] for name in pair]
-    explored, failures = explore_pair(repos, world, cases, snapshot)
-    print(f"{'+'.join(pair)}: {explored} schedules, {len(failures)} bad")
-    assert explored >= 1
-    assert not failures, report(failures)
+    assert_every_schedule_sequential(repos, world, cases, snapshot, pair)
 
 
 # The waiting list. A world of its own: slot W of three seats, "ann" holding one (P, over one

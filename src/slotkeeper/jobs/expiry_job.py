@@ -73,37 +73,21 @@ def start_expiry_job(app: Flask) -> APScheduler | None:
         scheduler = APScheduler()
         scheduler.init_app(app)
         with app.app_context():
-            interval = settings().expiry_sweep_seconds
-        scheduler.add_job(
-            id=JOB_ID,
-            func=run_expiry,
-            args=[app],
-            trigger="interval",
-            seconds=interval,
-            max_instances=1,
-            coalesce=True,
-        )
-        with app.app_context():
-            every = settings().webhook_job_seconds
-            horizon_every = settings().horizon_job_seconds
-        scheduler.add_job(
-            id=WEBHOOK_JOB_ID,
-            func=run_webhooks,
-            args=[app],
-            trigger="interval",
-            seconds=every,
-            max_instances=1,
-            coalesce=True,
-        )
-        scheduler.add_job(
-            id=HORIZON_JOB_ID,
-            func=run_horizon,
-            args=[app],
-            trigger="interval",
-            seconds=horizon_every,
-            max_instances=1,
-            coalesce=True,
-        )
+            jobs = [
+                (JOB_ID, run_expiry, settings().expiry_sweep_seconds),
+                (WEBHOOK_JOB_ID, run_webhooks, settings().webhook_job_seconds),
+                (HORIZON_JOB_ID, run_horizon, settings().horizon_job_seconds),
+            ]
+        for job_id, run, seconds in jobs:
+            scheduler.add_job(
+                id=job_id,
+                func=run,
+                args=[app],
+                trigger="interval",
+                seconds=seconds,
+                max_instances=1,
+                coalesce=True,
+            )
         scheduler.start()
         _running[os.getpid()] = scheduler
         return scheduler

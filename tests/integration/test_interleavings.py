@@ -28,6 +28,7 @@ six sequential orders.
 import itertools
 import os
 import random
+from collections import Counter
 from dataclasses import dataclass
 from datetime import UTC, timedelta
 
@@ -393,23 +394,27 @@ def verdict(world, execution, allowed) -> str | None:
     return None
 
 
-def explore_pair(repos, world, cases, snapshot) -> tuple[int, list]:
-    """(schedules explored, failures as (what, schedule))."""
+def explore_pair(repos, world, cases, snapshot) -> tuple[Counter, list]:
+    """(the explorer's counts, failures as (what, schedule))."""
     allowed = allowed_results(repos, world, cases, snapshot)
-    explored, failures = 0, []
-    for execution in lockstep.explore(repos, cases, snapshot.restore):
-        explored += 1
+    counts: Counter = Counter()
+    failures = []
+    for execution in lockstep.explore(repos, cases, snapshot.restore, counts):
         wrong = verdict(world, execution, allowed)
         if wrong:
             failures.append((wrong, execution.schedule))
-    return explored, failures
+    return counts, failures
 
 
 def assert_every_schedule_sequential(repos, world, cases, snapshot, pair) -> None:
-    explored, failures = explore_pair(repos, world, cases, snapshot)
-    print(f"{'+'.join(pair)}: {explored} schedules, {len(failures)} bad")
-    assert explored >= 1
+    counts, failures = explore_pair(repos, world, cases, snapshot)
+    print(f"{'+'.join(pair)}: {summary(counts)}, {len(failures)} bad")
+    assert counts["schedules"] >= 1
     assert not failures, report(failures)
+
+
+def summary(counts: Counter) -> str:
+    return f"{counts['schedules']} schedules ({counts['blocked']} replays stopped on a sleep set)"
 
 
 def report(failures: list) -> str:
@@ -710,8 +715,8 @@ def line_result(execution: lockstep.Execution) -> tuple:
     return tuple(line_answer(o) for o in execution.outcomes), line_state()
 
 
-def explore_line(repos, cases, snapshot, refused: set) -> tuple[int, list]:
-    """(schedules explored, failures); the use cases at the indexes `refused` must answer
+def explore_line(repos, cases, snapshot, refused: set) -> tuple[Counter, list]:
+    """(the explorer's counts, failures); the use cases at the indexes `refused` must answer
     SLOT_UNAVAILABLE in every schedule and every order."""
 
     def wrong(execution, allowed) -> str | None:
@@ -729,9 +734,8 @@ def explore_line(repos, cases, snapshot, refused: set) -> tuple[int, list]:
         what = wrong(execution, None)
         if what:
             failures.append((f"in order {order}: {what}", execution.schedule))
-    explored = 0
-    for execution in lockstep.explore(repos, cases, snapshot.restore):
-        explored += 1
+    counts: Counter = Counter()
+    for execution in lockstep.explore(repos, cases, snapshot.restore, counts):
         try:
             assert_all_invariants(as_of=LATER)
         except AssertionError as broken:
@@ -740,7 +744,7 @@ def explore_line(repos, cases, snapshot, refused: set) -> tuple[int, list]:
         what = wrong(execution, allowed)
         if what:
             failures.append((what, execution.schedule))
-    return explored, failures
+    return counts, failures
 
 
 LINE_NAMES = list(line_cases(Line("", "", "", {}, {})))
@@ -787,7 +791,7 @@ def test_every_interleaving_on_a_waiting_list_is_a_sequential_outcome(world, pai
     snapshot = LineSnapshot()
     cases = [line_cases(line)[name] for name in pair]
     newcomer = {i for i, name in enumerate(pair) if name == "frank_books" and world == "waiting"}
-    explored, failures = explore_line(repos, cases, snapshot, newcomer)
-    print(f"{world}:{'+'.join(pair)}: {explored} schedules, {len(failures)} bad")
-    assert explored >= 1
+    counts, failures = explore_line(repos, cases, snapshot, newcomer)
+    print(f"{world}:{'+'.join(pair)}: {summary(counts)}, {len(failures)} bad")
+    assert counts["schedules"] >= 1
     assert not failures, report(failures)

@@ -3,6 +3,7 @@
 from dataclasses import dataclass
 from datetime import timedelta
 
+import pytest
 from hypothesis import settings
 from hypothesis import strategies as st
 from hypothesis.stateful import Bundle, RuleBasedStateMachine, invariant, rule
@@ -263,4 +264,5 @@ class LifecycleMachine(RuleBasedStateMachine):
 LifecycleMachine.TestCase.settings = settings(
     max_examples=examples(40), stateful_step_count=25, deadline=None
 )
-test_lifecycle_follows_the_model = LifecycleMachine.TestCase
+# forty runs of up to 25 steps: over the default two minutes on a busy machine
+test_lifecycle_follows_the_model = pytest.mark.timeout(600)(LifecycleMachine.TestCase)

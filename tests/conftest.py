@@ -169,8 +169,8 @@ class SessionApp:
     database connection when a test connected another app since (MongoEngine has one
     default connection per process)."""
 
-    def __init__(self, clock: FakeClock):
-        self.app = create_app(test_settings(), clock=clock)
+    def __init__(self, clock: FakeClock, **overrides):
+        self.app = create_app(test_settings(**overrides), clock=clock)
         self.client = get_connection()
 
     def connected(self):

@@ -11,7 +11,7 @@ from cryptography.hazmat.primitives.asymmetric import ec, rsa
 
 from slotkeeper import create_app
 from slotkeeper.database.connection import drop_all
-from tests.conftest import NOW, Api, test_settings
+from tests.conftest import NOW, Api, SessionApp, test_settings
 
 SECRET = "a-development-secret-of-32-bytes+"  # HS256 wants at least 32 bytes
 HOLD = "/api/v1/appointments/hold"
@@ -89,10 +89,19 @@ class Caller:
         return self.post(path, json=body, headers=headers)
 
 
+@pytest.fixture(scope="session")
+def secured_session(session_clock) -> SessionApp:
+    return SessionApp(session_clock, auth_jwt_secret=SECRET)
+
+
 @pytest.fixture
-def secured(make_app):
-    """An app that verifies HS256 tokens signed with SECRET."""
-    return make_app(auth_jwt_secret=SECRET)
+def secured(secured_session, clock):
+    """An app that verifies HS256 tokens signed with SECRET, on an empty database (built once:
+    building an app costs more than most tests)."""
+    app = secured_session.connected()
+    with app.app_context():
+        drop_all()
+    return app
 
 
 @pytest.fixture

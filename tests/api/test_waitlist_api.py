@@ -351,3 +351,50 @@ def test_a_slot_people_wait_for_cannot_be_deleted_until_they_leave(api, clock, c
     check.error(refused, 409, "HAS_ACTIVE_APPOINTMENTS")
     assert leave(api, first["id"]).status_code == 204
     assert api.client.delete(f"/api/v1/slots/{slot['id']}").status_code == 204
+
+
+# an offer rescheduled to another slot: the entry has left the line of its slot
+
+
+def test_an_offer_moved_to_another_slot_leaves_the_line_and_its_seat_passes_on(api):
+    service = api.service()
+    slot = api.slot(service["id"], capacity=1)
+    other = api.slot(service["id"], start=NOW + timedelta(days=2))
+    b1 = api.book(slot["id"], "b1").json
+    first, second = joined(api, slot["id"], "w1"), joined(api, slot["id"], "w2")
+    cancel(api, b1["id"])
+    offer_id = entry(api, first["id"])["appointmentId"]
+    moved = api.client.post(
+        f"/api/v1/appointments/{offer_id}/reschedule", json={"slotId": other["id"]}
+    )
+    assert moved.status_code == 200, moved.json
+    left = entry(api, first["id"])
+    assert (left["status"], left["position"], left["appointmentId"]) == ("LEFT", None, offer_id)
+    assert entry(api, second["id"])["status"] == "OFFERED"  # the seat went to the next in line
+    listed = api.client.get("/api/v1/waitlist", query_string={"status": "LEFT"}).json
+    assert [e["id"] for e in listed] == [first["id"]]
+    assert_all_invariants()
+    # leaving now changes nothing: the moved hold is no longer the line's
+    assert leave(api, first["id"]).status_code == 204
+    assert appointment(api, offer_id)["status"] == "PENDING"
+    confirmed = api.client.post(f"/api/v1/appointments/{offer_id}/confirm")
+    assert confirmed.status_code == 200 and confirmed.json["slotId"] == other["id"]
+    assert entry(api, first["id"])["status"] == "LEFT"
+    assert_all_invariants()
+
+
+def test_an_offer_confirmed_then_moved_stays_accepted(api):
+    service = api.service()
+    slot = api.slot(service["id"], capacity=1)
+    other = api.slot(service["id"], start=NOW + timedelta(days=2))
+    b1 = api.book(slot["id"], "b1").json
+    first = joined(api, slot["id"], "w1")
+    cancel(api, b1["id"])
+    offer_id = entry(api, first["id"])["appointmentId"]
+    assert api.client.post(f"/api/v1/appointments/{offer_id}/confirm").status_code == 200
+    moved = api.client.post(
+        f"/api/v1/appointments/{offer_id}/reschedule", json={"slotId": other["id"]}
+    )
+    assert moved.status_code == 200, moved.json
+    assert entry(api, first["id"])["status"] == "ACCEPTED"
+    assert_all_invariants()

@@ -402,7 +402,34 @@ def scenario_leave_offered(repos, api, now):
     return lambda r: waitlist.leave_waitlist(r, str(first.id), now, actor=TRUSTED)
 
 
+def _offered(repos, api, now, confirmed: bool):
+    """An offer on a full slot (a second entry waits behind it), and another slot."""
+    service = api.service()
+    slot = api.slot(service["id"])
+    other = api.slot(service["id"], start=now + timedelta(days=2))
+    booked = _book(repos, now, slot)
+    first, _ = _waiting(repos, now, slot, "w1", "w2")
+    lifecycle.cancel_appointment(repos, str(booked.id), now, actor=TRUSTED)
+    offer_id = str(first.entry.appointment_id)
+    if confirmed:
+        lifecycle.confirm_appointment(repos, offer_id, now, actor=TRUSTED)
+    return offer_id, other
+
+
+def scenario_reschedule_offer(repos, api, now):
+    """The offer moves away: its entry leaves the line, its seat goes to the next in line."""
+    offer_id, other = _offered(repos, api, now, confirmed=False)
+    return lambda r: reschedule.reschedule_appointment(r, offer_id, other["id"], now, actor=TRUSTED)
+
+
+def scenario_reschedule_accepted_offer(repos, api, now):
+    offer_id, other = _offered(repos, api, now, confirmed=True)
+    return lambda r: reschedule.reschedule_appointment(r, offer_id, other["id"], now, actor=TRUSTED)
+
+
 SCENARIOS = [
+    scenario_reschedule_offer,
+    scenario_reschedule_accepted_offer,
     scenario_join,
     scenario_offer_on_cancel,
     scenario_offer_on_expiry,

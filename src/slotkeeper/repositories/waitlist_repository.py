@@ -72,10 +72,14 @@ class MongoWaitlistRepository:
         )
         return result.modified_count == 1
 
-    def settle(self, entry_id, from_: str, to: EntryStatus, now: datetime) -> bool:
-        """Write the status the entry's offer says it has, only from the one it was read in."""
+    def settle(self, entry_id, from_: str, to: EntryStatus, now: datetime, slot_id=None) -> bool:
+        """Write the status the entry's offer says it has, only from the one it was read in
+        (and, given `slot_id`, only for an entry waiting for that slot)."""
+        query = {"_id": object_id(entry_id, "entry"), "status": from_}
+        if slot_id is not None:
+            query["slotId"] = object_id(slot_id, "slot")
         result = self.collection.update_one(
-            {"_id": object_id(entry_id, "entry"), "status": from_},
+            query,
             {"$set": {"status": to.value, "updatedAt": now}},
         )
         return result.modified_count == 1

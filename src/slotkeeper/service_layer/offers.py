@@ -16,7 +16,7 @@ from datetime import datetime
 from slotkeeper.domain.events import offer_event
 from slotkeeper.domain.ledger import OFFER_GRACE, Claim, Ledger, Released, holder_key
 from slotkeeper.domain.status import USED, Status
-from slotkeeper.domain.waitlist import EntryStatus
+from slotkeeper.domain.waitlist import EntryStatus, status_of_offer
 from slotkeeper.repositories import Repositories
 
 
@@ -135,6 +135,9 @@ def cancel_offer(repos: Repositories, entry, at: datetime, now: datetime) -> Ent
     offer = repos.appointments.find(entry.appointment_id)
     if offer is None:
         return EntryStatus.LEFT
+    if str(offer.slot_id) != str(entry.slot_id):  # moved away: no longer the line's to cancel
+        stored = EntryStatus(repos.waitlist.get(entry.id).status)
+        return status_of_offer(stored, offer, at, entry.slot_id)
     if offer.status != Status.PENDING.value:
         return _ending(Status(offer.status))
     claim = Claim(
@@ -179,9 +182,11 @@ def _how_it_ended(repos: Repositories, offer, claim: Claim, at: datetime) -> Ent
     return _ending(Status(now_it_is.status)) if now_it_is is not None else EntryStatus.LEFT
 
 
-def accept_offer(repos: Repositories, entry_id, now: datetime) -> bool:
-    """The entry of a confirmed offer is ACCEPTED (reads derive it from the offer anyway)."""
+def accept_offer(repos: Repositories, entry_id, slot_id, now: datetime) -> bool:
+    """The entry of an offer confirmed on its slot `slot_id` is ACCEPTED (reads derive it
+    from the offer anyway, but not once the offer has moved to another slot). A leave that
+    lost to the confirm has marked it LEFT: it is ACCEPTED all the same."""
     return any(
-        repos.waitlist.settle(entry_id, stored.value, EntryStatus.ACCEPTED, now)
-        for stored in (EntryStatus.OFFERED, EntryStatus.WAITING)
+        repos.waitlist.settle(entry_id, stored.value, EntryStatus.ACCEPTED, now, slot_id=slot_id)
+        for stored in (EntryStatus.OFFERED, EntryStatus.WAITING, EntryStatus.LEFT)
     )

@@ -169,7 +169,7 @@ def show(repos: Repositories, entries: list, now: datetime, settle: bool = False
     shown = []
     for entry in entries:
         offer = offers.get(entry.appointment_id)
-        status = status_of_offer(EntryStatus(entry.status), offer, now)
+        status = status_of_offer(EntryStatus(entry.status), offer, now, entry.slot_id)
         if settle and status.value != entry.status:
             repos.waitlist.settle(entry.id, entry.status, status, now)
         position = None

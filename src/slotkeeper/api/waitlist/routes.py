@@ -129,6 +129,8 @@ class WaitlistEntryById(MethodView):
         """Leave the waiting list
 
         WAITING or OFFERED becomes LEFT; the positions behind move up. An offer's hold is
-        cancelled and its seats pass to the next in line. Leaving twice changes nothing.
+        cancelled and its seats pass to the next in line. Leaving twice changes nothing. An
+        entry whose offer was rescheduled to another slot has left already (LEFT): leaving
+        it changes nothing, the moved hold stays.
         """
         waitlist.leave_waitlist(current_repos(), entry_id, now(), actor=current_actor())

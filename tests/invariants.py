@@ -92,13 +92,15 @@ def assert_calendar_invariants() -> None:
 
 
 def assert_policy_invariants(as_of: datetime | None = None) -> None:
-    """No user has more live appointments on a service's slots that have not started than its
-    maxActivePerUser, and each of them is marked on the user's tally."""
+    """No user has more live appointments and places in waiting lines on a service's slots
+    that have not started than its maxActivePerUser, and each of them is marked on the user's
+    tally (a place under the id its offer will have)."""
     for service in Service.objects:
         limit = Policy.stored(service.policy).max_active_per_user
         if limit is None:
             continue
-        starts = {s.id: s.start_time for s in Slot.objects(service_id=service.id)}
+        slots = list(Slot.objects(service_id=service.id))
+        starts = {s.id: s.start_time for s in slots}
         by_user: dict = {}
         for a in Appointment.objects(service_id=service.id, status__in=LIVE):
             if as_of is not None and (
@@ -106,6 +108,11 @@ def assert_policy_invariants(as_of: datetime | None = None) -> None:
             ):
                 continue  # over as the API shows it
             by_user.setdefault(a.user_id, []).append(str(a.id))
+        for slot in slots:
+            if as_of is not None and slot.start_time <= as_of:
+                continue
+            for w in slot.waiting or []:
+                by_user.setdefault(w["user"], []).append(w["appointment"])
         for user, ids in by_user.items():
             assert len(ids) <= limit, f"{user} has {len(ids)} live appointments, limit {limit}"
             tally = Tally.objects(id=f"{service.id}:{holder_key(user)}").first()

@@ -1,9 +1,11 @@
 """The waiting list over real HTTP: freed seats go to the first in line, never to a newcomer."""
 
 from collections import Counter
+from datetime import timedelta
 
 from slotkeeper.context import current_repos
 from slotkeeper.service_layer.expiry import sweep
+from tests.conftest import NOW
 from tests.invariants import assert_all_invariants
 
 
@@ -92,3 +94,20 @@ def test_leaves_and_joins_at_once_keep_the_line_exact(app, api, live_server):
         assert_all_invariants()
     stayed = [e for i, e in enumerate(entries) if i % 2]
     assert _statuses(api, stayed) == ["OFFERED"] * 3 + ["WAITING"] * 2
+
+
+def test_one_user_joining_twenty_lines_at_once_gets_exactly_the_limit(app, api, live_server):
+    service = api.service(policy={"maxActivePerUser": 2})
+    slots = [api.slot(service["id"], start=NOW + timedelta(hours=1 + i)) for i in range(20)]
+    booked = [api.book(slot["id"], f"b{i}").json for i, slot in enumerate(slots)]
+    responses = live_server.race(
+        lambda i: live_server.post(f"/slots/{slots[i]['id']}/waitlist", {"userId": "ann"}), 20
+    )
+    assert codes(responses) == {201: 2, 409: 18}
+    assert {r.json()["reason"] for r in responses if r.status_code == 409} == {"USER_LIMIT_REACHED"}
+    # every seat is freed at once: ann is offered exactly the two she waits for
+    live_server.race(lambda i: live_server.patch(f"/appointments/{booked[i]['id']}/cancel"), 20)
+    mine = live_server.get("/appointments", userId="ann", page_size=100).json()
+    assert len([a for a in mine if a["status"] == "PENDING"]) == 2
+    with app.app_context():
+        assert_all_invariants()

@@ -402,6 +402,30 @@ def scenario_leave_offered(repos, api, now):
     return lambda r: waitlist.leave_waitlist(r, str(first.id), now, actor=TRUSTED)
 
 
+def _limited_full(repos, api, now):
+    """A slot of a service allowing one live appointment per user, booked full by "b1"."""
+    slot = _limited(repos, api, now)[0]
+    return slot, _book(repos, now, slot, user="b1")
+
+
+def scenario_join_limited(repos, api, now):
+    slot, _ = _limited_full(repos, api, now)
+    return lambda r: _waiting(r, now, slot, "w1")
+
+
+def scenario_leave_waiting_limited(repos, api, now):
+    slot, _ = _limited_full(repos, api, now)
+    (entry,) = _waiting(repos, now, slot, "w1")
+    return lambda r: waitlist.leave_waitlist(r, str(entry.id), now, actor=TRUSTED)
+
+
+def scenario_leave_offered_limited(repos, api, now):
+    slot, booked = _limited_full(repos, api, now)
+    (entry,) = _waiting(repos, now, slot, "w1")
+    lifecycle.cancel_appointment(repos, str(booked.id), now, actor=TRUSTED)
+    return lambda r: waitlist.leave_waitlist(r, str(entry.id), now, actor=TRUSTED)
+
+
 def _offered(repos, api, now, confirmed: bool):
     """An offer on a full slot (a second entry waits behind it), and another slot."""
     service = api.service()
@@ -428,6 +452,9 @@ def scenario_reschedule_accepted_offer(repos, api, now):
 
 
 SCENARIOS = [
+    scenario_join_limited,
+    scenario_leave_waiting_limited,
+    scenario_leave_offered_limited,
     scenario_reschedule_offer,
     scenario_reschedule_accepted_offer,
     scenario_join,

@@ -84,6 +84,16 @@ class MongoWaitlistRepository:
         )
         return result.modified_count == 1
 
+    def waiting_of(self, user_id: str, service_id) -> list[WaitlistEntry]:
+        """The user's WAITING entries on slots of the service."""
+        return list(
+            WaitlistEntry.objects(
+                user_id=user_id,
+                service_id=object_id(service_id, "service"),
+                status=EntryStatus.WAITING.value,
+            )
+        )
+
     def leaving(self, limit: int) -> list[WaitlistEntry]:
         """Entries that left but whose slot may still list them."""
         return list(WaitlistEntry.objects(leaving=True).limit(limit))

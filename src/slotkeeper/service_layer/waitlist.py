@@ -12,6 +12,7 @@ from datetime import datetime, timedelta
 from slotkeeper.domain.actor import Actor
 from slotkeeper.domain.errors import (
     AlreadyWaiting,
+    DomainError,
     DuplicateBooking,
     Forbidden,
     InvalidTransition,
@@ -25,6 +26,7 @@ from slotkeeper.domain.waitlist import FINAL, EntryStatus, Shown, status_of_offe
 from slotkeeper.models import WaitlistEntry
 from slotkeeper.repositories import Page, PageRequest, Repositories
 from slotkeeper.service_layer.offers import finish_leaving
+from slotkeeper.service_layer.policies import count_user, user_tally
 from slotkeeper.service_layer.reconcile import reclaim_stale_holds
 from slotkeeper.service_layer.seats import check_slot, ledger_or_404
 
@@ -67,19 +69,24 @@ def join_waitlist(
         repos.appointments.new_id(),
         int(offer_ttl.total_seconds()),
     )
-    position = repos.ledger.join(slot.id, waiting, now, now + OFFER_GRACE)
-    if position is None:
-        ledger = ledger_or_404(repos, slot.id, holder)
-        if holder in ledger.holders:
-            raise DuplicateBooking("this user already holds or booked seats on this slot")
-        if ledger.is_waiting(holder):
-            raise AlreadyWaiting("this user is already on the slot's waiting list")
-        if ledger.start is not None and ledger.start <= now:
-            raise SlotInPast("the slot has already started")
-        raise SlotAvailable(
-            f"{ledger.free_for_newcomers} seat(s) are free for this user, {request.seats} "
-            "asked: book or hold them instead"
-        )
+    counted = count_user(
+        repos,
+        service,
+        request.user_id,
+        waiting.appointment_id,
+        slot.start_time,
+        now,
+        entry=waiting.entry,
+        slot_id=slot.id,
+    )
+    try:
+        position = repos.ledger.join(slot.id, waiting, now, now + OFFER_GRACE)
+        if position is None:
+            raise _refusal(repos, slot.id, holder, request.seats, now)
+    except DomainError:
+        if counted:  # refused: this place does not count
+            repos.tallies.unmark(user_tally(service.id, request.user_id), waiting.appointment_id)
+        raise
     added = repos.waitlist.add(
         dict(
             id=waiting.entry,
@@ -96,6 +103,21 @@ def join_waitlist(
     entry = added or repos.waitlist.get(waiting.entry)  # an offer made already wrote it
     # the answer is the entry as it joined: a concurrent offer is the next change, not this one
     return Shown(entry, EntryStatus.WAITING.value, position, None, now)
+
+
+def _refusal(repos: Repositories, slot_id, holder: str, seats: int, now: datetime) -> DomainError:
+    """Why the slot's line did not take the user."""
+    ledger = ledger_or_404(repos, slot_id, holder)
+    if holder in ledger.holders:
+        return DuplicateBooking("this user already holds or booked seats on this slot")
+    if ledger.is_waiting(holder):
+        return AlreadyWaiting("this user is already on the slot's waiting list")
+    if ledger.start is not None and ledger.start <= now:
+        return SlotInPast("the slot has already started")
+    return SlotAvailable(
+        f"{ledger.free_for_newcomers} seat(s) are free for this user, {seats} "
+        "asked: book or hold them instead"
+    )
 
 
 def get_entry(repos: Repositories, entry_id: str, now: datetime, *, actor: Actor) -> Shown:

@@ -65,6 +65,8 @@ def assert_waitlist_invariants(slot_id, as_of: datetime | None = None) -> None:
     if line and not started:
         free = slot.capacity - slot.booked_seats - slot.held_seats
         assert line[0]["seats"] > free, "the first in line fits in the free seats"
+    if line and not started:  # an archived service's slots make no offers: nobody waits
+        assert Service.objects.get(id=slot.service_id).active, "waiting for an archived service"
     for offer in Appointment.objects(slot_id=slot.id, entry_id__ne=None):
         entry = WaitlistEntry.objects(id=offer.entry_id).first()
         assert entry is not None, "an offer without its entry"

@@ -489,3 +489,30 @@ def test_an_offer_confirmed_then_moved_stays_accepted(api):
     assert moved.status_code == 200, moved.json
     assert entry(api, first["id"])["status"] == "ACCEPTED"
     assert_all_invariants()
+
+
+# archiving a service people wait for
+
+
+def attended_full(api, clock) -> tuple[dict, dict]:
+    """A service with a full slot whose seat was used (ATTENDED: it does not keep the
+    service from being archived): (service, slot)."""
+    service = api.service()
+    slot = api.slot(service["id"], start=NOW + timedelta(minutes=30))
+    booked = api.book(slot["id"], "b1").json
+    attended = api.client.post(f"/api/v1/appointments/{booked['id']}/attend")
+    assert attended.status_code == 200, attended.json
+    return service, slot
+
+
+def test_a_service_whose_slots_people_wait_for_cannot_be_archived(api, clock, check):
+    service, slot = attended_full(api, clock)
+    first = joined(api, slot["id"], "w1")
+    path = f"/api/v1/services/{service['id']}"
+    check.error(api.client.delete(path), 409, "HAS_ACTIVE_APPOINTMENTS")
+    check.error(api.client.patch(path, json={"active": False}), 409, "HAS_ACTIVE_APPOINTMENTS")
+    assert api.client.get(path).json["active"] is True
+    assert entry(api, first["id"])["status"] == "WAITING"
+    assert leave(api, first["id"]).status_code == 204
+    assert api.client.delete(path).status_code == 204
+    check.error(join(api, slot["id"], "w2"), 409, "SERVICE_INACTIVE")

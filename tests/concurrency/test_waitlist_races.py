@@ -111,3 +111,39 @@ def test_one_user_joining_twenty_lines_at_once_gets_exactly_the_limit(app, api, 
     assert len([a for a in mine if a["status"] == "PENDING"]) == 2
     with app.app_context():
         assert_all_invariants()
+
+
+def test_joins_racing_an_archive_never_leave_anyone_waiting_for_it(app, api, live_server):
+    """The archive comes first (every join is SERVICE_INACTIVE and nobody waits) or some join
+    does (the archive is refused), never both; round after round."""
+    outcomes = Counter()
+    for round_ in range(6):
+        service = api.service()
+        slot = api.slot(service["id"], start=NOW + timedelta(minutes=30))
+        booked = api.book(slot["id"], "b1").json  # its seat used: it does not keep the archive
+        assert api.client.post(f"/api/v1/appointments/{booked['id']}/attend").status_code == 200
+
+        def act(i, slot=slot, service=service):
+            if i == 0:
+                return live_server.session().delete(
+                    f"{live_server.url}/services/{service['id']}", timeout=30
+                )
+            return live_server.post(f"/slots/{slot['id']}/waitlist", {"userId": f"w{i}"})
+
+        responses = live_server.race(act, 8, threads=8)
+        archive, joins = responses[0], responses[1:]
+        waiting = api.get_slot(slot["id"])["waitingSeats"]
+        if archive.status_code == 204:
+            assert codes(joins) == {409: 7}, round_
+            assert {r.json()["reason"] for r in joins} == {"SERVICE_INACTIVE"}
+            assert waiting == 0
+        else:
+            assert archive.status_code == 409 and archive.json()["reason"] == (
+                "HAS_ACTIVE_APPOINTMENTS"
+            )
+            assert api.client.get(f"/api/v1/services/{service['id']}").json["active"] is True
+            assert codes(joins)[201] >= 1 and waiting == codes(joins)[201]
+        outcomes[archive.status_code] += 1
+        with app.app_context():
+            assert_all_invariants()
+    print(f"archives: {dict(outcomes)}")

@@ -12,7 +12,7 @@ import pytest
 
 from slotkeeper.api.appointments.schemas import AppointmentSchema
 from slotkeeper.domain.actor import TRUSTED
-from slotkeeper.domain.errors import HasActiveAppointments, TooEarly
+from slotkeeper.domain.errors import HasActiveAppointments, ServiceInactive, TooEarly
 from slotkeeper.domain.events import EVENT_OF_STATUS
 from slotkeeper.domain.opening_hours import Hours, Schedule
 from slotkeeper.domain.status import Status, can_transition
@@ -451,12 +451,57 @@ def scenario_reschedule_accepted_offer(repos, api, now):
     return lambda r: reschedule.reschedule_appointment(r, offer_id, other["id"], now, actor=TRUSTED)
 
 
+def _used_full(repos, api, now):
+    """A service with a slot full of seats already used (attended): it may be archived."""
+    service = api.service()
+    slot = api.slot(service["id"], start=now + timedelta(minutes=30))
+    booked = _book(repos, now, slot, user="b1")
+    checkin.attend(repos, str(booked.id), now, actor=TRUSTED)
+    return service, slot
+
+
+def scenario_archive_refused_by_the_line(repos, api, now):
+    service, slot = _used_full(repos, api, now)
+    _waiting(repos, now, slot, "w1")
+    return lambda r: catalog.archive_service(r, service["id"], now)
+
+
+def scenario_join_while_archived(repos, api, now):
+    """The service is archived after the join found it active, before it joins the line:
+    the archive did not see the entry, so the join must leave again."""
+    service, slot = _used_full(repos, api, now)
+
+    def join_as_archived(r):
+        class ArchivedFirst:
+            def __init__(self, target):
+                self._target = target
+
+            def __getattr__(self, name):
+                if name != "join":
+                    return getattr(self._target, name)
+
+                def join(*args, **kwargs):
+                    catalog.archive_service(repos, service["id"], now)
+                    return self._target.join(*args, **kwargs)
+
+                return join
+
+        try:
+            return _waiting(replace(r, ledger=ArchivedFirst(r.ledger)), now, slot, "w1")
+        except ServiceInactive as refused:
+            return refused
+
+    return join_as_archived
+
+
 SCENARIOS = [
     scenario_join_limited,
     scenario_leave_waiting_limited,
     scenario_leave_offered_limited,
     scenario_reschedule_offer,
     scenario_reschedule_accepted_offer,
+    scenario_archive_refused_by_the_line,
+    scenario_join_while_archived,
     scenario_join,
     scenario_offer_on_cancel,
     scenario_offer_on_expiry,

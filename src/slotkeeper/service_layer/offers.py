@@ -141,6 +141,31 @@ def _uncount(repos: Repositories, entry) -> None:
         repos.tallies.unmark(key, str(entry.appointment_id))
 
 
+def turn_away(repos: Repositories, entry_id, now: datetime) -> None:
+    """An entry that joined the line of a slot whose service was archived meanwhile (after
+    the archive looked at that slot) leaves it again, as a leave does."""
+    left = repos.waitlist.leave(entry_id, now)
+    if left is not None:
+        finish_leaving(repos, left, now)
+
+
+def turn_away_archived(repos: Repositories, ledger: Ledger, now: datetime) -> int:
+    """Turn away the line of a future slot of an archived service, whose joins died before
+    they could (an archive is refused while anyone waits for a future slot, so nobody else
+    can be on it). Only entries whose documents are written: the sweep writes the others
+    first. The number turned away."""
+    if not ledger.waiting or ledger.start is None or ledger.start <= now:
+        return 0
+    if repos.services.get(ledger.service_id).active:
+        return 0
+    turned = 0
+    for waiting in ledger.waiting:
+        if repos.waitlist.find(waiting.entry) is not None:
+            turn_away(repos, waiting.entry, now)
+            turned += 1
+    return turned
+
+
 def cancel_offer(repos: Repositories, entry, at: datetime, now: datetime) -> EntryStatus:
     """Cancel the entry's offer if it was a hold at `at`; its seats pass on. LEFT when it
     is cancelled (or there is none), else what it became first: ACCEPTED or EXPIRED."""

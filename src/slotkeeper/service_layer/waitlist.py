@@ -25,10 +25,10 @@ from slotkeeper.domain.ledger import OFFER_GRACE, Waiting, holder_key
 from slotkeeper.domain.waitlist import FINAL, EntryStatus, Shown, status_of_offer
 from slotkeeper.models import WaitlistEntry
 from slotkeeper.repositories import Page, PageRequest, Repositories
-from slotkeeper.service_layer.offers import finish_leaving
+from slotkeeper.service_layer.offers import finish_leaving, turn_away
 from slotkeeper.service_layer.policies import count_user, user_tally
 from slotkeeper.service_layer.reconcile import reclaim_stale_holds
-from slotkeeper.service_layer.seats import check_slot, ledger_or_404
+from slotkeeper.service_layer.seats import check_slot, ledger_or_404, service_after
 
 # A concurrent offer may change the entry between our reads: follow it this often.
 ATTEMPTS = 3
@@ -101,6 +101,10 @@ def join_waitlist(
         )
     )
     entry = added or repos.waitlist.get(waiting.entry)  # an offer made already wrote it
+    if not service_after(repos, slot.service_id).active:
+        # archived while we joined, after the archive looked at this slot: leave again
+        turn_away(repos, waiting.entry, now)
+        raise ServiceInactive("the service is archived and takes no new appointments")
     # the answer is the entry as it joined: a concurrent offer is the next change, not this one
     return Shown(entry, EntryStatus.WAITING.value, position, None, now)
 

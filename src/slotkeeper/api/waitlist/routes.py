@@ -66,6 +66,11 @@ class SlotWaitlist(MethodView):
         and holds count it. So an offer never takes a user past the limit. The place stops
         counting when the entry leaves, when its offer is declined (cancelled) or runs out,
         and when the slot starts; an accepted offer counts as the booking it is.
+
+        A slot of an archived service cannot be waited for (409 SERVICE_INACTIVE), also when
+        the archive happens while the join is under way; and a service cannot be archived
+        while anyone waits for one of its future slots (DELETE /services/{id}: 409
+        HAS_ACTIVE_APPOINTMENTS).
         """
         request = JoinRequest(slot_id, data["user_id"], data["seats"])
         return waitlist.join_waitlist(

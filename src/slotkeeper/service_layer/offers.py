@@ -14,7 +14,7 @@ from dataclasses import replace
 from datetime import datetime
 
 from slotkeeper.domain.events import offer_event
-from slotkeeper.domain.ledger import OFFER_GRACE, Claim, Ledger, Released, holder_key
+from slotkeeper.domain.ledger import OFFER_GRACE, Claim, Ledger, Released, Waiting, holder_key
 from slotkeeper.domain.status import USED, Status
 from slotkeeper.domain.waitlist import EntryStatus, status_of_offer
 from slotkeeper.repositories import Repositories
@@ -141,29 +141,51 @@ def _uncount(repos: Repositories, entry) -> None:
         repos.tallies.unmark(key, str(entry.appointment_id))
 
 
-def turn_away(repos: Repositories, entry_id, now: datetime) -> None:
-    """An entry that joined the line of a slot whose service was archived meanwhile (after
-    the archive looked at that slot) leaves it again, as a leave does."""
-    left = repos.waitlist.leave(entry_id, now)
-    if left is not None:
-        finish_leaving(repos, left, now)
+def turn_away(repos: Repositories, slot_id, service_id, waiting: Waiting, now: datetime) -> None:
+    """Give up a place taken on the line of a slot whose service was archived meanwhile (the
+    archive looked at the slot before the place was there). Off the line at once while no
+    seats are reserved for it and its entry is not written: then nothing of it remains.
+    Otherwise it leaves as an entry does (written LEFT first, if need be)."""
+    if repos.waitlist.find(waiting.entry) is None:
+        released = repos.ledger.leave(slot_id, waiting, now)
+        if released is not None:
+            make_offers(repos, released, now)
+            key = tally_key(service_id, waiting.holder)
+            repos.tallies.unmark(key, waiting.appointment_id)
+            return
+    entry = repos.waitlist.add(
+        dict(
+            id=waiting.entry,
+            slot_id=slot_id,
+            service_id=service_id,
+            user_id=waiting.user_id,
+            seats=waiting.seats,
+            status=EntryStatus.LEFT.value,
+            leaving=True,
+            appointment_id=waiting.appointment_id,
+            created_at=waiting.at,
+            updated_at=now,
+        )
+    )
+    if entry is None:  # written already (by an offer, or the sweep): leave it
+        entry = repos.waitlist.leave(waiting.entry, now) or repos.waitlist.get(waiting.entry)
+    if entry.leaving:
+        finish_leaving(repos, entry, now)
 
 
 def turn_away_archived(repos: Repositories, ledger: Ledger, now: datetime) -> int:
-    """Turn away the line of a future slot of an archived service, whose joins died before
-    they could (an archive is refused while anyone waits for a future slot, so nobody else
-    can be on it). Only entries whose documents are written: the sweep writes the others
-    first. The number turned away."""
+    """Turn away the line of a future slot of an archived service: places whose joins died
+    before they read the service (an archive is refused while anyone waits for a future
+    slot, so nobody else can be there). Only those past the grace: a younger join may still
+    be under way, and turns itself away. The number turned away."""
     if not ledger.waiting or ledger.start is None or ledger.start <= now:
         return 0
     if repos.services.get(ledger.service_id).active:
         return 0
-    turned = 0
-    for waiting in ledger.waiting:
-        if repos.waitlist.find(waiting.entry) is not None:
-            turn_away(repos, waiting.entry, now)
-            turned += 1
-    return turned
+    old = [w for w in ledger.waiting if w.at + OFFER_GRACE <= now]
+    for waiting in old:
+        turn_away(repos, ledger.slot_id, ledger.service_id, waiting, now)
+    return len(old)
 
 
 def cancel_offer(repos: Repositories, entry, at: datetime, now: datetime) -> EntryStatus:

@@ -87,6 +87,10 @@ def join_waitlist(
         if counted:  # refused: this place does not count
             repos.tallies.unmark(user_tally(service.id, request.user_id), waiting.appointment_id)
         raise
+    if not service_after(repos, slot.service_id).active:
+        # archived while we joined, after the archive looked at this slot: give it up again
+        turn_away(repos, slot.id, slot.service_id, waiting, now)
+        raise ServiceInactive("the service is archived and takes no new appointments")
     added = repos.waitlist.add(
         dict(
             id=waiting.entry,
@@ -101,10 +105,6 @@ def join_waitlist(
         )
     )
     entry = added or repos.waitlist.get(waiting.entry)  # an offer made already wrote it
-    if not service_after(repos, slot.service_id).active:
-        # archived while we joined, after the archive looked at this slot: leave again
-        turn_away(repos, waiting.entry, now)
-        raise ServiceInactive("the service is archived and takes no new appointments")
     # the answer is the entry as it joined: a concurrent offer is the next change, not this one
     return Shown(entry, EntryStatus.WAITING.value, position, None, now)
 

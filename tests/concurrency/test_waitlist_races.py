@@ -147,3 +147,44 @@ def test_joins_racing_an_archive_never_leave_anyone_waiting_for_it(app, api, liv
         with app.app_context():
             assert_all_invariants()
     print(f"archives: {dict(outcomes)}")
+
+
+def test_a_leave_racing_the_move_of_its_offer_never_cancels_the_moved_hold(app, api, live_server):
+    """The move comes first (the hold stays, on its new slot; the leave changes nothing) or
+    the leave does (the offer is cancelled, the move refused); either way the entry has left
+    and its seat went to the next in line."""
+    outcomes = Counter()
+    for _ in range(8):
+        service = api.service()
+        slot = api.slot(service["id"])
+        other = api.slot(service["id"], start=NOW + timedelta(days=2))
+        booked = api.book(slot["id"], "b1").json
+        first, second = (
+            api.client.post(f"/api/v1/slots/{slot['id']}/waitlist", json={"userId": u}).json
+            for u in ("w1", "w2")
+        )
+        api.client.patch(f"/api/v1/appointments/{booked['id']}/cancel")
+        offer = api.client.get(f"/api/v1/waitlist/{first['id']}").json["appointmentId"]
+
+        def act(i, first=first, offer=offer, other=other):
+            if i == 0:
+                return live_server.post(
+                    f"/appointments/{offer}/reschedule", {"slotId": other["id"]}
+                )
+            return live_server.session().delete(
+                f"{live_server.url}/waitlist/{first['id']}", timeout=30
+            )
+
+        moved, left = live_server.race(act, 2, threads=2)
+        assert left.status_code == 204
+        held = api.client.get(f"/api/v1/appointments/{offer}").json
+        if moved.status_code == 200:
+            assert (held["status"], held["slotId"]) == ("PENDING", other["id"])
+        else:
+            assert moved.json()["reason"] == "INVALID_TRANSITION"
+            assert held["status"] == "CANCELLED"
+        assert _statuses(api, [first, second]) == ["LEFT", "OFFERED"]
+        outcomes[moved.status_code] += 1
+        with app.app_context():
+            assert_all_invariants()
+    print(f"moves: {dict(outcomes)}")

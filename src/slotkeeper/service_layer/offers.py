@@ -115,7 +115,6 @@ def finish_leaving(repos: Repositories, entry, now: datetime) -> EntryStatus:
             released = repos.ledger.leave(entry.slot_id, waiting, now)
             if released is not None:
                 make_offers(repos, released, now)
-                _uncount(repos, entry)
                 repos.waitlist.left(entry.id)
                 return EntryStatus.LEFT
             ledger = repos.ledger.read(entry.slot_id)  # seats were reserved for it meanwhile
@@ -127,18 +126,8 @@ def finish_leaving(repos: Repositories, entry, now: datetime) -> EntryStatus:
         # made by another process that has not written its hold yet: write it, to cancel it
         write_offer(repos, entry.slot_id, entry.service_id, offer, now)
     ended = cancel_offer(repos, entry, at, now)
-    _uncount(repos, entry)
     repos.waitlist.left(entry.id)
     return ended
-
-
-def _uncount(repos: Repositories, entry) -> None:
-    """The entry's place no longer counts on its user's tally (see service_layer/policies.py),
-    unless its offer lives on: confirmed first, or moved to another slot."""
-    offer = repos.appointments.find(entry.appointment_id)
-    if offer is None or offer.status in (Status.CANCELLED.value, Status.EXPIRED.value):
-        key = tally_key(entry.service_id, holder_key(entry.user_id))
-        repos.tallies.unmark(key, str(entry.appointment_id))
 
 
 def turn_away(repos: Repositories, slot_id, service_id, waiting: Waiting, now: datetime) -> None:

@@ -10,7 +10,9 @@ refuses anyone, as a stale hold never does.
 
 A place in a waiting line is marked the same way when it joins, under the id its offer will
 have: the offer inherits the mark, so an offer never takes a user past the limit. Until the
-offer is made, the slot's line (not the appointment) says whether the mark still counts.
+offer is made, the slot's line (not the appointment) says whether the mark still counts; a
+leave does not touch the tally: the entry it leaves LEFT, or its cancelled offer, ends the
+mark for whoever it would refuse.
 """
 
 from datetime import datetime
@@ -20,6 +22,7 @@ from slotkeeper.domain.errors import UserLimitReached
 from slotkeeper.domain.ledger import holder_key
 from slotkeeper.domain.policy import Policy
 from slotkeeper.domain.status import Status
+from slotkeeper.domain.waitlist import EntryStatus
 from slotkeeper.repositories import Repositories
 from slotkeeper.repositories.tally_repository import Mark, tally_key
 from slotkeeper.service_layer.seats import WRITE_GRACE
@@ -144,11 +147,18 @@ def _ended(repos: Repositories, m: Mark, appointment, now: datetime) -> bool:
         if _in_line(repos, m, now):
             return False
         appointment = repos.appointments.find(m.appointment_id)
+        if appointment is None and _left(repos, m.entry):
+            return True  # off the line before any offer was made for it
     if appointment is None:
         return m.at is None or m.at <= now - WRITE_GRACE
     return appointment.status not in (Status.PENDING.value, Status.BOOKED.value) or (
         appointment.status == Status.PENDING.value and appointment.expires_at <= now
     )
+
+
+def _left(repos: Repositories, entry_id: str) -> bool:
+    entry = repos.waitlist.find(entry_id)
+    return entry is not None and entry.status == EntryStatus.LEFT.value
 
 
 def _in_line(repos: Repositories, m: Mark, now: datetime) -> bool:

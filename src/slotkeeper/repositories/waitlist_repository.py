@@ -12,7 +12,12 @@ from slotkeeper.models import WaitlistEntry
 from slotkeeper.repositories.ids import load_many, load_one, object_id
 from slotkeeper.repositories.page import Page, PageRequest, fetch_page
 
-FILTER_FIELDS = {"user_id": "userId", "slot_id": "slotId", "status": "status"}
+FILTER_FIELDS = {
+    "user_id": "userId",
+    "slot_id": "slotId",
+    "service_id": "serviceId",
+    "status": "status",
+}
 NOT_FINAL = [EntryStatus.WAITING.value, EntryStatus.OFFERED.value]
 
 
@@ -84,16 +89,6 @@ class MongoWaitlistRepository:
         )
         return result.modified_count == 1
 
-    def waiting_of(self, user_id: str, service_id) -> list[WaitlistEntry]:
-        """The user's WAITING entries on slots of the service."""
-        return list(
-            WaitlistEntry.objects(
-                user_id=user_id,
-                service_id=object_id(service_id, "service"),
-                status=EntryStatus.WAITING.value,
-            )
-        )
-
     def leaving(self, limit: int) -> list[WaitlistEntry]:
         """Entries that left but whose slot may still list them."""
         return list(WaitlistEntry.objects(leaving=True).limit(limit))
@@ -113,6 +108,8 @@ class MongoWaitlistRepository:
         query = {FILTER_FIELDS[k]: v for k, v in filters.items() if v is not None}
         if "slotId" in query:
             query["slotId"] = object_id(query["slotId"], "slot")
+        if "serviceId" in query:
+            query["serviceId"] = object_id(query["serviceId"], "service")
         return query
 
     def _find_and_update(self, query: dict, update) -> WaitlistEntry | None:

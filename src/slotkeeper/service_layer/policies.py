@@ -23,12 +23,13 @@ from slotkeeper.domain.ledger import holder_key
 from slotkeeper.domain.policy import Policy
 from slotkeeper.domain.status import Status
 from slotkeeper.domain.waitlist import EntryStatus
-from slotkeeper.repositories import Repositories
+from slotkeeper.repositories import PageRequest, Repositories
 from slotkeeper.repositories.tally_repository import Mark, tally_key
 from slotkeeper.service_layer.seats import WRITE_GRACE
 
 # A tally that changes under a booking's feet (created, marks dropped) is tried again this often.
 ATTEMPTS = 4
+WAITING_PAGE = 100
 
 
 def check_policy(repos: Repositories, appointment, now: datetime, actor: Actor, to=None) -> Policy:
@@ -96,10 +97,9 @@ def start_tally(repos: Repositories, key: str, service_id, user_id: str, now: da
     Nothing can be marked before the tally exists, so no booking under the limit is missed;
     a second creator's insert changes nothing."""
     live = repos.appointments.live_of(user_id, service_id)
+    offered = {str(a.id) for a in live}  # an entry whose stored status lags behind its offer
     waiting = [
-        e
-        for e in repos.waitlist.waiting_of(user_id, service_id)
-        if str(e.appointment_id) not in {str(a.id) for a in live}  # offered meanwhile
+        e for e in _waiting_of(repos, user_id, service_id) if str(e.appointment_id) not in offered
     ]
     slot_ids = [a.slot_id for a in live] + [e.slot_id for e in waiting]
     starts = (
@@ -114,6 +114,20 @@ def start_tally(repos: Repositories, key: str, service_id, user_id: str, now: da
         if str(e.slot_id) in starts
     ]
     repos.tallies.create(key, marks, now)
+
+
+def _waiting_of(repos: Repositories, user_id: str, service_id) -> list:
+    """The user's WAITING entries on slots of the service, page by page."""
+    found: list = []
+    page = PageRequest(1, WAITING_PAGE)
+    while True:
+        entries = repos.waitlist.list_page(
+            page, user_id=user_id, service_id=str(service_id), status=EntryStatus.WAITING.value
+        )
+        found += entries.items
+        if page.page * page.page_size >= entries.total:
+            return found
+        page = PageRequest(page.page + 1, page.page_size)
 
 
 def drop_ended(repos: Repositories, key: str, marks: list[Mark], now: datetime) -> bool:

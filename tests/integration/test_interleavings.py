@@ -904,8 +904,8 @@ def edges_result(edges: Edges, execution: lockstep.Execution) -> tuple:
     return tuple(answer(o) for o in execution.outcomes), final
 
 
-# make test: a move racing a leave (about seventy schedules) and the archive (twenty); the
-# limit's pairs (over eight hundred each) and a move racing a confirm are the longer
+# make test: a move racing a leave (about fifty schedules) and the archive (twenty); the
+# limit's pairs (over a hundred each) and a move racing a confirm are the longer
 # exploration; on a server, the archive alone
 EDGE_PAIRS = [
     ("limited", ("ann_joins_x", "ann_joins_y"), pytest.mark.slow),

@@ -65,6 +65,8 @@ def assert_waitlist_invariants(slot_id, as_of: datetime | None = None) -> None:
     if line and not started:
         free = slot.capacity - slot.booked_seats - slot.held_seats
         assert line[0]["seats"] > free, "the first in line fits in the free seats"
+    if line and not started:  # an archived service's slots make no offers: nobody waits
+        assert Service.objects.get(id=slot.service_id).active, "waiting for an archived service"
     for offer in Appointment.objects(slot_id=slot.id, entry_id__ne=None):
         entry = WaitlistEntry.objects(id=offer.entry_id).first()
         assert entry is not None, "an offer without its entry"
@@ -92,13 +94,15 @@ def assert_calendar_invariants() -> None:
 
 
 def assert_policy_invariants(as_of: datetime | None = None) -> None:
-    """No user has more live appointments on a service's slots that have not started than its
-    maxActivePerUser, and each of them is marked on the user's tally."""
+    """No user has more live appointments and places in waiting lines on a service's slots
+    that have not started than its maxActivePerUser, and each of them is marked on the user's
+    tally (a place under the id its offer will have)."""
     for service in Service.objects:
         limit = Policy.stored(service.policy).max_active_per_user
         if limit is None:
             continue
-        starts = {s.id: s.start_time for s in Slot.objects(service_id=service.id)}
+        slots = list(Slot.objects(service_id=service.id))
+        starts = {s.id: s.start_time for s in slots}
         by_user: dict = {}
         for a in Appointment.objects(service_id=service.id, status__in=LIVE):
             if as_of is not None and (
@@ -106,6 +110,11 @@ def assert_policy_invariants(as_of: datetime | None = None) -> None:
             ):
                 continue  # over as the API shows it
             by_user.setdefault(a.user_id, []).append(str(a.id))
+        for slot in slots:
+            if as_of is not None and slot.start_time <= as_of:
+                continue
+            for w in slot.waiting or []:
+                by_user.setdefault(w["user"], []).append(w["appointment"])
         for user, ids in by_user.items():
             assert len(ids) <= limit, f"{user} has {len(ids)} live appointments, limit {limit}"
             tally = Tally.objects(id=f"{service.id}:{holder_key(user)}").first()

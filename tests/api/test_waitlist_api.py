@@ -351,3 +351,168 @@ def test_a_slot_people_wait_for_cannot_be_deleted_until_they_leave(api, clock, c
     check.error(refused, 409, "HAS_ACTIVE_APPOINTMENTS")
     assert leave(api, first["id"]).status_code == 204
     assert api.client.delete(f"/api/v1/slots/{slot['id']}").status_code == 204
+
+
+# the user limit of a service (maxActivePerUser): a place in line counts, as its offer will
+
+
+def limited_full(api, limit: int = 1) -> tuple[dict, dict, dict]:
+    """A service allowing `limit` live appointments per user: (service, a full slot booked
+    by "b1", another slot a day later with a free seat)."""
+    service = api.service(policy={"maxActivePerUser": limit})
+    slot = api.slot(service["id"], capacity=1)
+    assert api.book(slot["id"], "b1").status_code == 201
+    other = api.slot(service["id"], start=NOW + timedelta(days=2))
+    return service, slot, other
+
+
+def live_of(api, user: str) -> list[dict]:
+    mine = api.client.get("/api/v1/appointments", query_string={"userId": user}).json
+    return [a for a in mine if a["status"] in ("PENDING", "BOOKED")]
+
+
+def test_a_user_at_the_limit_cannot_join_a_waiting_list(api, check):
+    _, slot, other = limited_full(api)
+    assert api.book(other["id"], "ann").status_code == 201
+    check.error(join(api, slot["id"], "ann"), 409, "USER_LIMIT_REACHED")
+    assert api.get_slot(slot["id"])["waitingSeats"] == 0
+    assert api.client.get("/api/v1/waitlist", query_string={"userId": "ann"}).json == []
+    assert_all_invariants()
+
+
+def test_a_place_in_line_counts_so_an_offer_never_takes_a_user_past_the_limit(api, check):
+    _, slot, other = limited_full(api)
+    first = joined(api, slot["id"], "ann")
+    check.error(api.book(other["id"], "ann"), 409, "USER_LIMIT_REACHED")
+    check.error(api.hold(other["id"], "ann"), 409, "USER_LIMIT_REACHED")
+    cancel(api, api.client.get(f"/api/v1/slots/{slot['id']}/appointments").json[0]["id"])
+    assert entry(api, first["id"])["status"] == "OFFERED"
+    assert len(live_of(api, "ann")) == 1
+    assert_all_invariants()
+
+
+def test_leaving_the_line_frees_the_place_at_once(api, check):
+    _, slot, other = limited_full(api)
+    first = joined(api, slot["id"], "ann")
+    check.error(api.book(other["id"], "ann"), 409, "USER_LIMIT_REACHED")
+    assert leave(api, first["id"]).status_code == 204
+    assert api.book(other["id"], "ann").status_code == 201
+    assert_all_invariants()
+
+
+def test_a_declined_offer_frees_the_place(api, check):
+    _, slot, other = limited_full(api)
+    first = joined(api, slot["id"], "ann")
+    check.error(api.hold(other["id"], "ann"), 409, "USER_LIMIT_REACHED")
+    cancel(api, api.client.get(f"/api/v1/slots/{slot['id']}/appointments").json[0]["id"])
+    check.error(api.hold(other["id"], "ann"), 409, "USER_LIMIT_REACHED")
+    cancel(api, entry(api, first["id"])["appointmentId"])
+    assert api.hold(other["id"], "ann").status_code == 201
+    assert_all_invariants()
+
+
+def test_an_expired_offer_frees_the_place(api, clock, check):
+    _, slot, other = limited_full(api)
+    first = joined(api, slot["id"], "ann")
+    check.error(api.hold(other["id"], "ann"), 409, "USER_LIMIT_REACHED")
+    cancel(api, api.client.get(f"/api/v1/slots/{slot['id']}/appointments").json[0]["id"])
+    check.error(api.book(other["id"], "ann"), 409, "USER_LIMIT_REACHED")
+    clock.advance(seconds=121)
+    assert entry(api, first["id"])["status"] == "EXPIRED"
+    assert api.book(other["id"], "ann").status_code == 201
+
+
+def test_an_accepted_offer_keeps_counting_though_the_user_was_counted_before(api, check):
+    service, slot, other = limited_full(api)
+    earlier = api.slot(service["id"], start=NOW + timedelta(days=3))
+    cancel(api, api.book(earlier["id"], "ann").json["id"])  # ann's tally exists already
+    first = joined(api, slot["id"], "ann")
+    cancel(api, api.client.get(f"/api/v1/slots/{slot['id']}/appointments").json[0]["id"])
+    offer_id = entry(api, first["id"])["appointmentId"]
+    assert api.client.post(f"/api/v1/appointments/{offer_id}/confirm").status_code == 200
+    check.error(api.book(other["id"], "ann"), 409, "USER_LIMIT_REACHED")
+
+
+def test_a_place_taken_before_the_limit_was_set_counts(api, check):
+    service = api.service()
+    slot = api.slot(service["id"], capacity=1)
+    other = api.slot(service["id"], start=NOW + timedelta(days=2))
+    api.book(slot["id"], "b1")
+    joined(api, slot["id"], "ann")
+    path = f"/api/v1/services/{service['id']}"
+    assert api.client.patch(path, json={"policy": {"maxActivePerUser": 1}}).status_code == 200
+    check.error(api.book(other["id"], "ann"), 409, "USER_LIMIT_REACHED")
+
+
+# an offer rescheduled to another slot: the entry has left the line of its slot
+
+
+def test_an_offer_moved_to_another_slot_leaves_the_line_and_its_seat_passes_on(api):
+    service = api.service()
+    slot = api.slot(service["id"], capacity=1)
+    other = api.slot(service["id"], start=NOW + timedelta(days=2))
+    b1 = api.book(slot["id"], "b1").json
+    first, second = joined(api, slot["id"], "w1"), joined(api, slot["id"], "w2")
+    cancel(api, b1["id"])
+    offer_id = entry(api, first["id"])["appointmentId"]
+    moved = api.client.post(
+        f"/api/v1/appointments/{offer_id}/reschedule", json={"slotId": other["id"]}
+    )
+    assert moved.status_code == 200, moved.json
+    left = entry(api, first["id"])
+    assert (left["status"], left["position"], left["appointmentId"]) == ("LEFT", None, offer_id)
+    assert entry(api, second["id"])["status"] == "OFFERED"  # the seat went to the next in line
+    listed = api.client.get("/api/v1/waitlist", query_string={"status": "LEFT"}).json
+    assert [e["id"] for e in listed] == [first["id"]]
+    assert_all_invariants()
+    # leaving now changes nothing: the moved hold is no longer the line's
+    assert leave(api, first["id"]).status_code == 204
+    assert appointment(api, offer_id)["status"] == "PENDING"
+    confirmed = api.client.post(f"/api/v1/appointments/{offer_id}/confirm")
+    assert confirmed.status_code == 200 and confirmed.json["slotId"] == other["id"]
+    assert entry(api, first["id"])["status"] == "LEFT"
+    assert_all_invariants()
+
+
+def test_an_offer_confirmed_then_moved_stays_accepted(api):
+    service = api.service()
+    slot = api.slot(service["id"], capacity=1)
+    other = api.slot(service["id"], start=NOW + timedelta(days=2))
+    b1 = api.book(slot["id"], "b1").json
+    first = joined(api, slot["id"], "w1")
+    cancel(api, b1["id"])
+    offer_id = entry(api, first["id"])["appointmentId"]
+    assert api.client.post(f"/api/v1/appointments/{offer_id}/confirm").status_code == 200
+    moved = api.client.post(
+        f"/api/v1/appointments/{offer_id}/reschedule", json={"slotId": other["id"]}
+    )
+    assert moved.status_code == 200, moved.json
+    assert entry(api, first["id"])["status"] == "ACCEPTED"
+    assert_all_invariants()
+
+
+# archiving a service people wait for
+
+
+def attended_full(api, clock) -> tuple[dict, dict]:
+    """A service with a full slot whose seat was used (ATTENDED: it does not keep the
+    service from being archived): (service, slot)."""
+    service = api.service()
+    slot = api.slot(service["id"], start=NOW + timedelta(minutes=30))
+    booked = api.book(slot["id"], "b1").json
+    attended = api.client.post(f"/api/v1/appointments/{booked['id']}/attend")
+    assert attended.status_code == 200, attended.json
+    return service, slot
+
+
+def test_a_service_whose_slots_people_wait_for_cannot_be_archived(api, clock, check):
+    service, slot = attended_full(api, clock)
+    first = joined(api, slot["id"], "w1")
+    path = f"/api/v1/services/{service['id']}"
+    check.error(api.client.delete(path), 409, "HAS_ACTIVE_APPOINTMENTS")
+    check.error(api.client.patch(path, json={"active": False}), 409, "HAS_ACTIVE_APPOINTMENTS")
+    assert api.client.get(path).json["active"] is True
+    assert entry(api, first["id"])["status"] == "WAITING"
+    assert leave(api, first["id"]).status_code == 204
+    assert api.client.delete(path).status_code == 204
+    check.error(join(api, slot["id"], "w2"), 409, "SERVICE_INACTIVE")

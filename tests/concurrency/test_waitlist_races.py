@@ -1,9 +1,11 @@
 """The waiting list over real HTTP: freed seats go to the first in line, never to a newcomer."""
 
 from collections import Counter
+from datetime import timedelta
 
 from slotkeeper.context import current_repos
 from slotkeeper.service_layer.expiry import sweep
+from tests.conftest import NOW
 from tests.invariants import assert_all_invariants
 
 
@@ -92,3 +94,97 @@ def test_leaves_and_joins_at_once_keep_the_line_exact(app, api, live_server):
         assert_all_invariants()
     stayed = [e for i, e in enumerate(entries) if i % 2]
     assert _statuses(api, stayed) == ["OFFERED"] * 3 + ["WAITING"] * 2
+
+
+def test_one_user_joining_twenty_lines_at_once_gets_exactly_the_limit(app, api, live_server):
+    service = api.service(policy={"maxActivePerUser": 2})
+    slots = [api.slot(service["id"], start=NOW + timedelta(hours=1 + i)) for i in range(20)]
+    booked = [api.book(slot["id"], f"b{i}").json for i, slot in enumerate(slots)]
+    responses = live_server.race(
+        lambda i: live_server.post(f"/slots/{slots[i]['id']}/waitlist", {"userId": "ann"}), 20
+    )
+    assert codes(responses) == {201: 2, 409: 18}
+    assert {r.json()["reason"] for r in responses if r.status_code == 409} == {"USER_LIMIT_REACHED"}
+    # every seat is freed at once: ann is offered exactly the two she waits for
+    live_server.race(lambda i: live_server.patch(f"/appointments/{booked[i]['id']}/cancel"), 20)
+    mine = live_server.get("/appointments", userId="ann", page_size=100).json()
+    assert len([a for a in mine if a["status"] == "PENDING"]) == 2
+    with app.app_context():
+        assert_all_invariants()
+
+
+def test_joins_racing_an_archive_never_leave_anyone_waiting_for_it(app, api, live_server):
+    """The archive comes first (every join is SERVICE_INACTIVE and nobody waits) or some join
+    does (the archive is refused), never both; round after round."""
+    outcomes = Counter()
+    for round_ in range(6):
+        service = api.service()
+        slot = api.slot(service["id"], start=NOW + timedelta(minutes=30))
+        booked = api.book(slot["id"], "b1").json  # its seat used: it does not keep the archive
+        assert api.client.post(f"/api/v1/appointments/{booked['id']}/attend").status_code == 200
+
+        def act(i, slot=slot, service=service):
+            if i == 0:
+                return live_server.session().delete(
+                    f"{live_server.url}/services/{service['id']}", timeout=30
+                )
+            return live_server.post(f"/slots/{slot['id']}/waitlist", {"userId": f"w{i}"})
+
+        responses = live_server.race(act, 8, threads=8)
+        archive, joins = responses[0], responses[1:]
+        waiting = api.get_slot(slot["id"])["waitingSeats"]
+        if archive.status_code == 204:
+            assert codes(joins) == {409: 7}, round_
+            assert {r.json()["reason"] for r in joins} == {"SERVICE_INACTIVE"}
+            assert waiting == 0
+        else:
+            assert archive.status_code == 409 and archive.json()["reason"] == (
+                "HAS_ACTIVE_APPOINTMENTS"
+            )
+            assert api.client.get(f"/api/v1/services/{service['id']}").json["active"] is True
+            assert codes(joins)[201] >= 1 and waiting == codes(joins)[201]
+        outcomes[archive.status_code] += 1
+        with app.app_context():
+            assert_all_invariants()
+    print(f"archives: {dict(outcomes)}")
+
+
+def test_a_leave_racing_the_move_of_its_offer_never_cancels_the_moved_hold(app, api, live_server):
+    """The move comes first (the hold stays, on its new slot; the leave changes nothing) or
+    the leave does (the offer is cancelled, the move refused); either way the entry has left
+    and its seat went to the next in line."""
+    outcomes = Counter()
+    for _ in range(8):
+        service = api.service()
+        slot = api.slot(service["id"])
+        other = api.slot(service["id"], start=NOW + timedelta(days=2))
+        booked = api.book(slot["id"], "b1").json
+        first, second = (
+            api.client.post(f"/api/v1/slots/{slot['id']}/waitlist", json={"userId": u}).json
+            for u in ("w1", "w2")
+        )
+        api.client.patch(f"/api/v1/appointments/{booked['id']}/cancel")
+        offer = api.client.get(f"/api/v1/waitlist/{first['id']}").json["appointmentId"]
+
+        def act(i, first=first, offer=offer, other=other):
+            if i == 0:
+                return live_server.post(
+                    f"/appointments/{offer}/reschedule", {"slotId": other["id"]}
+                )
+            return live_server.session().delete(
+                f"{live_server.url}/waitlist/{first['id']}", timeout=30
+            )
+
+        moved, left = live_server.race(act, 2, threads=2)
+        assert left.status_code == 204
+        held = api.client.get(f"/api/v1/appointments/{offer}").json
+        if moved.status_code == 200:
+            assert (held["status"], held["slotId"]) == ("PENDING", other["id"])
+        else:
+            assert moved.json()["reason"] == "INVALID_TRANSITION"
+            assert held["status"] == "CANCELLED"
+        assert _statuses(api, [first, second]) == ["LEFT", "OFFERED"]
+        outcomes[moved.status_code] += 1
+        with app.app_context():
+            assert_all_invariants()
+    print(f"moves: {dict(outcomes)}")

@@ -12,7 +12,7 @@ import pytest
 
 from slotkeeper.api.appointments.schemas import AppointmentSchema
 from slotkeeper.domain.actor import TRUSTED
-from slotkeeper.domain.errors import HasActiveAppointments, TooEarly
+from slotkeeper.domain.errors import HasActiveAppointments, ServiceInactive, TooEarly
 from slotkeeper.domain.events import EVENT_OF_STATUS
 from slotkeeper.domain.opening_hours import Hours, Schedule
 from slotkeeper.domain.status import Status, can_transition
@@ -402,7 +402,106 @@ def scenario_leave_offered(repos, api, now):
     return lambda r: waitlist.leave_waitlist(r, str(first.id), now, actor=TRUSTED)
 
 
+def _limited_full(repos, api, now):
+    """A slot of a service allowing one live appointment per user, booked full by "b1"."""
+    slot = _limited(repos, api, now)[0]
+    return slot, _book(repos, now, slot, user="b1")
+
+
+def scenario_join_limited(repos, api, now):
+    slot, _ = _limited_full(repos, api, now)
+    return lambda r: _waiting(r, now, slot, "w1")
+
+
+def scenario_leave_waiting_limited(repos, api, now):
+    slot, _ = _limited_full(repos, api, now)
+    (entry,) = _waiting(repos, now, slot, "w1")
+    return lambda r: waitlist.leave_waitlist(r, str(entry.id), now, actor=TRUSTED)
+
+
+def scenario_leave_offered_limited(repos, api, now):
+    slot, booked = _limited_full(repos, api, now)
+    (entry,) = _waiting(repos, now, slot, "w1")
+    lifecycle.cancel_appointment(repos, str(booked.id), now, actor=TRUSTED)
+    return lambda r: waitlist.leave_waitlist(r, str(entry.id), now, actor=TRUSTED)
+
+
+def _offered(repos, api, now, confirmed: bool):
+    """An offer on a full slot (a second entry waits behind it), and another slot."""
+    service = api.service()
+    slot = api.slot(service["id"])
+    other = api.slot(service["id"], start=now + timedelta(days=2))
+    booked = _book(repos, now, slot)
+    first, _ = _waiting(repos, now, slot, "w1", "w2")
+    lifecycle.cancel_appointment(repos, str(booked.id), now, actor=TRUSTED)
+    offer_id = str(first.entry.appointment_id)
+    if confirmed:
+        lifecycle.confirm_appointment(repos, offer_id, now, actor=TRUSTED)
+    return offer_id, other
+
+
+def scenario_reschedule_offer(repos, api, now):
+    """The offer moves away: its entry leaves the line, its seat goes to the next in line."""
+    offer_id, other = _offered(repos, api, now, confirmed=False)
+    return lambda r: reschedule.reschedule_appointment(r, offer_id, other["id"], now, actor=TRUSTED)
+
+
+def scenario_reschedule_accepted_offer(repos, api, now):
+    offer_id, other = _offered(repos, api, now, confirmed=True)
+    return lambda r: reschedule.reschedule_appointment(r, offer_id, other["id"], now, actor=TRUSTED)
+
+
+def _used_full(repos, api, now):
+    """A service with a slot full of seats already used (attended): it may be archived."""
+    service = api.service()
+    slot = api.slot(service["id"], start=now + timedelta(minutes=30))
+    booked = _book(repos, now, slot, user="b1")
+    checkin.attend(repos, str(booked.id), now, actor=TRUSTED)
+    return service, slot
+
+
+def scenario_archive_refused_by_the_line(repos, api, now):
+    service, slot = _used_full(repos, api, now)
+    _waiting(repos, now, slot, "w1")
+    return lambda r: catalog.archive_service(r, service["id"], now)
+
+
+def scenario_join_while_archived(repos, api, now):
+    """The service is archived after the join found it active, before it joins the line:
+    the archive did not see the entry, so the join must leave again."""
+    service, slot = _used_full(repos, api, now)
+
+    def join_as_archived(r):
+        class ArchivedFirst:
+            def __init__(self, target):
+                self._target = target
+
+            def __getattr__(self, name):
+                if name != "join":
+                    return getattr(self._target, name)
+
+                def join(*args, **kwargs):
+                    catalog.archive_service(repos, service["id"], now)
+                    return self._target.join(*args, **kwargs)
+
+                return join
+
+        try:
+            return _waiting(replace(r, ledger=ArchivedFirst(r.ledger)), now, slot, "w1")
+        except ServiceInactive as refused:
+            return refused
+
+    return join_as_archived
+
+
 SCENARIOS = [
+    scenario_join_limited,
+    scenario_leave_waiting_limited,
+    scenario_leave_offered_limited,
+    scenario_reschedule_offer,
+    scenario_reschedule_accepted_offer,
+    scenario_archive_refused_by_the_line,
+    scenario_join_while_archived,
     scenario_join,
     scenario_offer_on_cancel,
     scenario_offer_on_expiry,

@@ -2,7 +2,9 @@
 
 An entry's own document says WAITING or LEFT until an offer is made for it. From then on the
 offer, a hold like any other, is the truth: its appointment's status says whether the entry
-is OFFERED, ACCEPTED, EXPIRED or LEFT, whether or not the entry's document has caught up.
+is OFFERED, ACCEPTED, EXPIRED or LEFT, whether or not the entry's document has caught up. An
+offer rescheduled to another slot is no longer the line's: its entry has LEFT (unless it was
+confirmed first: it stays ACCEPTED).
 """
 
 from dataclasses import dataclass
@@ -24,10 +26,13 @@ class EntryStatus(StrEnum):
 FINAL = frozenset({EntryStatus.ACCEPTED, EntryStatus.EXPIRED, EntryStatus.LEFT})
 
 
-def status_of_offer(stored: EntryStatus, offer, now: datetime) -> EntryStatus:
-    """The entry's status given its offer's appointment (None while no offer exists)."""
+def status_of_offer(stored: EntryStatus, offer, now: datetime, slot_id) -> EntryStatus:
+    """The status of an entry waiting for slot `slot_id`, given its offer's appointment (None
+    while no offer exists)."""
     if offer is None:
         return stored
+    if str(offer.slot_id) != str(slot_id):  # moved away: it left the line that way
+        return EntryStatus.ACCEPTED if stored is EntryStatus.ACCEPTED else EntryStatus.LEFT
     status = Status(offer.status)
     if status is Status.PENDING:
         return EntryStatus.OFFERED if offer.expires_at > now else EntryStatus.EXPIRED

@@ -5,7 +5,8 @@ class Tally(Document):
     """One user's live appointments on one service, counted for its `maxActivePerUser`: one
     document per (service, user) (`_id` is "<serviceId>:<user key>"), so that "fewer than the
     limit" is a condition on one document. A mark `{"appointment", "start", "at"}` is added by
-    a conditional update (see repositories/tally_repository.py) before seats are taken.
+    a conditional update (see repositories/tally_repository.py) before seats are taken; a
+    waiting-list entry's mark also names its `entry` and `slot`.
     """
 
     id = StringField(primary_key=True)

@@ -61,11 +61,17 @@ class MongoSlotRepository:
         )
 
     def future_with_seats_taken(self, service_id, now) -> list[str]:
-        """Ids of the service's future slots on which some seats are held or booked."""
+        """Ids of the service's future slots on which some seats are held or booked, or
+        claimed by a waiting list (its entries' seats are `waitingSeats` until reserved, then
+        held)."""
         query = {
             "serviceId": service_id,
             "startTime": {"$gt": now},
-            "$or": [{"bookedSeats": {"$gt": 0}}, {"heldSeats": {"$gt": 0}}],
+            "$or": [
+                {"bookedSeats": {"$gt": 0}},
+                {"heldSeats": {"$gt": 0}},
+                {"waitingSeats": {"$gt": 0}},
+            ],
         }
         return [str(s.id) for s in Slot.objects(__raw__=query).only("id")]
 

@@ -11,11 +11,22 @@ from slotkeeper.models import Tally
 
 @dataclass(frozen=True)
 class Mark:
-    """One appointment counted on a tally: the start of its slot and when it was marked."""
+    """One appointment counted on a tally: the start of its slot and when it was marked. A
+    place in a waiting line counts too, under the id its offer will have, with its entry and
+    slot (its appointment does not exist until the offer is made)."""
 
     appointment_id: str
     start: datetime
     at: datetime | None = None
+    entry: str | None = None
+    slot_id: str | None = None
+
+
+def _mark_doc(mark: Mark, now: datetime) -> dict:
+    doc = {"appointment": mark.appointment_id, "start": mark.start, "at": now}
+    if mark.entry is not None:
+        doc.update(entry=mark.entry, slot=mark.slot_id)
+    return doc
 
 
 def tally_key(service_id, holder: str) -> str:
@@ -47,7 +58,7 @@ class MongoTallyRepository:
             "marks.appointment": {"$ne": mark.appointment_id},
             "$expr": {"$lt": [_still_counted(now), limit]},
         }
-        doc = {"appointment": mark.appointment_id, "start": mark.start, "at": now}
+        doc = _mark_doc(mark, now)
         return (
             self.collection.update_one(
                 query, {"$push": {"marks": doc}, "$inc": {"rev": 1}, "$set": {"updatedAt": now}}
@@ -58,7 +69,7 @@ class MongoTallyRepository:
     def create(self, key: str, marks: list[Mark], now: datetime) -> bool:
         """Start the tally with the marks of the user's live appointments (on a service whose
         limit was set after they were made); False when it exists already."""
-        docs = [{"appointment": m.appointment_id, "start": m.start, "at": now} for m in marks]
+        docs = [_mark_doc(m, now) for m in marks]
         try:
             self.collection.insert_one({"_id": key, "marks": docs, "rev": 1, "updatedAt": now})
         except DuplicateKeyError:
@@ -70,7 +81,10 @@ class MongoTallyRepository:
         doc = self.collection.find_one({"_id": key})
         if doc is None:
             return None
-        return [Mark(m["appointment"], m["start"], m.get("at")) for m in doc.get("marks") or []]
+        return [
+            Mark(m["appointment"], m["start"], m.get("at"), m.get("entry"), m.get("slot"))
+            for m in doc.get("marks") or []
+        ]
 
     def unmark(self, key: str, appointment_id: str) -> bool:
         """Stop counting the appointment (it ended, was refused, or was never written)."""

@@ -12,7 +12,12 @@ from slotkeeper.models import WaitlistEntry
 from slotkeeper.repositories.ids import load_many, load_one, object_id
 from slotkeeper.repositories.page import Page, PageRequest, fetch_page
 
-FILTER_FIELDS = {"user_id": "userId", "slot_id": "slotId", "status": "status"}
+FILTER_FIELDS = {
+    "user_id": "userId",
+    "slot_id": "slotId",
+    "service_id": "serviceId",
+    "status": "status",
+}
 NOT_FINAL = [EntryStatus.WAITING.value, EntryStatus.OFFERED.value]
 
 
@@ -72,10 +77,14 @@ class MongoWaitlistRepository:
         )
         return result.modified_count == 1
 
-    def settle(self, entry_id, from_: str, to: EntryStatus, now: datetime) -> bool:
-        """Write the status the entry's offer says it has, only from the one it was read in."""
+    def settle(self, entry_id, from_: str, to: EntryStatus, now: datetime, slot_id=None) -> bool:
+        """Write the status the entry's offer says it has, only from the one it was read in
+        (and, given `slot_id`, only for an entry waiting for that slot)."""
+        query = {"_id": object_id(entry_id, "entry"), "status": from_}
+        if slot_id is not None:
+            query["slotId"] = object_id(slot_id, "slot")
         result = self.collection.update_one(
-            {"_id": object_id(entry_id, "entry"), "status": from_},
+            query,
             {"$set": {"status": to.value, "updatedAt": now}},
         )
         return result.modified_count == 1
@@ -99,6 +108,8 @@ class MongoWaitlistRepository:
         query = {FILTER_FIELDS[k]: v for k, v in filters.items() if v is not None}
         if "slotId" in query:
             query["slotId"] = object_id(query["slotId"], "slot")
+        if "serviceId" in query:
+            query["serviceId"] = object_id(query["serviceId"], "service")
         return query
 
     def _find_and_update(self, query: dict, update) -> WaitlistEntry | None:

@@ -62,14 +62,17 @@ def update_service(repos: Repositories, service_id: str, fields: dict, now: date
 
 
 def archive_service(repos: Repositories, service_id: str, now: datetime) -> None:
-    """Archive a service unless seats of its future slots are held or booked.
+    """Archive a service unless seats of its future slots are held or booked, or somebody
+    waits for one of them (an archived service's slots make no offers, so they would wait
+    forever).
 
-    Linearizable with booking, without transactions: the service is first marked `closing`;
-    every booking reads the service after taking its seats and, finding the mark, removes it.
-    So either the archive's look for taken seats sees the booking's seats, or the booking
-    sees the mark and the archive's final compare-and-set on the mark fails; both refuse the
-    archive, which has then changed nothing anyone can see. Bookings never see the mark as
-    "archived", so a refused archive never turns a customer away.
+    Linearizable with booking and joining, without transactions: the service is first marked
+    `closing`; every booking reads the service after taking its seats (every join, after
+    joining the line) and, finding the mark, removes it. So either the archive's look sees
+    the booking's seats (the join's place), or the booking sees the mark and the archive's
+    final compare-and-set on the mark fails; both refuse the archive, which has then changed
+    nothing anyone can see. Bookings never see the mark as "archived", so a refused archive
+    never turns a customer away.
     """
     service = repos.services.get(service_id)
     if not service.active:
@@ -80,26 +83,30 @@ def archive_service(repos: Repositories, service_id: str, now: datetime) -> None
         if not service.active:
             return
         token = service.closing or token
-    if _has_live_seats(repos, service.id, now):
+    if _is_busy(repos, service.id, now):
         repos.services.stop_closing(service.id, token)
-        raise HasActiveAppointments("the service has held or booked seats on future slots")
+        raise HasActiveAppointments(BUSY)
     if repos.services.finish_closing(service.id, token, now):
         return
-    if repos.services.get(service_id).active:  # a booking came in and ended the archive
-        raise HasActiveAppointments("the service has held or booked seats on future slots")
+    if repos.services.get(service_id).active:  # a booking or join came in and ended the archive
+        raise HasActiveAppointments(BUSY)
 
 
-def _has_live_seats(repos: Repositories, service_id, now: datetime) -> bool:
+BUSY = "the service has held or booked seats on future slots, or people wait for them"
+
+
+def _is_busy(repos: Repositories, service_id, now: datetime) -> bool:
     """Whether a future slot of the service has seats of PENDING or BOOKED appointments
     (stale holds are reclaimed first; ATTENDED and NO_SHOW ones are history and do not
-    count). Each slot's ledger is read after the `closing` mark is written."""
+    count) or a waiting list. Each slot's ledger is read after the `closing` mark is
+    written."""
     for slot_id in repos.slots.future_with_seats_taken(service_id, now):
         ledger = repos.ledger.read(slot_id)
         if ledger is None:
             continue
         if reclaim_stale_holds(repos, slot_id, now, ledger):
             ledger = repos.ledger.read(slot_id)
-        if ledger is not None and ledger.live_seats > 0:
+        if ledger is not None and (ledger.live_seats > 0 or ledger.waiting):
             return True
     return False
 

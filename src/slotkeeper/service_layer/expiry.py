@@ -8,6 +8,7 @@ from slotkeeper.service_layer.offers import (
     finish_leaving,
     make_offers,
     reservations,
+    turn_away_archived,
     write_missing_entries,
 )
 from slotkeeper.service_layer.reconcile import reconcile_appointment, reconcile_claim
@@ -60,6 +61,7 @@ def _check_slot(repos: Repositories, slot_id, now: datetime) -> int:
     if after is not None and (after.reserved() or after.waiting):
         make_offers(repos, reservations(after), now)  # a releaser died before making them
         write_missing_entries(repos, after, now)
+        turn_away_archived(repos, after, now)  # a join that died before it read the service
         after = repos.ledger.read(slot_id)
     if after is not None:  # a lower bound of the next check, unless the ledger moved on
         repos.ledger.reset_due(slot_id, after.next_check(now), after.rev)

@@ -41,7 +41,7 @@ def confirm_appointment(
         if booked is not None:
             repos.ledger.settle(appointment.slot_id, replace(held, state=Status.BOOKED))
             if booked.entry_id is not None:  # an offer: its entry is accepted
-                accept_offer(repos, booked.entry_id, now)
+                accept_offer(repos, booked.entry_id, booked.slot_id, now)
             return populate_one(repos, booked)
     raise InvalidTransition("the appointment changed while it was being confirmed")
 

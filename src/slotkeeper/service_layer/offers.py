@@ -14,10 +14,11 @@ from dataclasses import replace
 from datetime import datetime
 
 from slotkeeper.domain.events import offer_event
-from slotkeeper.domain.ledger import OFFER_GRACE, Claim, Ledger, Released, holder_key
+from slotkeeper.domain.ledger import OFFER_GRACE, Claim, Ledger, Released, Waiting, holder_key
 from slotkeeper.domain.status import USED, Status
-from slotkeeper.domain.waitlist import EntryStatus
+from slotkeeper.domain.waitlist import EntryStatus, status_of_offer
 from slotkeeper.repositories import Repositories
+from slotkeeper.repositories.tally_repository import tally_key
 
 
 def reservations(ledger: Ledger) -> Released:
@@ -129,12 +130,62 @@ def finish_leaving(repos: Repositories, entry, now: datetime) -> EntryStatus:
     return ended
 
 
+def turn_away(repos: Repositories, slot_id, service_id, waiting: Waiting, now: datetime) -> None:
+    """Give up a place taken on the line of a slot whose service was archived meanwhile (the
+    archive looked at the slot before the place was there). Off the line at once while no
+    seats are reserved for it and its entry is not written: then nothing of it remains.
+    Otherwise it leaves as an entry does (written LEFT first, if need be)."""
+    if repos.waitlist.find(waiting.entry) is None:
+        released = repos.ledger.leave(slot_id, waiting, now)
+        if released is not None:
+            make_offers(repos, released, now)
+            key = tally_key(service_id, waiting.holder)
+            repos.tallies.unmark(key, waiting.appointment_id)
+            return
+    entry = repos.waitlist.add(
+        dict(
+            id=waiting.entry,
+            slot_id=slot_id,
+            service_id=service_id,
+            user_id=waiting.user_id,
+            seats=waiting.seats,
+            status=EntryStatus.LEFT.value,
+            leaving=True,
+            appointment_id=waiting.appointment_id,
+            created_at=waiting.at,
+            updated_at=now,
+        )
+    )
+    if entry is None:  # written already (by an offer, or the sweep): leave it
+        entry = repos.waitlist.leave(waiting.entry, now) or repos.waitlist.get(waiting.entry)
+    if entry.leaving:
+        finish_leaving(repos, entry, now)
+
+
+def turn_away_archived(repos: Repositories, ledger: Ledger, now: datetime) -> int:
+    """Turn away the line of a future slot of an archived service: places whose joins died
+    before they read the service (an archive is refused while anyone waits for a future
+    slot, so nobody else can be there). Only those past the grace: a younger join may still
+    be under way, and turns itself away. The number turned away."""
+    if not ledger.waiting or ledger.start is None or ledger.start <= now:
+        return 0
+    if repos.services.get(ledger.service_id).active:
+        return 0
+    old = [w for w in ledger.waiting if w.at + OFFER_GRACE <= now]
+    for waiting in old:
+        turn_away(repos, ledger.slot_id, ledger.service_id, waiting, now)
+    return len(old)
+
+
 def cancel_offer(repos: Repositories, entry, at: datetime, now: datetime) -> EntryStatus:
     """Cancel the entry's offer if it was a hold at `at`; its seats pass on. LEFT when it
     is cancelled (or there is none), else what it became first: ACCEPTED or EXPIRED."""
     offer = repos.appointments.find(entry.appointment_id)
     if offer is None:
         return EntryStatus.LEFT
+    if str(offer.slot_id) != str(entry.slot_id):  # moved away: no longer the line's to cancel
+        stored = EntryStatus(repos.waitlist.get(entry.id).status)
+        return status_of_offer(stored, offer, at, entry.slot_id)
     if offer.status != Status.PENDING.value:
         return _ending(Status(offer.status))
     claim = Claim(
@@ -179,9 +230,11 @@ def _how_it_ended(repos: Repositories, offer, claim: Claim, at: datetime) -> Ent
     return _ending(Status(now_it_is.status)) if now_it_is is not None else EntryStatus.LEFT
 
 
-def accept_offer(repos: Repositories, entry_id, now: datetime) -> bool:
-    """The entry of a confirmed offer is ACCEPTED (reads derive it from the offer anyway)."""
+def accept_offer(repos: Repositories, entry_id, slot_id, now: datetime) -> bool:
+    """The entry of an offer confirmed on its slot `slot_id` is ACCEPTED (reads derive it
+    from the offer anyway, but not once the offer has moved to another slot). A leave that
+    lost to the confirm has marked it LEFT: it is ACCEPTED all the same."""
     return any(
-        repos.waitlist.settle(entry_id, stored.value, EntryStatus.ACCEPTED, now)
-        for stored in (EntryStatus.OFFERED, EntryStatus.WAITING)
+        repos.waitlist.settle(entry_id, stored.value, EntryStatus.ACCEPTED, now, slot_id=slot_id)
+        for stored in (EntryStatus.OFFERED, EntryStatus.WAITING, EntryStatus.LEFT)
     )

@@ -7,6 +7,7 @@ from slotkeeper.domain.errors import DuplicateBooking, HoldExpired, Invalid, Inv
 from slotkeeper.domain.ledger import Claim, Ledger
 from slotkeeper.domain.status import USED, Status
 from slotkeeper.repositories import Repositories
+from slotkeeper.service_layer.offers import accept_offer
 from slotkeeper.service_layer.policies import check_policy, user_tally
 from slotkeeper.service_layer.reading import Populated, get_owned, populate_one
 from slotkeeper.service_layer.reconcile import reconcile_appointment
@@ -43,6 +44,10 @@ def reschedule_appointment(
             raise Invalid("the new slot must belong to the same service", field="slotId")
         check_slot(slot, appointment.seats, now)
         policy = check_policy(repos, appointment, now, actor, to=slot)
+        if appointment.entry_id is not None and appointment.status == Status.BOOKED.value:
+            # a confirmed offer: its entry is ACCEPTED before the offer leaves its slot (once
+            # moved, the entry could no longer tell from it)
+            accept_offer(repos, appointment.entry_id, appointment.slot_id, now)
         claim = _new_claim(repos, appointment, slot, now)
         ours: Claim | None = claim
         try:

@@ -83,14 +83,21 @@ def check_open(repos: Repositories, service_id, slot_id, claim: Claim | None, no
     mark ends that archive (the archive then refuses, as it would have on seeing these seats),
     and a booking that finds the service archived gives its seats back and is refused.
     """
-    service = repos.services.get(service_id)
-    if service.active and service.closing:
-        if not repos.services.stop_closing(service_id, service.closing):
-            service = repos.services.get(service_id)  # the archive finished first, or another
+    service = service_after(repos, service_id)
     if not service.active:
         if claim is not None:
             give_back(repos, slot_id, claim, now)
         raise ServiceInactive("the service is archived and takes no new appointments")
+    return service
+
+
+def service_after(repos: Repositories, service_id):
+    """The service as read after writing to one of its slots (seats taken, a place in line):
+    a `closing` mark found there is removed, so that the archive that put it refuses."""
+    service = repos.services.get(service_id)
+    if service.active and service.closing:
+        if not repos.services.stop_closing(service_id, service.closing):
+            service = repos.services.get(service_id)  # the archive finished first, or another
     return service
 
 

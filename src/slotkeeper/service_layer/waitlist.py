@@ -12,6 +12,7 @@ from datetime import datetime, timedelta
 from slotkeeper.domain.actor import Actor
 from slotkeeper.domain.errors import (
     AlreadyWaiting,
+    DomainError,
     DuplicateBooking,
     Forbidden,
     InvalidTransition,
@@ -24,9 +25,10 @@ from slotkeeper.domain.ledger import OFFER_GRACE, Waiting, holder_key
 from slotkeeper.domain.waitlist import FINAL, EntryStatus, Shown, status_of_offer
 from slotkeeper.models import WaitlistEntry
 from slotkeeper.repositories import Page, PageRequest, Repositories
-from slotkeeper.service_layer.offers import finish_leaving
+from slotkeeper.service_layer.offers import finish_leaving, turn_away
+from slotkeeper.service_layer.policies import count_user, user_tally
 from slotkeeper.service_layer.reconcile import reclaim_stale_holds
-from slotkeeper.service_layer.seats import check_slot, ledger_or_404
+from slotkeeper.service_layer.seats import check_slot, ledger_or_404, service_after
 
 # A concurrent offer may change the entry between our reads: follow it this often.
 ATTEMPTS = 3
@@ -67,19 +69,28 @@ def join_waitlist(
         repos.appointments.new_id(),
         int(offer_ttl.total_seconds()),
     )
-    position = repos.ledger.join(slot.id, waiting, now, now + OFFER_GRACE)
-    if position is None:
-        ledger = ledger_or_404(repos, slot.id, holder)
-        if holder in ledger.holders:
-            raise DuplicateBooking("this user already holds or booked seats on this slot")
-        if ledger.is_waiting(holder):
-            raise AlreadyWaiting("this user is already on the slot's waiting list")
-        if ledger.start is not None and ledger.start <= now:
-            raise SlotInPast("the slot has already started")
-        raise SlotAvailable(
-            f"{ledger.free_for_newcomers} seat(s) are free for this user, {request.seats} "
-            "asked: book or hold them instead"
-        )
+    counted = count_user(
+        repos,
+        service,
+        request.user_id,
+        waiting.appointment_id,
+        slot.start_time,
+        now,
+        entry=waiting.entry,
+        slot_id=slot.id,
+    )
+    try:
+        position = repos.ledger.join(slot.id, waiting, now, now + OFFER_GRACE)
+        if position is None:
+            raise _refusal(repos, slot.id, holder, request.seats, now)
+    except DomainError:
+        if counted:  # refused: this place does not count
+            repos.tallies.unmark(user_tally(service.id, request.user_id), waiting.appointment_id)
+        raise
+    if not service_after(repos, slot.service_id).active:
+        # archived while we joined, after the archive looked at this slot: give it up again
+        turn_away(repos, slot.id, slot.service_id, waiting, now)
+        raise ServiceInactive("the service is archived and takes no new appointments")
     added = repos.waitlist.add(
         dict(
             id=waiting.entry,
@@ -96,6 +107,21 @@ def join_waitlist(
     entry = added or repos.waitlist.get(waiting.entry)  # an offer made already wrote it
     # the answer is the entry as it joined: a concurrent offer is the next change, not this one
     return Shown(entry, EntryStatus.WAITING.value, position, None, now)
+
+
+def _refusal(repos: Repositories, slot_id, holder: str, seats: int, now: datetime) -> DomainError:
+    """Why the slot's line did not take the user."""
+    ledger = ledger_or_404(repos, slot_id, holder)
+    if holder in ledger.holders:
+        return DuplicateBooking("this user already holds or booked seats on this slot")
+    if ledger.is_waiting(holder):
+        return AlreadyWaiting("this user is already on the slot's waiting list")
+    if ledger.start is not None and ledger.start <= now:
+        return SlotInPast("the slot has already started")
+    return SlotAvailable(
+        f"{ledger.free_for_newcomers} seat(s) are free for this user, {seats} "
+        "asked: book or hold them instead"
+    )
 
 
 def get_entry(repos: Repositories, entry_id: str, now: datetime, *, actor: Actor) -> Shown:
@@ -169,7 +195,7 @@ def show(repos: Repositories, entries: list, now: datetime, settle: bool = False
     shown = []
     for entry in entries:
         offer = offers.get(entry.appointment_id)
-        status = status_of_offer(EntryStatus(entry.status), offer, now)
+        status = status_of_offer(EntryStatus(entry.status), offer, now, entry.slot_id)
         if settle and status.value != entry.status:
             repos.waitlist.settle(entry.id, entry.status, status, now)
         position = None

@@ -220,7 +220,11 @@ class Rescheduling(MethodView):
 
         Same seats and status. A hold keeps its deadline, except that it never outlives its
         slot's start: moved to a slot that starts earlier, its expiresAt becomes
-        min(expiresAt, the new slot's startTime).
+        min(expiresAt, the new slot's startTime). The seats left behind go to the old slot's
+        waiting list first. An offer from a waiting list moved to another slot is no longer
+        the line's: its entry becomes LEFT (leaving it then changes nothing, and the moved
+        hold stays), unless the offer was confirmed before it moved (the entry stays
+        ACCEPTED).
         """
         return reschedule.reschedule_appointment(
             current_repos(), appointment_id, data["slot_id"], now(), actor=current_actor()

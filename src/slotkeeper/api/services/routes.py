@@ -77,7 +77,8 @@ class ServiceById(MethodView):
     @blp.alt_response(
         409,
         schema=ConflictSchema,
-        description="HAS_ACTIVE_APPOINTMENTS: held or booked seats on future slots",
+        description="HAS_ACTIVE_APPOINTMENTS: held or booked seats on future slots, or "
+        "people waiting for one of them",
     )
     @requires(blp, ADMIN)
     def delete(self, service_id):
@@ -86,11 +87,14 @@ class ServiceById(MethodView):
         Refused with 409 HAS_ACTIVE_APPOINTMENTS while seats of its future slots are held or
         booked by PENDING or BOOKED appointments (holds past their deadline do not count, nor
         do ATTENDED or NO_SHOW ones: a booking checked in before its slot starts is history);
-        archiving an archived service is 204 again. Archive and booking are
-        linearizable: every booking, hold and reschedule either happens before the archive
-        (which is then refused, the booking standing) or after it (refused with
-        SERVICE_INACTIVE, no seat kept). A refused archive changes nothing anyone can see:
-        bookings made while it decides are never turned away because of it, and the
-        service's active and updatedAt stay as they were.
+        archiving an archived service is 204 again. It is refused the same way while anyone
+        waits for a future slot of the service (WAITING, or offered seats not yet made into
+        a hold): an archived service's slots make no offers, so they would wait forever;
+        they leave the list first (DELETE /waitlist/{id}). Archive and booking are
+        linearizable: every booking, hold, reschedule and waiting-list join either happens
+        before the archive (which is then refused, the booking standing) or after it
+        (refused with SERVICE_INACTIVE, no seat kept, no place in line). A refused archive
+        changes nothing anyone can see: bookings made while it decides are never turned
+        away because of it, and the service's active and updatedAt stay as they were.
         """
         catalog.archive_service(current_repos(), service_id, now())

@@ -73,7 +73,9 @@ class PolicySchema(ApiSchema):
             "example": 2,
             "description": "a user's PENDING and BOOKED appointments on "
             "slots of this service that have not started may not exceed this (default "
-            "null: no limit), else 409 USER_LIMIT_REACHED",
+            "null: no limit), else 409 USER_LIMIT_REACHED. A place on a waiting list counts "
+            "as the appointment its offer will be, from when it joins until it leaves or its "
+            "offer is declined or runs out",
         },
     )
 

@@ -29,7 +29,9 @@ blp = Blueprint(
 JOIN_REFUSALS = (
     "SLOT_AVAILABLE (this user could book the seats now: book or hold instead), "
     "ALREADY_WAITING, DUPLICATE_BOOKING (this user holds or booked seats on the slot), "
-    "SLOT_IN_PAST, SERVICE_INACTIVE, NOTICE_TOO_SHORT, TOO_FAR_AHEAD"
+    "SLOT_IN_PAST, SERVICE_INACTIVE, NOTICE_TOO_SHORT, TOO_FAR_AHEAD, USER_LIMIT_REACHED "
+    "(the service's maxActivePerUser: a place in line counts as the appointment its offer "
+    "will be)"
 )
 
 
@@ -57,8 +59,18 @@ class SlotWaitlist(MethodView):
 
         The entry joins at the end of the line (WAITING). While it waits, a user cannot book
         or hold the slot (409 ALREADY_WAITING): they wait for the offer, or leave the list.
-        The offer's seats are counted when it is made, so the user limit of a service
-        (maxActivePerUser) is not checked for it.
+
+        The user limit of a service (maxActivePerUser) counts a place in line as the PENDING
+        appointment its offer will be, from the moment it joins: a user at the limit cannot
+        join (409 USER_LIMIT_REACHED, also under concurrency), and a waiting user's books
+        and holds count it. So an offer never takes a user past the limit. The place stops
+        counting when the entry leaves, when its offer is declined (cancelled) or runs out,
+        and when the slot starts; an accepted offer counts as the booking it is.
+
+        A slot of an archived service cannot be waited for (409 SERVICE_INACTIVE), also when
+        the archive happens while the join is under way; and a service cannot be archived
+        while anyone waits for one of its future slots (DELETE /services/{id}: 409
+        HAS_ACTIVE_APPOINTMENTS).
         """
         request = JoinRequest(slot_id, data["user_id"], data["seats"])
         return waitlist.join_waitlist(
@@ -129,6 +141,8 @@ class WaitlistEntryById(MethodView):
         """Leave the waiting list
 
         WAITING or OFFERED becomes LEFT; the positions behind move up. An offer's hold is
-        cancelled and its seats pass to the next in line. Leaving twice changes nothing.
+        cancelled and its seats pass to the next in line. Leaving twice changes nothing. An
+        entry whose offer was rescheduled to another slot has left already (LEFT): leaving
+        it changes nothing, the moved hold stays.
         """
         waitlist.leave_waitlist(current_repos(), entry_id, now(), actor=current_actor())

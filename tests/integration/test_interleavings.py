@@ -937,9 +937,9 @@ def test_every_interleaving_at_the_edges_of_a_waiting_list_is_a_sequential_outco
         allowed.add(
             edges_result(edges, lockstep.sequential(repos, cases, list(order), snapshot.restore))
         )
-    explored, failures = 0, []
-    for execution in lockstep.explore(repos, cases, snapshot.restore):
-        explored += 1
+    counts: Counter = Counter()
+    failures = []
+    for execution in lockstep.explore(repos, cases, snapshot.restore, counts):
         try:
             assert_all_invariants(as_of=LATER)
         except AssertionError as broken:
@@ -948,6 +948,6 @@ def test_every_interleaving_at_the_edges_of_a_waiting_list_is_a_sequential_outco
         got = edges_result(edges, execution)
         if got not in allowed:
             failures.append((f"not a sequential outcome: {got}", execution.schedule))
-    print(f"{kind}:{'+'.join(pair)}: {explored} schedules, {len(failures)} bad")
-    assert explored >= 1
+    print(f"{kind}:{'+'.join(pair)}: {summary(counts)}, {len(failures)} bad")
+    assert counts["schedules"] >= 1
     assert not failures, report(failures)

@@ -103,6 +103,7 @@ FOOTPRINTS: dict[tuple[str, str], tuple] = {
     ("services", "reopen"): (None, _one("services")),
     ("slots", "get"): (_one("slots"), None),
     ("slots", "get_many"): (_many("slots"), None),
+    ("slots", "capacities"): (_many("slots"), None),
     ("slots", "list_page"): (_scan("slots"), None),
     ("slots", "start_times"): (_scan("slots"), None),
     ("slots", "future_with_seats_taken"): (_scan("slots"), None),

@@ -219,7 +219,8 @@ def _tidy(repos: Repositories, service, now: datetime) -> Removal:
     takes the slot back, or it is found here on a second look.
 
     The schedule and the spans come from one read, so a span laid under a newer schedule is
-    never judged by an older one."""
+    never judged by an older one; whether a span's slot is there is decided on a read of
+    their capacities (an insert between the two is a race of its own)."""
     calendar = repos.calendars.read(service.id)
     schedule = calendar.schedule
     if schedule is None:
@@ -228,16 +229,15 @@ def _tidy(repos: Repositories, service, now: datetime) -> Removal:
     longer = replace(schedule, horizon_days=schedule.horizon_days + 1)
     keep = set(windows(longer, service.timezone, now, calendar.closures).windows)
     candidates = [s for s in calendar.spans if s.laid and s.start > now]
-    slots = repos.slots.get_many([s.slot_id for s in candidates]) if candidates else {}
+    capacities = repos.slots.capacities([s.slot_id for s in candidates]) if candidates else {}
     remove, late = [], []
     for span in candidates:
-        slot = slots.get(span.slot_id)
         wanted = (span.start, span.end) in keep
-        if slot is None:
+        if span.slot_id not in capacities:
             if not wanted:  # its slot is not inserted yet, or never will be
                 repos.calendars.free(service.id, span.slot_id)
                 late.append(span.slot_id)
-        elif not wanted or slot.capacity != schedule.capacity:
+        elif not wanted or capacities[span.slot_id] != schedule.capacity:
             remove.append(span.slot_id)
     removal = remove_idle(repos, service.id, remove, now)
     # a slot inserted since it was looked for: its layer may have found its span still there

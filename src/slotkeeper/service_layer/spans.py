@@ -116,7 +116,7 @@ def drop_phantoms(repos: Repositories, service_id, spans: Iterable[Span], now: d
     old = {s.slot_id: s for s in spans if s.at is None or s.at <= now - WRITE_GRACE}
     if not old:
         return False
-    existing = set(repos.slots.get_many(list(old)))
+    existing = set(repos.slots.capacities(list(old)))
     dropped = False
     for slot_id in old.keys() - existing:
         dropped = repos.calendars.free(service_id, slot_id) or dropped

@@ -6,7 +6,7 @@ invariants must hold, with no seat leaked and nothing done twice by a second swe
 """
 
 from dataclasses import replace
-from datetime import time, timedelta
+from datetime import UTC, datetime, time, timedelta
 
 import pytest
 
@@ -18,6 +18,7 @@ from slotkeeper.domain.opening_hours import Hours, Schedule
 from slotkeeper.domain.status import Status, can_transition
 from slotkeeper.models import Appointment, Delivery, Slot, Webhook
 from slotkeeper.outbound.network import Destinations
+from slotkeeper.repositories.calendar_repository import Span
 from slotkeeper.service_layer import (
     booking,
     catalog,
@@ -25,6 +26,7 @@ from slotkeeper.service_layer import (
     lifecycle,
     opening_hours,
     reschedule,
+    spans,
     waitlist,
 )
 from slotkeeper.service_layer.booking import BookingRequest
@@ -62,6 +64,9 @@ WRITES = {
         "reopen",
         "set_schedule",
         "forget_ended",
+        "take_back",
+        "settle_span",
+        "reset_due",
     },
     "tallies": {"mark", "create", "unmark", "move_mark"},
     "waitlist": {"add", "offered", "leave", "left", "settle"},
@@ -246,6 +251,86 @@ def scenario_reopen(repos, api, now):  # lays the slots of the closed days again
     return lambda r: opening_hours.remove_closure(r, service["id"], closed.closure.id, now)
 
 
+class Meanwhile:
+    """Forwards to a repository, but right after the first call of `method` whose result
+    `lets(args, result)` approves, runs `meanwhile` (another process's steps) once."""
+
+    def __init__(self, target, method: str, lets, meanwhile):
+        self._target, self._method, self._lets, self._meanwhile = target, method, lets, meanwhile
+        self._done = False
+
+    def __getattr__(self, name):
+        attribute = getattr(self._target, name)
+        if name != self._method:
+            return attribute
+
+        def call(*args, **kwargs):
+            result = attribute(*args, **kwargs)
+            if not self._done and self._lets(args, result):
+                self._done = True
+                self._meanwhile()
+            return result
+
+        return call
+
+
+def _laying_meanwhile(repos, api, now, booked=False):
+    """A schedule write (weekends from weekdays) while a horizon job lays the old schedule's
+    next Wednesday: the job reserved its span and inserts the slot (then looks at the
+    calendar: its span is still there; with `booked`, someone books it at once) right after
+    the write's tidy looked for that slot and found none."""
+    service = _scheduled(repos, api, now)
+    start = datetime.combine(now.date() + timedelta(days=8), time(9), UTC)
+    span = Span(start, start + timedelta(hours=1), repos.slots.new_id(), laid=True)
+    assert repos.calendars.reserve(service["id"], span, now)
+
+    def lay():
+        row = {"id": span.slot_id, "start_time": span.start, "end_time": span.end, "laid": True}
+        slot = repos.slots.add({**row, "service_id": service["id"], "capacity": 1})
+        assert spans.keep_standing(repos, service["id"], [slot], now) == [slot]
+        if booked:
+            _book(repos, now, {"id": str(slot.id)}, user="early")
+
+    def looked_and_missed(args, found) -> bool:
+        return span.slot_id in args[0] and span.slot_id not in found
+
+    def write(r):
+        slots = Meanwhile(r.slots, "capacities", looked_and_missed, lay)
+        return opening_hours.set_schedule(
+            replace(r, slots=slots), service["id"], _hours({6, 7}), now
+        )
+
+    return write
+
+
+def scenario_write_schedule_while_a_slot_is_laid(repos, api, now):
+    return _laying_meanwhile(repos, api, now)
+
+
+def scenario_write_schedule_while_a_slot_is_laid_and_booked(repos, api, now):
+    return _laying_meanwhile(repos, api, now, booked=True)
+
+
+def _dead_after(repos, operation, write: str) -> None:
+    """`operation` run by a process that dies right after its first calendar `write`."""
+
+    def die():
+        raise Crash(write)
+
+    with pytest.raises(Crash):
+        operation(replace(repos, calendars=Meanwhile(repos.calendars, write, _always, die)))
+
+
+def _always(args, result) -> bool:
+    return True
+
+
+def scenario_sweep_finishing_a_taking_back(repos, api, now):
+    """The schedule write died right after marking the span it takes back."""
+    _dead_after(repos, _laying_meanwhile(repos, api, now), "take_back")
+    return lambda r: sweep(r, now + timedelta(minutes=10))
+
+
 def scenario_delete_slot(repos, api, now):
     slot = api.slot()
     return lambda r: catalog.delete_slot(r, slot["id"], now)
@@ -419,6 +504,9 @@ SCENARIOS = [
     scenario_write_schedule,
     scenario_close,
     scenario_reopen,
+    scenario_write_schedule_while_a_slot_is_laid,
+    scenario_write_schedule_while_a_slot_is_laid_and_booked,
+    scenario_sweep_finishing_a_taking_back,
     scenario_delete_slot,
     scenario_book_limited,
     scenario_cancel_limited,

@@ -7,7 +7,7 @@ import pytest
 from slotkeeper import create_app
 from slotkeeper.database.connection import drop_all
 from slotkeeper.jobs.expiry_job import JOB_ID
-from slotkeeper.models import Appointment
+from slotkeeper.models import Appointment, Calendar
 from slotkeeper.service_layer.expiry import sweep
 from tests.conftest import Api, test_settings
 from tests.invariants import assert_all_invariants, assert_slot_invariants
@@ -171,3 +171,14 @@ def test_the_scheduled_job_sweeps_with_the_apps_clock(scheduled_app, clock):
         assert status_of(hold["id"]) == "EXPIRED"
         assert_slot_invariants(slot["id"])
     assert seats(api, slot["id"]) == (0, 0, "AVAILABLE")
+
+
+def test_laying_slots_puts_no_calendar_on_the_sweeps_list(api, client, repos, clock):
+    service = api.service()
+    schedule = {"weekly": {str(d): [{"start": "09:00", "end": "12:00"}] for d in range(1, 8)}}
+    response = client.put(
+        f"/api/v1/services/{service['id']}/schedule", json={**schedule, "slotMinutes": 60}
+    )
+    assert response.status_code == 200 and response.json["created"] > 0
+    assert "due" not in Calendar._get_collection().find_one({})
+    assert sweep(repos, clock.now + timedelta(days=1)).calendars_checked == 0

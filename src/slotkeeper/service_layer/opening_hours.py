@@ -26,7 +26,7 @@ from slotkeeper.service_layer.spans import (
     keep_standing,
     remove_idle,
     reserve_free_spans,
-    restore_span,
+    take_back,
 )
 
 # spans of slots that ended this long ago are dropped from the calendar by the horizon job
@@ -215,8 +215,9 @@ def _tidy(repos: Repositories, service, now: datetime) -> Removal:
     """Remove the future slots laid by an earlier schedule that the calendar's schedule
     would not lay (other times, another capacity, beyond its horizon, inside a closure: so
     the job finishes a closure whose writer died), unless seats are taken on them. Spans
-    still waiting for their slot are dropped: whoever lays that slot finds its span gone and
-    takes the slot back, or it is found here on a second look.
+    still waiting for their slot are taken back (spans.take_back): whoever lays that slot
+    finds its span marked or gone and takes the slot back, or it is found here on a second
+    look.
 
     The schedule and the spans come from one read, so a span laid under a newer schedule is
     never judged by an older one; whether a span's slot is there is decided on a read of
@@ -235,16 +236,12 @@ def _tidy(repos: Repositories, service, now: datetime) -> Removal:
         wanted = (span.start, span.end) in keep
         if span.slot_id not in capacities:
             if not wanted:  # its slot is not inserted yet, or never will be
-                repos.calendars.free(service.id, span.slot_id)
                 late.append(span.slot_id)
         elif not wanted or capacities[span.slot_id] != schedule.capacity:
             remove.append(span.slot_id)
     removal = remove_idle(repos, service.id, remove, now)
-    # a slot inserted since it was looked for: its layer may have found its span still there
-    arrived = remove_idle(repos, service.id, late, now)
-    for slot in repos.slots.get_many(arrived.kept).values() if arrived.kept else ():
-        restore_span(repos, service.id, slot, now)
-    return Removal(removal.removed + arrived.removed, removal.kept + arrived.kept)
+    taken = take_back(repos, service.id, late, now)
+    return Removal(removal.removed + taken.removed, removal.kept + taken.kept)
 
 
 def _slots(repos: Repositories, ids: list) -> list:

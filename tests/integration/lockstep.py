@@ -145,6 +145,7 @@ FOOTPRINTS: dict[tuple[str, str], tuple] = {
     ("calendars", "forget_ended"): (None, _one("calendars")),
     ("calendars", "take_back"): (None, _one("calendars")),
     ("calendars", "settle_span"): (None, _one("calendars")),
+    ("calendars", "settle_closure"): (None, _one("calendars")),
     ("calendars", "due"): (_scan("calendars"), None),
     ("calendars", "reset_due"): (None, _one("calendars")),
     ("tallies", "mark"): (None, _one("tallies")),

@@ -12,11 +12,11 @@ import pytest
 
 from slotkeeper.api.appointments.schemas import AppointmentSchema
 from slotkeeper.domain.actor import TRUSTED
-from slotkeeper.domain.errors import HasActiveAppointments, TooEarly
+from slotkeeper.domain.errors import DomainError, HasActiveAppointments, ServiceClosed, TooEarly
 from slotkeeper.domain.events import EVENT_OF_STATUS
 from slotkeeper.domain.opening_hours import Hours, Schedule
 from slotkeeper.domain.status import Status, can_transition
-from slotkeeper.models import Appointment, Delivery, Slot, Webhook
+from slotkeeper.models import Appointment, Calendar, Delivery, Slot, Webhook
 from slotkeeper.outbound.network import Destinations
 from slotkeeper.repositories.calendar_repository import Span
 from slotkeeper.service_layer import (
@@ -66,6 +66,7 @@ WRITES = {
         "forget_ended",
         "take_back",
         "settle_span",
+        "settle_closure",
         "reset_due",
     },
     "tallies": {"mark", "create", "unmark", "move_mark"},
@@ -331,6 +332,39 @@ def scenario_sweep_finishing_a_taking_back(repos, api, now):
     return lambda r: sweep(r, now + timedelta(minutes=10))
 
 
+def scenario_sweep_finishing_a_closure(repos, api, now):
+    """The closure's writer died right after recording it."""
+    _dead_after(repos, scenario_close_over_slots_made_by_hand(repos, api, now), "close")
+    return lambda r: sweep(r, now + timedelta(minutes=10))
+
+
+def scenario_close_over_slots_made_by_hand(repos, api, now):
+    """No schedule: the idle slot made by hand inside the closure goes, the booked one stays."""
+    service = api.service()
+    api.slot(service["id"], start=now + timedelta(days=1))
+    _book(repos, now, api.slot(service["id"], start=now + timedelta(days=2)))
+    closure = {"start": now, "end": now + timedelta(days=3)}
+    return lambda r: opening_hours.add_closure(r, service["id"], closure, now)
+
+
+def scenario_create_slot_while_closing(repos, api, now):
+    """The closure is written between the creation's reservation and its insert: it finds the
+    span, but not yet the slot; the creation's last look finds the closure."""
+    service = api.service()
+    start = now + timedelta(days=3)
+    fields = {"service_id": service["id"], "start_time": start, "end_time": start + TTL}
+    closure = {"start": now, "end": now + timedelta(days=4)}
+
+    def close():
+        opening_hours.add_closure(repos, service["id"], closure, now)
+
+    def create(r):
+        calendars = Meanwhile(r.calendars, "reserve", lambda args, reserved: reserved, close)
+        return catalog.create_slot(replace(r, calendars=calendars), fields, now)
+
+    return create
+
+
 def scenario_delete_slot(repos, api, now):
     slot = api.slot()
     return lambda r: catalog.delete_slot(r, slot["id"], now)
@@ -506,7 +540,10 @@ SCENARIOS = [
     scenario_reopen,
     scenario_write_schedule_while_a_slot_is_laid,
     scenario_write_schedule_while_a_slot_is_laid_and_booked,
+    scenario_close_over_slots_made_by_hand,
+    scenario_create_slot_while_closing,
     scenario_sweep_finishing_a_taking_back,
+    scenario_sweep_finishing_a_closure,
     scenario_delete_slot,
     scenario_book_limited,
     scenario_cancel_limited,
@@ -531,8 +568,8 @@ def writes_of(scenario, repos, api, clock) -> int:
     wrapped, budget = crashing(repos, allowed=10**6)
     try:
         operation(wrapped)
-    except HasActiveAppointments:
-        pass  # a refusal still writes: the archive's mark, then its removal
+    except DomainError:
+        pass  # a refusal still writes: the archive's mark, then its removal, say
     return budget["done"]
 
 
@@ -546,15 +583,27 @@ def test_a_crash_between_any_two_writes_is_repaired_by_the_sweep(scenario, app, 
         drop_all()
         operation = scenario(repos, api, clock.now)
         wrapped, _ = crashing(repos, allowed)
-        with pytest.raises((Crash, HasActiveAppointments)):
+        with pytest.raises((Crash, HasActiveAppointments, ServiceClosed)):
             operation(wrapped)
         later = clock.now + timedelta(minutes=10)
         sweep(repos, later)
         assert_all_invariants()
         assert_events_follow_changes()
+        assert_closures_hold()
         assert sweep(repos, later).expired == 0, "a second sweep found seats to return"
         assert_all_invariants()
         assert_events_follow_changes()
+
+
+def assert_closures_hold() -> None:
+    """Every slot a closure overlaps has seats taken: it was kept for them."""
+    for calendar in Calendar.objects:
+        for closure in calendar.closures:
+            inside = Slot.objects(
+                service_id=calendar.id, start_time__lt=closure["to"], end_time__gt=closure["from"]
+            )
+            idle = [str(s.id) for s in inside if not (s.booked_seats or s.held_seats)]
+            assert not idle, f"idle slots inside a closure: {idle}"
 
 
 def assert_events_follow_changes() -> None:

@@ -17,9 +17,10 @@ class Calendar(Document):
     each). A span is reserved only while no closure overlaps it, and a closure or a schedule
     bumps `rev`, so a batch decided before either is refused.
 
-    A span being taken back (a schedule found no slot for it) carries a `checkAt`: when the
-    sweep finishes it if whoever marked it died. `due` is a lower bound of them, indexed
-    (sparse), so the sweep finds only the calendars with something to check.
+    Work a dead process may leave half done carries a `checkAt`: a closure whose slots may
+    still be to remove, a span being taken back (a schedule found no slot for it): when the
+    sweep finishes it. `due` is a lower bound of them, indexed (sparse), so the sweep finds
+    only the calendars with something to check.
     """
 
     id = ObjectIdField(primary_key=True)

@@ -52,7 +52,13 @@ def _doc(span: Span, now: datetime) -> dict:
 
 def _closure(doc: dict, service_id) -> Closure:
     return Closure(
-        str(doc["id"]), doc["from"], doc["to"], doc.get("note"), doc.get("createdAt"), service_id
+        str(doc["id"]),
+        doc["from"],
+        doc["to"],
+        doc.get("note"),
+        doc.get("createdAt"),
+        service_id,
+        doc.get("checkAt"),
     )
 
 
@@ -121,19 +127,31 @@ class MongoCalendarRepository:
         return result.modified_count == 1
 
     def close(self, service_id, closure: Closure, now: datetime) -> None:
-        """Add `closure`: from now on no span is reserved that overlaps it."""
+        """Add `closure`: from now on no span is reserved that overlaps it. Its `check_at`
+        (the calendar is due then) says when the sweep finishes removing the slots inside it
+        unless the closure is settled first."""
         doc = {
             "id": object_id(closure.id, "closure"),
             "from": closure.start,
             "to": closure.end,
             "note": closure.note,
             "createdAt": closure.created_at,
+            "checkAt": closure.check_at,
         }
-        self.collection.update_one(
-            {"_id": object_id(service_id, "service")},
-            {"$push": {"closures": doc}, "$set": {"updatedAt": now}, "$inc": {"rev": 1}},
-            upsert=True,
+        update: dict = {"$push": {"closures": doc}, "$set": {"updatedAt": now}, "$inc": {"rev": 1}}
+        if closure.check_at is not None:
+            update["$min"] = {"due": closure.check_at}
+        self.collection.update_one({"_id": object_id(service_id, "service")}, update, upsert=True)
+
+    def settle_closure(self, service_id, closure_id) -> bool:
+        """The slots inside the closure are dealt with: its check goes (`due` stays a lower
+        bound). False when the service has no such closure."""
+        key = object_id(closure_id, "closure")
+        result = self.collection.update_one(
+            {"_id": object_id(service_id, "service"), "closures.id": key},
+            {"$unset": {"closures.$.checkAt": ""}},
         )
+        return result.matched_count == 1
 
     def take_back(self, service_id, slot_id, check_at: datetime) -> bool:
         """Mark the span of `slot_id` as being taken back: it stays in the way of other spans

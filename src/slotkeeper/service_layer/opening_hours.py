@@ -21,8 +21,10 @@ from slotkeeper.domain.opening_hours import Closure, Schedule, TooManyWindows, w
 from slotkeeper.domain.schedule import MAX_SLOTS_PER_CALL
 from slotkeeper.repositories import Page, PageRequest, Repositories
 from slotkeeper.repositories.calendar_repository import CalendarView, Span
+from slotkeeper.service_layer.seats import WRITE_GRACE
 from slotkeeper.service_layer.spans import (
     Removal,
+    finish_closure,
     keep_standing,
     remove_idle,
     reserve_free_spans,
@@ -104,9 +106,12 @@ def add_closure(repos: Repositories, service_id: str, fields: dict, now: datetim
     future slots inside it are removed unless seats are taken on them.
 
     First the closure is recorded on the calendar (from then on no span inside it is
-    reserved), then the slots whose spans are inside it are removed. A slot being laid
-    meanwhile, its span reserved but the slot not yet inserted, is not found here: whoever
-    lays it finds the closure on its last read and takes it back (spans.keep_standing).
+    reserved), with a check: if this process dies before the slots inside it are removed,
+    the sweep removes them. Then the slots whose spans are inside it are removed, made by
+    hand or laid, and the closure is settled. A slot being laid meanwhile, its span reserved
+    but the slot not yet inserted, is not found here: whoever lays it finds the closure on
+    its last read and takes it back (spans.keep_standing); the closure then stays unsettled,
+    so that if that layer dies before its last read, the sweep removes the slot.
     """
     service = repos.services.get(service_id)
     closure = Closure(
@@ -116,12 +121,11 @@ def add_closure(repos: Repositories, service_id: str, fields: dict, now: datetim
         note=fields.get("note"),
         created_at=now,
         service_id=str(service.id),
+        check_at=now + WRITE_GRACE,
     )
     repos.calendars.close(service.id, closure, now)
-    spans = repos.calendars.read(service.id).spans
-    inside = [s.slot_id for s in spans if closure.overlaps(s.start, s.end) and s.start > now]
-    removal = remove_idle(repos, service.id, inside, now)
-    return Closed(closure, removal.removed, _slots(repos, removal.kept))
+    removal = finish_closure(repos, service.id, closure, now)
+    return Closed(replace(closure, check_at=None), removal.removed, _slots(repos, removal.kept))
 
 
 def list_closures(repos: Repositories, service_id: str, page: PageRequest) -> Page:

@@ -12,18 +12,18 @@ so whoever lays slots reads the calendar once more after inserting them and take
 ones that may no longer stand (`keep_standing`).
 
 Work that a dead process would leave half done is marked on the calendar first, with a
-`checkAt`: a span being taken back. The sweep
+`checkAt`: a closure whose slots are still to be removed, a span being taken back. The sweep
 finishes what is due (`check_calendar`); each step is a conditional write or a delete of an
 idle slot, so it may run in several processes at once and twice.
 """
 
 from bisect import bisect_left
 from collections.abc import Callable, Iterable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import datetime
 
 from slotkeeper.domain.errors import NotFound, ServiceClosed, SlotExists, SlotOverlap
-from slotkeeper.domain.opening_hours import closed
+from slotkeeper.domain.opening_hours import Closure, closed
 from slotkeeper.repositories import Repositories
 from slotkeeper.repositories.calendar_repository import CalendarView, Span
 from slotkeeper.service_layer.reconcile import reclaim_stale_holds
@@ -169,10 +169,12 @@ def restore_span(repos: Repositories, service_id, slot, now: datetime) -> None:
 
 @dataclass(frozen=True)
 class Removal:
-    """Slots removed, and the ids of those kept because seats are taken on them."""
+    """Slots removed, the ids of those kept because seats are taken on them, and the ids
+    whose slot was not there (not inserted yet, or deleted by someone else)."""
 
     removed: int
     kept: list
+    missing: list = field(default_factory=list)
 
 
 def take_back(repos: Repositories, service_id, slot_ids: list, now: datetime) -> Removal:
@@ -201,15 +203,36 @@ def finish_taking_back(repos: Repositories, service_id, slot_id, now: datetime) 
     return outcome
 
 
+def finish_closure(repos: Repositories, service_id, closure: Closure, now: datetime) -> Removal:
+    """Remove the future slots inside `closure` on which no seat is held or booked, made by
+    hand or laid; then settle the closure, unless a span inside it was reserved so recently
+    that its slot may still be inserted: its layer's last look finds the closure, and if
+    that layer dies first, the sweep comes back at the closure's check."""
+    calendar = repos.calendars.read(service_id)
+    inside = {
+        s.slot_id: s for s in calendar.spans if closure.overlaps(s.start, s.end) and s.start > now
+    }
+    removal = remove_idle(repos, service_id, list(inside), now)
+    missing = [inside[slot_id] for slot_id in removal.missing]
+    drop_phantoms(repos, service_id, missing, now)
+    if not any(s.at is not None and s.at > now - WRITE_GRACE for s in missing):
+        repos.calendars.settle_closure(service_id, closure.id)
+    return removal
+
+
 def check_calendar(repos: Repositories, service_id, now: datetime) -> None:
-    """Finish what is due on a calendar (the sweep): spans being taken back; then lower `due`
-    to the next check."""
+    """Finish what is due on a calendar (the sweep): spans being taken back and closures
+    whose slots are still to be removed; then lower `due` to the next check."""
     calendar = repos.calendars.read(service_id)
     for span in calendar.spans:
         if span.check_at is not None and span.check_at <= now:
             finish_taking_back(repos, service_id, span.slot_id, now)
+    for closure in calendar.closures:
+        if closure.check_at is not None and closure.check_at <= now:
+            finish_closure(repos, service_id, closure, now)
     after = repos.calendars.read(service_id)
     checks = [s.check_at for s in after.spans if s.check_at is not None]
+    checks += [c.check_at for c in after.closures if c.check_at is not None]
     repos.calendars.reset_due(service_id, min(checks, default=None), after.rev)
 
 
@@ -217,13 +240,15 @@ def remove_idle(repos: Repositories, service_id, slot_ids: list, now: datetime) 
     """Delete each of the slots on which no seat is held or booked (holds past their deadline
     are reclaimed first), by the same conditional delete as `DELETE /slots/{id}`; keep the
     others. Each deleted slot's span is dropped after it (a crash in between: a phantom)."""
-    removed, kept = 0, []
+    removed, kept, missing = 0, [], []
     for slot_id in slot_ids:
         outcome = _remove(repos, service_id, slot_id, now)
         removed += outcome == REMOVED
         if outcome == KEPT:
             kept.append(slot_id)
-    return Removal(removed, kept)
+        elif outcome == GONE:
+            missing.append(slot_id)
+    return Removal(removed, kept, missing)
 
 
 REMOVED, GONE, KEPT = "removed", "gone", "kept"

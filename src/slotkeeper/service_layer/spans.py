@@ -195,6 +195,8 @@ def take_back(repos: Repositories, service_id, slot_ids: list, now: datetime) ->
 
 
 def finish_taking_back(repos: Repositories, service_id, slot_id, now: datetime) -> str:
+    """The rest of taking back a marked span (also the sweep's, for a dead writer's mark):
+    REMOVED, GONE (the span is freed either way) or KEPT (the span is settled)."""
     outcome = _remove(repos, service_id, slot_id, now)
     if outcome == GONE:
         repos.calendars.free(service_id, slot_id)

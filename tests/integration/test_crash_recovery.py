@@ -14,7 +14,7 @@ from slotkeeper.api.appointments.schemas import AppointmentSchema
 from slotkeeper.domain.actor import TRUSTED
 from slotkeeper.domain.errors import DomainError, HasActiveAppointments, ServiceClosed, TooEarly
 from slotkeeper.domain.events import EVENT_OF_STATUS
-from slotkeeper.domain.opening_hours import Hours, Schedule
+from slotkeeper.domain.opening_hours import Hours, Schedule, windows
 from slotkeeper.domain.status import Status, can_transition
 from slotkeeper.models import Appointment, Calendar, Delivery, Slot, Webhook
 from slotkeeper.outbound.network import Destinations
@@ -697,11 +697,16 @@ def test_a_crash_while_writing_opening_hours_is_finished_by_the_horizon_job(
         wrapped, _ = crashing(repos, allowed)
         with pytest.raises(Crash):
             operation(wrapped)
-        opening_hours.extend_horizons(repos, clock.now)
+        later = clock.now + timedelta(minutes=10)  # past the write grace
+        opening_hours.extend_horizons(repos, later)
         assert_all_invariants()
         service_id = str(repos.calendars.scheduled()[0])
-        schedule = opening_hours.get_schedule(repos, service_id)
-        again = opening_hours.set_schedule(repos, service_id, schedule, clock.now)
+        calendar = repos.calendars.read(service_id)
+        assert calendar.schedule is not None
+        laid = {s.start_time for s in Slot.objects(service_id=service_id)}
+        wanted = windows(calendar.schedule, "UTC", later, calendar.closures).windows
+        assert [start for start, _ in wanted if start not in laid] == [], allowed
+        again = opening_hours.set_schedule(repos, service_id, calendar.schedule, later)
         assert (again.created, again.removed) == (0, 0), allowed
         for closure in repos.calendars.read(service_id).closures:
             inside = Slot.objects(

@@ -24,6 +24,7 @@ from slotkeeper.repositories.calendar_repository import CalendarView, Span
 from slotkeeper.service_layer.seats import WRITE_GRACE
 from slotkeeper.service_layer.spans import (
     Removal,
+    drop_phantoms,
     finish_closure,
     keep_standing,
     remove_idle,
@@ -221,7 +222,8 @@ def _tidy(repos: Repositories, service, now: datetime) -> Removal:
     the job finishes a closure whose writer died), unless seats are taken on them. Spans
     still waiting for their slot are taken back (spans.take_back): whoever lays that slot
     finds its span marked or gone and takes the slot back, or it is found here on a second
-    look.
+    look. The span of a wanted window whose slot never came (its layer died between its two
+    writes) is dropped once older than the write grace, so the lay that follows lays it.
 
     The schedule and the spans come from one read, so a span laid under a newer schedule is
     never judged by an older one; whether a span's slot is there is decided on a read of
@@ -235,14 +237,17 @@ def _tidy(repos: Repositories, service, now: datetime) -> Removal:
     keep = set(windows(longer, service.timezone, now, calendar.closures).windows)
     candidates = [s for s in calendar.spans if s.laid and s.start > now]
     capacities = repos.slots.capacities([s.slot_id for s in candidates]) if candidates else {}
-    remove, late = [], []
+    remove, late, missing = [], [], []
     for span in candidates:
         wanted = (span.start, span.end) in keep
         if span.slot_id not in capacities:
             if not wanted:  # its slot is not inserted yet, or never will be
                 late.append(span.slot_id)
+            else:  # a wanted window stays unlaid while its phantom is there: drop it
+                missing.append(span)
         elif not wanted or capacities[span.slot_id] != schedule.capacity:
             remove.append(span.slot_id)
+    drop_phantoms(repos, service.id, missing, now)
     removal = remove_idle(repos, service.id, remove, now)
     taken = take_back(repos, service.id, late, now)
     return Removal(removal.removed + taken.removed, removal.kept + taken.kept)

@@ -6,18 +6,25 @@ invariants must hold, with no seat leaked and nothing done twice by a second swe
 """
 
 from dataclasses import replace
-from datetime import time, timedelta
+from datetime import UTC, datetime, time, timedelta
 
 import pytest
 
 from slotkeeper.api.appointments.schemas import AppointmentSchema
 from slotkeeper.domain.actor import TRUSTED
-from slotkeeper.domain.errors import HasActiveAppointments, ServiceInactive, TooEarly
+from slotkeeper.domain.errors import (
+    DomainError,
+    HasActiveAppointments,
+    ServiceClosed,
+    ServiceInactive,
+    TooEarly,
+)
 from slotkeeper.domain.events import EVENT_OF_STATUS
-from slotkeeper.domain.opening_hours import Hours, Schedule
+from slotkeeper.domain.opening_hours import Hours, Schedule, windows
 from slotkeeper.domain.status import Status, can_transition
-from slotkeeper.models import Appointment, Delivery, Slot, Webhook
+from slotkeeper.models import Appointment, Calendar, Delivery, Slot, Webhook
 from slotkeeper.outbound.network import Destinations
+from slotkeeper.repositories.calendar_repository import Span
 from slotkeeper.service_layer import (
     booking,
     catalog,
@@ -25,6 +32,7 @@ from slotkeeper.service_layer import (
     lifecycle,
     opening_hours,
     reschedule,
+    spans,
     waitlist,
 )
 from slotkeeper.service_layer.booking import BookingRequest
@@ -62,6 +70,10 @@ WRITES = {
         "reopen",
         "set_schedule",
         "forget_ended",
+        "take_back",
+        "settle_span",
+        "settle_closure",
+        "reset_due",
     },
     "tallies": {"mark", "create", "unmark", "move_mark"},
     "waitlist": {"add", "offered", "leave", "left", "settle"},
@@ -244,6 +256,119 @@ def scenario_reopen(repos, api, now):  # lays the slots of the closed days again
     closure = {"start": now, "end": now + timedelta(days=3)}
     closed = opening_hours.add_closure(repos, service["id"], closure, now)
     return lambda r: opening_hours.remove_closure(r, service["id"], closed.closure.id, now)
+
+
+class Meanwhile:
+    """Forwards to a repository, but right after the first call of `method` whose result
+    `lets(args, result)` approves, runs `meanwhile` (another process's steps) once."""
+
+    def __init__(self, target, method: str, lets, meanwhile):
+        self._target, self._method, self._lets, self._meanwhile = target, method, lets, meanwhile
+        self._done = False
+
+    def __getattr__(self, name):
+        attribute = getattr(self._target, name)
+        if name != self._method:
+            return attribute
+
+        def call(*args, **kwargs):
+            result = attribute(*args, **kwargs)
+            if not self._done and self._lets(args, result):
+                self._done = True
+                self._meanwhile()
+            return result
+
+        return call
+
+
+def _laying_meanwhile(repos, api, now, booked=False):
+    """A schedule write (weekends from weekdays) while a horizon job lays the old schedule's
+    next Wednesday: the job reserved its span and inserts the slot (then looks at the
+    calendar: its span is still there; with `booked`, someone books it at once) right after
+    the write's tidy looked for that slot and found none."""
+    service = _scheduled(repos, api, now)
+    start = datetime.combine(now.date() + timedelta(days=8), time(9), UTC)
+    span = Span(start, start + timedelta(hours=1), repos.slots.new_id(), laid=True)
+    assert repos.calendars.reserve(service["id"], span, now)
+
+    def lay():
+        row = {"id": span.slot_id, "start_time": span.start, "end_time": span.end, "laid": True}
+        slot = repos.slots.add({**row, "service_id": service["id"], "capacity": 1})
+        assert spans.keep_standing(repos, service["id"], [slot], now) == [slot]
+        if booked:
+            _book(repos, now, {"id": str(slot.id)}, user="early")
+
+    def looked_and_missed(args, found) -> bool:
+        return span.slot_id in args[0] and span.slot_id not in found
+
+    def write(r):
+        slots = Meanwhile(r.slots, "capacities", looked_and_missed, lay)
+        return opening_hours.set_schedule(
+            replace(r, slots=slots), service["id"], _hours({6, 7}), now
+        )
+
+    return write
+
+
+def scenario_write_schedule_while_a_slot_is_laid(repos, api, now):
+    return _laying_meanwhile(repos, api, now)
+
+
+def scenario_write_schedule_while_a_slot_is_laid_and_booked(repos, api, now):
+    return _laying_meanwhile(repos, api, now, booked=True)
+
+
+def _dead_after(repos, operation, write: str) -> None:
+    """`operation` run by a process that dies right after its first calendar `write`."""
+
+    def die():
+        raise Crash(write)
+
+    with pytest.raises(Crash):
+        operation(replace(repos, calendars=Meanwhile(repos.calendars, write, _always, die)))
+
+
+def _always(args, result) -> bool:
+    return True
+
+
+def scenario_sweep_finishing_a_taking_back(repos, api, now):
+    """The schedule write died right after marking the span it takes back."""
+    _dead_after(repos, _laying_meanwhile(repos, api, now), "take_back")
+    return lambda r: sweep(r, now + timedelta(minutes=10))
+
+
+def scenario_sweep_finishing_a_closure(repos, api, now):
+    """The closure's writer died right after recording it."""
+    _dead_after(repos, scenario_close_over_slots_made_by_hand(repos, api, now), "close")
+    return lambda r: sweep(r, now + timedelta(minutes=10))
+
+
+def scenario_close_over_slots_made_by_hand(repos, api, now):
+    """No schedule: the idle slot made by hand inside the closure goes, the booked one stays."""
+    service = api.service()
+    api.slot(service["id"], start=now + timedelta(days=1))
+    _book(repos, now, api.slot(service["id"], start=now + timedelta(days=2)))
+    closure = {"start": now, "end": now + timedelta(days=3)}
+    return lambda r: opening_hours.add_closure(r, service["id"], closure, now)
+
+
+def scenario_create_slot_while_closing(repos, api, now):
+    """The closure is written between the creation's reservation and its insert: it finds the
+    span, but not yet the slot; the creation's last look finds the closure."""
+    service = api.service()
+    start = now + timedelta(days=3)
+    fields = {"service_id": service["id"], "start_time": start, "end_time": start + TTL}
+    closure = {"start": now, "end": now + timedelta(days=4)}
+
+    def close():
+        opening_hours.add_closure(repos, service["id"], closure, now)
+
+    def create(r):
+        calendars = Meanwhile(r.calendars, "reserve", lambda args, reserved: reserved, close)
+        return catalog.create_slot(replace(r, calendars=calendars), fields, now)
+
+    return create
 
 
 def scenario_delete_slot(repos, api, now):
@@ -518,6 +643,12 @@ SCENARIOS = [
     scenario_write_schedule,
     scenario_close,
     scenario_reopen,
+    scenario_write_schedule_while_a_slot_is_laid,
+    scenario_write_schedule_while_a_slot_is_laid_and_booked,
+    scenario_close_over_slots_made_by_hand,
+    scenario_create_slot_while_closing,
+    scenario_sweep_finishing_a_taking_back,
+    scenario_sweep_finishing_a_closure,
     scenario_delete_slot,
     scenario_book_limited,
     scenario_cancel_limited,
@@ -542,8 +673,8 @@ def writes_of(scenario, repos, api, clock) -> int:
     wrapped, budget = crashing(repos, allowed=10**6)
     try:
         operation(wrapped)
-    except HasActiveAppointments:
-        pass  # a refusal still writes: the archive's mark, then its removal
+    except DomainError:
+        pass  # a refusal still writes: the archive's mark, then its removal, say
     return budget["done"]
 
 
@@ -557,15 +688,27 @@ def test_a_crash_between_any_two_writes_is_repaired_by_the_sweep(scenario, app, 
         drop_all()
         operation = scenario(repos, api, clock.now)
         wrapped, _ = crashing(repos, allowed)
-        with pytest.raises((Crash, HasActiveAppointments)):
+        with pytest.raises((Crash, HasActiveAppointments, ServiceClosed)):
             operation(wrapped)
         later = clock.now + timedelta(minutes=10)
         sweep(repos, later)
         assert_all_invariants()
         assert_events_follow_changes()
+        assert_closures_hold()
         assert sweep(repos, later).expired == 0, "a second sweep found seats to return"
         assert_all_invariants()
         assert_events_follow_changes()
+
+
+def assert_closures_hold() -> None:
+    """Every slot a closure overlaps has seats taken: it was kept for them."""
+    for calendar in Calendar.objects:
+        for closure in calendar.closures:
+            inside = Slot.objects(
+                service_id=calendar.id, start_time__lt=closure["to"], end_time__gt=closure["from"]
+            )
+            idle = [str(s.id) for s in inside if not (s.booked_seats or s.held_seats)]
+            assert not idle, f"idle slots inside a closure: {idle}"
 
 
 def assert_events_follow_changes() -> None:
@@ -659,11 +802,16 @@ def test_a_crash_while_writing_opening_hours_is_finished_by_the_horizon_job(
         wrapped, _ = crashing(repos, allowed)
         with pytest.raises(Crash):
             operation(wrapped)
-        opening_hours.extend_horizons(repos, clock.now)
+        later = clock.now + timedelta(minutes=10)  # past the write grace
+        opening_hours.extend_horizons(repos, later)
         assert_all_invariants()
         service_id = str(repos.calendars.scheduled()[0])
-        schedule = opening_hours.get_schedule(repos, service_id)
-        again = opening_hours.set_schedule(repos, service_id, schedule, clock.now)
+        calendar = repos.calendars.read(service_id)
+        assert calendar.schedule is not None
+        laid = {s.start_time for s in Slot.objects(service_id=service_id)}
+        wanted = windows(calendar.schedule, "UTC", later, calendar.closures).windows
+        assert [start for start, _ in wanted if start not in laid] == [], allowed
+        again = opening_hours.set_schedule(repos, service_id, calendar.schedule, later)
         assert (again.created, again.removed) == (0, 0), allowed
         for closure in repos.calendars.read(service_id).closures:
             inside = Slot.objects(

@@ -7,7 +7,7 @@ import pytest
 from slotkeeper import create_app
 from slotkeeper.database.connection import drop_all
 from slotkeeper.jobs.expiry_job import JOB_ID
-from slotkeeper.models import Appointment
+from slotkeeper.models import Appointment, Calendar
 from slotkeeper.service_layer.expiry import sweep
 from tests.conftest import Api, test_settings
 from tests.invariants import assert_all_invariants, assert_slot_invariants
@@ -171,3 +171,31 @@ def test_the_scheduled_job_sweeps_with_the_apps_clock(scheduled_app, clock):
         assert status_of(hold["id"]) == "EXPIRED"
         assert_slot_invariants(slot["id"])
     assert seats(api, slot["id"]) == (0, 0, "AVAILABLE")
+
+
+def test_a_closure_keeps_its_calendar_on_the_sweeps_list_only_until_one_visit_after_its_check(
+    api, client, repos, clock
+):
+    service = api.service()
+    start = (clock.now + timedelta(days=2)).isoformat()
+    end = (clock.now + timedelta(days=3)).isoformat()
+    body = {"from": start, "to": end}
+    assert client.post(f"/api/v1/services/{service['id']}/closures", json=body).status_code == 201
+    assert repos.calendars.due(clock.now, 10) == []  # its writer settled it; due at the grace
+    later = clock.now + timedelta(minutes=1)
+    assert [str(i) for i in repos.calendars.due(later, 10)] == [service["id"]]
+    assert sweep(repos, later).calendars_checked == 1
+    assert repos.calendars.due(later + timedelta(days=9), 10) == []
+    assert "due" not in Calendar._get_collection().find_one({})
+    assert sweep(repos, later).calendars_checked == 0
+
+
+def test_laying_slots_puts_no_calendar_on_the_sweeps_list(api, client, repos, clock):
+    service = api.service()
+    schedule = {"weekly": {str(d): [{"start": "09:00", "end": "12:00"}] for d in range(1, 8)}}
+    response = client.put(
+        f"/api/v1/services/{service['id']}/schedule", json={**schedule, "slotMinutes": 60}
+    )
+    assert response.status_code == 200 and response.json["created"] > 0
+    assert "due" not in Calendar._get_collection().find_one({})
+    assert sweep(repos, clock.now + timedelta(days=1)).calendars_checked == 0

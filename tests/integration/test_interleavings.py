@@ -29,7 +29,7 @@ import itertools
 import os
 import random
 from collections import Counter
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import UTC, timedelta
 
 import pytest
@@ -48,6 +48,7 @@ from slotkeeper.models import (
     WaitlistEntry,
 )
 from slotkeeper.repositories import Repositories
+from slotkeeper.repositories.calendar_repository import Span
 from slotkeeper.service_layer import (
     booking,
     catalog,
@@ -527,15 +528,18 @@ def test_every_interleaving_of_a_closure_and_what_it_races_is_a_sequential_outco
 # Writing the schedule again, for Saturdays at noon, removes L (unless seats are taken on it)
 # and lays a slot at C's time: it races a booking of L and the creation of C. Two horizon
 # jobs a week later race to lay the next Sunday (a clock of their own: they meet only each
-# other, as the use cases of one pair must run within the write grace of each other).
+# other, as the use cases of one pair must run within the write grace of each other). The
+# Sunday schedule written two weeks ahead lays the next Sunday while Saturdays and Sundays a
+# week ahead are written: each tidy may meet a slot of the other's whose span is reserved
+# but which is not inserted yet.
 L_START = NOW + timedelta(days=5)
 
 
-def hours(weekday: int) -> Schedule:
+def hours(weekday: int, horizon_days: int = 6) -> Schedule:
     return Schedule(
         weekly={weekday: (Hours(L_START.time(), (L_START + timedelta(hours=1)).time()),)},
         slot=timedelta(hours=1),
-        horizon_days=6,
+        horizon_days=horizon_days,
     )
 
 
@@ -558,9 +562,18 @@ def hours_cases(world: World) -> dict:
     def extend(r):  # the horizon job a week later, as it runs in every process: lays a Sunday
         return opening_hours.extend_horizons(r, NOW + timedelta(days=7)).created
 
+    def two_sundays(r):  # the same schedule two weeks ahead: lays the next Sunday too
+        schedule = hours(L_START.isoweekday(), horizon_days=13)
+        return opening_hours.set_schedule(r, world.service, schedule, NOW)
+
+    def weekends(r):  # Saturdays too, a week ahead: keeps L, lays one at C's time
+        week = hours(L_START.isoweekday())
+        weekly = {**week.weekly, C_START.isoweekday(): week.weekly[L_START.isoweekday()]}
+        return opening_hours.set_schedule(r, world.service, replace(week, weekly=weekly), NOW)
+
     return {
         **use_cases(world),
-        **{f.__name__: f for f in (saturdays, book_l, extend)},
+        **{f.__name__: f for f in (saturdays, book_l, extend, two_sundays, weekends)},
     }
 
 
@@ -572,6 +585,7 @@ HOURS_PAIRS += [
         ("saturdays", "close_c"),
         ("saturdays", "saturdays"),
         ("saturdays", "book"),
+        ("weekends", "two_sundays"),
     ]
 ]
 if ON_SERVER:
@@ -585,6 +599,42 @@ def test_every_interleaving_of_a_schedule_and_what_it_races_is_a_sequential_outc
     world, snapshot = build_with_hours(repos), Snapshot()
     cases = [hours_cases(world)[name] for name in pair]
     assert_every_schedule_sequential(repos, world, cases, snapshot, pair)
+
+
+class Footprints:
+    """Forwards to a repository, noting each call as the exploration sees it."""
+
+    def __init__(self, name: str, target, calls: list):
+        self._name, self._target, self._calls = name, target, calls
+
+    def __getattr__(self, method):
+        attribute = getattr(self._target, method)
+        if not callable(attribute) or (self._name, method) in lockstep.LOCAL:
+            return attribute
+
+        def call(*args, **kwargs):
+            access = lockstep.footprint(self._name, method, args, kwargs)
+            self._calls.append((method, access))
+            return attribute(*args, **kwargs)
+
+        return call
+
+
+def test_the_exploration_orders_every_read_of_slots_a_schedule_decides_on_against_inserts(repos):
+    """A layer may insert a slot between any two calls of a schedule write, and whether the
+    write's tidy finds a slot decides what it does; so no read of slots it makes may commute
+    with an insert in the exploration (an answer-only read would hide the order)."""
+    world = build_with_hours(repos)
+    next_sunday = L_START + timedelta(days=7)  # reserved by a layer, not inserted yet
+    span = Span(next_sunday, next_sunday + timedelta(hours=1), repos.slots.new_id(), laid=True)
+    assert repos.calendars.reserve(world.service, span, NOW)
+    calls: list = []
+    noted = replace(repos, slots=Footprints("slots", repos.slots, calls))
+    opening_hours.set_schedule(noted, world.service, hours(C_START.isoweekday()), NOW)
+    insert = lockstep.footprint("slots", "add_many", ([{"id": span.slot_id}],), {})
+    reads = [(method, access) for method, access in calls if not access.writes]
+    assert reads, "the tidy looks for the slots of the spans it judges"
+    assert [method for method, access in reads if not access.conflicts(insert)] == []
 
 
 # The waiting list. A world of its own: slot W of three seats, "ann" holding one (P, over one

@@ -65,7 +65,8 @@ class Schedule:
 
 @dataclass(frozen=True)
 class Closure:
-    """A time range `[start, end)` in which a service lays no slot."""
+    """A time range `[start, end)` in which a service lays no slot. `check_at`: when the
+    sweep must finish removing the slots inside it, unless its writer did (None once done)."""
 
     id: str
     start: datetime
@@ -73,6 +74,7 @@ class Closure:
     note: str | None = None
     created_at: datetime | None = None
     service_id: str | None = None
+    check_at: datetime | None = None
 
     def overlaps(self, start: datetime, end: datetime) -> bool:
         return self.start < end and start < self.end

@@ -16,6 +16,11 @@ class Calendar(Document):
     domain/opening_hours.Schedule) and `closures` (`{"id", "from", "to", "note", "createdAt"}`
     each). A span is reserved only while no closure overlaps it, and a closure or a schedule
     bumps `rev`, so a batch decided before either is refused.
+
+    Work a dead process may leave half done carries a `checkAt`: a closure whose slots may
+    still be to remove, a span being taken back (a schedule found no slot for it): when the
+    sweep finishes it. `due` is a lower bound of them, indexed (sparse), so the sweep finds
+    only the calendars with something to check.
     """
 
     id = ObjectIdField(primary_key=True)
@@ -24,12 +29,13 @@ class Calendar(Document):
     schedule = DictField(default=None)
     closures = ListField()
     ended = DateTimeField()  # spans that ended before this are dropped (the horizon job)
+    due = DateTimeField()
     updated_at = DateTimeField(db_field="updatedAt")
 
     meta = {
         "collection": "calendars",
         # indexes are built by migrations/ (see database/migrations.py), never lazily on first use;
-        # this list declares what they must be (tests compare the two): _id alone
+        # this list declares what they must be (tests compare the two)
         "auto_create_index": False,
-        "indexes": [],
+        "indexes": [{"fields": ["due"], "sparse": True}],
     }

@@ -22,6 +22,7 @@ class Span:
     slot_id: Any  # the slot's ObjectId
     at: datetime | None = None
     laid: bool = False  # laid by the schedule
+    check_at: datetime | None = None  # being taken back: when the sweep must finish it
 
     def overlaps(self, start: datetime, end: datetime) -> bool:
         return self.start < end and start < self.end
@@ -51,7 +52,24 @@ def _doc(span: Span, now: datetime) -> dict:
 
 def _closure(doc: dict, service_id) -> Closure:
     return Closure(
-        str(doc["id"]), doc["from"], doc["to"], doc.get("note"), doc.get("createdAt"), service_id
+        str(doc["id"]),
+        doc["from"],
+        doc["to"],
+        doc.get("note"),
+        doc.get("createdAt"),
+        service_id,
+        doc.get("checkAt"),
+    )
+
+
+def _span(doc: dict) -> Span:
+    return Span(
+        doc["start"],
+        doc["end"],
+        doc["slot"],
+        doc.get("at"),
+        bool(doc.get("laid")),
+        doc.get("checkAt"),
     )
 
 
@@ -77,10 +95,7 @@ class MongoCalendarRepository:
         doc = self.collection.find_one({"_id": object_id(service_id, "service")})
         if doc is None:
             return CalendarView([], 0)
-        spans = [
-            Span(s["start"], s["end"], s["slot"], s.get("at"), bool(s.get("laid")))
-            for s in doc.get("spans") or []
-        ]
+        spans = [_span(s) for s in doc.get("spans") or []]
         schedule = Schedule.stored(doc["schedule"]) if doc.get("schedule") else None
         closures = sorted(
             (_closure(c, str(doc["_id"])) for c in doc.get("closures") or []), key=_by_start
@@ -112,19 +127,67 @@ class MongoCalendarRepository:
         return result.modified_count == 1
 
     def close(self, service_id, closure: Closure, now: datetime) -> None:
-        """Add `closure`: from now on no span is reserved that overlaps it."""
+        """Add `closure`: from now on no span is reserved that overlaps it. Its `check_at`
+        (the calendar is due then) says when the sweep finishes removing the slots inside it
+        unless the closure is settled first."""
         doc = {
             "id": object_id(closure.id, "closure"),
             "from": closure.start,
             "to": closure.end,
             "note": closure.note,
             "createdAt": closure.created_at,
+            "checkAt": closure.check_at,
         }
-        self.collection.update_one(
-            {"_id": object_id(service_id, "service")},
-            {"$push": {"closures": doc}, "$set": {"updatedAt": now}, "$inc": {"rev": 1}},
-            upsert=True,
+        update: dict = {"$push": {"closures": doc}, "$set": {"updatedAt": now}, "$inc": {"rev": 1}}
+        if closure.check_at is not None:
+            update["$min"] = {"due": closure.check_at}
+        self.collection.update_one({"_id": object_id(service_id, "service")}, update, upsert=True)
+
+    def settle_closure(self, service_id, closure_id) -> bool:
+        """The slots inside the closure are dealt with: its check goes (`due` stays a lower
+        bound). False when the service has no such closure."""
+        key = object_id(closure_id, "closure")
+        result = self.collection.update_one(
+            {"_id": object_id(service_id, "service"), "closures.id": key},
+            {"$unset": {"closures.$.checkAt": ""}},
         )
+        return result.matched_count == 1
+
+    def take_back(self, service_id, slot_id, check_at: datetime) -> bool:
+        """Mark the span of `slot_id` as being taken back: it stays in the way of other spans
+        until it is freed or settled, and the sweep finishes it at `check_at` if whoever marked
+        it dies first. False when the span is not there."""
+        key = object_id(slot_id, "slot")
+        result = self.collection.update_one(
+            {"_id": object_id(service_id, "service"), "spans.slot": key},
+            {"$set": {"spans.$.checkAt": check_at}, "$min": {"due": check_at}, "$inc": {"rev": 1}},
+        )
+        return result.matched_count == 1
+
+    def settle_span(self, service_id, slot_id) -> bool:
+        """The span of `slot_id` stays (its slot is kept for its seats): a taking back is
+        called off. False when the span is not there."""
+        key = object_id(slot_id, "slot")
+        result = self.collection.update_one(
+            {"_id": object_id(service_id, "service"), "spans.slot": key},
+            {"$unset": {"spans.$.checkAt": ""}},
+        )
+        return result.matched_count == 1
+
+    def due(self, now: datetime, limit: int) -> list:
+        """Ids of the calendars with a check whose time has come (served by the sparse index
+        on `due`)."""
+        cursor = self.collection.find({"due": {"$lte": now}}, {"_id": 1}).limit(limit)
+        return [doc["_id"] for doc in cursor]
+
+    def reset_due(self, service_id, next_check: datetime | None, seen_rev: int) -> bool:
+        """Lower bound of the next check, unless the calendar changed since it was read (every
+        write that adds a check bumps `rev`)."""
+        update = {"$set": {"due": next_check}} if next_check else {"$unset": {"due": ""}}
+        result = self.collection.update_one(
+            {"_id": object_id(service_id, "service"), "rev": seen_rev}, update
+        )
+        return result.matched_count == 1
 
     def reopen(self, service_id, closure_id, now: datetime) -> bool:
         """Remove a closure; False when the service has no such closure."""

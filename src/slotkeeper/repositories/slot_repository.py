@@ -31,6 +31,13 @@ class MongoSlotRepository:
     def get_many(self, ids) -> dict:
         return load_many(Slot, ids, WITHOUT_LEDGER)
 
+    def capacities(self, ids) -> dict:
+        """{slot id: capacity} of those of `ids` whose slot exists: what a use case decides on
+        (get_many is for answers)."""
+        ids = [object_id(i, "slot") for i in set(ids)]
+        cursor = Slot._get_collection().find({"_id": {"$in": ids}}, {"capacity": 1})
+        return {doc["_id"]: doc.get("capacity", 1) for doc in cursor}
+
     def add(self, fields: dict) -> Slot:
         try:
             return Slot(**fields).save(force_insert=True)

@@ -13,6 +13,7 @@ from slotkeeper.service_layer.offers import (
 )
 from slotkeeper.service_layer.reconcile import reconcile_appointment, reconcile_claim
 from slotkeeper.service_layer.seats import free_left
+from slotkeeper.service_layer.spans import check_calendar
 
 BATCH = 500
 MAX_BATCHES = 20  # one pass handles at most this many batches; the next pass goes on
@@ -23,6 +24,7 @@ class SweepReport:
     expired: int  # holds whose seats this sweep returned
     slots_checked: int
     moves_finished: int
+    calendars_checked: int = 0
 
 
 def expire_stale_holds(repos: Repositories, now: datetime) -> int:
@@ -84,9 +86,23 @@ def finish_leaves(repos: Repositories, now: datetime) -> int:
     return len(leaving)
 
 
+def check_due_calendars(repos: Repositories, now: datetime) -> int:
+    """Finish the closures and the takings back whose writer died; calendars checked."""
+    checked = 0
+    for _ in range(MAX_BATCHES):
+        service_ids = repos.calendars.due(now, BATCH)
+        for service_id in service_ids:
+            check_calendar(repos, service_id, now)
+        checked += len(service_ids)
+        if len(service_ids) < BATCH:
+            break
+    return checked
+
+
 def sweep(repos: Repositories, now: datetime) -> SweepReport:
     """One full pass; each step is a conditional write, so passes may overlap freely."""
     finish_leaves(repos, now)  # first: a left entry must not be offered seats
     expired = expire_stale_holds(repos, now)
     returned, checked = check_due_slots(repos, now)
-    return SweepReport(expired + returned, checked, finish_moves(repos, now))
+    moves = finish_moves(repos, now)
+    return SweepReport(expired + returned, checked, moves, check_due_calendars(repos, now))

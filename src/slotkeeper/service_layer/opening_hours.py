@@ -21,12 +21,15 @@ from slotkeeper.domain.opening_hours import Closure, Schedule, TooManyWindows, w
 from slotkeeper.domain.schedule import MAX_SLOTS_PER_CALL
 from slotkeeper.repositories import Page, PageRequest, Repositories
 from slotkeeper.repositories.calendar_repository import CalendarView, Span
+from slotkeeper.service_layer.seats import WRITE_GRACE
 from slotkeeper.service_layer.spans import (
     Removal,
+    drop_phantoms,
+    finish_closure,
     keep_standing,
     remove_idle,
     reserve_free_spans,
-    restore_span,
+    take_back,
 )
 
 # spans of slots that ended this long ago are dropped from the calendar by the horizon job
@@ -104,9 +107,12 @@ def add_closure(repos: Repositories, service_id: str, fields: dict, now: datetim
     future slots inside it are removed unless seats are taken on them.
 
     First the closure is recorded on the calendar (from then on no span inside it is
-    reserved), then the slots whose spans are inside it are removed. A slot being laid
-    meanwhile, its span reserved but the slot not yet inserted, is not found here: whoever
-    lays it finds the closure on its last read and takes it back (spans.keep_standing).
+    reserved), with a check: if this process dies before the slots inside it are removed,
+    the sweep removes them. Then the slots whose spans are inside it are removed, made by
+    hand or laid, and the closure is settled. A slot being laid meanwhile, its span reserved
+    but the slot not yet inserted, is not found here: whoever lays it finds the closure on
+    its last read and takes it back (spans.keep_standing); the closure then stays unsettled,
+    so that if that layer dies before its last read, the sweep removes the slot.
     """
     service = repos.services.get(service_id)
     closure = Closure(
@@ -116,12 +122,11 @@ def add_closure(repos: Repositories, service_id: str, fields: dict, now: datetim
         note=fields.get("note"),
         created_at=now,
         service_id=str(service.id),
+        check_at=now + WRITE_GRACE,
     )
     repos.calendars.close(service.id, closure, now)
-    spans = repos.calendars.read(service.id).spans
-    inside = [s.slot_id for s in spans if closure.overlaps(s.start, s.end) and s.start > now]
-    removal = remove_idle(repos, service.id, inside, now)
-    return Closed(closure, removal.removed, _slots(repos, removal.kept))
+    removal = finish_closure(repos, service.id, closure, now)
+    return Closed(replace(closure, check_at=None), removal.removed, _slots(repos, removal.kept))
 
 
 def list_closures(repos: Repositories, service_id: str, page: PageRequest) -> Page:
@@ -215,11 +220,14 @@ def _tidy(repos: Repositories, service, now: datetime) -> Removal:
     """Remove the future slots laid by an earlier schedule that the calendar's schedule
     would not lay (other times, another capacity, beyond its horizon, inside a closure: so
     the job finishes a closure whose writer died), unless seats are taken on them. Spans
-    still waiting for their slot are dropped: whoever lays that slot finds its span gone and
-    takes the slot back, or it is found here on a second look.
+    still waiting for their slot are taken back (spans.take_back): whoever lays that slot
+    finds its span marked or gone and takes the slot back, or it is found here on a second
+    look. The span of a wanted window whose slot never came (its layer died between its two
+    writes) is dropped once older than the write grace, so the lay that follows lays it.
 
     The schedule and the spans come from one read, so a span laid under a newer schedule is
-    never judged by an older one."""
+    never judged by an older one; whether a span's slot is there is decided on a read of
+    their capacities (an insert between the two is a race of its own)."""
     calendar = repos.calendars.read(service.id)
     schedule = calendar.schedule
     if schedule is None:
@@ -228,23 +236,21 @@ def _tidy(repos: Repositories, service, now: datetime) -> Removal:
     longer = replace(schedule, horizon_days=schedule.horizon_days + 1)
     keep = set(windows(longer, service.timezone, now, calendar.closures).windows)
     candidates = [s for s in calendar.spans if s.laid and s.start > now]
-    slots = repos.slots.get_many([s.slot_id for s in candidates]) if candidates else {}
-    remove, late = [], []
+    capacities = repos.slots.capacities([s.slot_id for s in candidates]) if candidates else {}
+    remove, late, missing = [], [], []
     for span in candidates:
-        slot = slots.get(span.slot_id)
         wanted = (span.start, span.end) in keep
-        if slot is None:
+        if span.slot_id not in capacities:
             if not wanted:  # its slot is not inserted yet, or never will be
-                repos.calendars.free(service.id, span.slot_id)
                 late.append(span.slot_id)
-        elif not wanted or slot.capacity != schedule.capacity:
+            else:  # a wanted window stays unlaid while its phantom is there: drop it
+                missing.append(span)
+        elif not wanted or capacities[span.slot_id] != schedule.capacity:
             remove.append(span.slot_id)
+    drop_phantoms(repos, service.id, missing, now)
     removal = remove_idle(repos, service.id, remove, now)
-    # a slot inserted since it was looked for: its layer may have found its span still there
-    arrived = remove_idle(repos, service.id, late, now)
-    for slot in repos.slots.get_many(arrived.kept).values() if arrived.kept else ():
-        restore_span(repos, service.id, slot, now)
-    return Removal(removal.removed + arrived.removed, removal.kept + arrived.kept)
+    taken = take_back(repos, service.id, late, now)
+    return Removal(removal.removed + taken.removed, removal.kept + taken.kept)
 
 
 def _slots(repos: Repositories, ids: list) -> list:

@@ -10,15 +10,20 @@ No span is reserved inside a closure (the reservation's condition says so). A cl
 schedule written while a slot is between its two writes may remove the span, or cover it:
 so whoever lays slots reads the calendar once more after inserting them and takes back the
 ones that may no longer stand (`keep_standing`).
+
+Work that a dead process would leave half done is marked on the calendar first, with a
+`checkAt`: a closure whose slots are still to be removed, a span being taken back. The sweep
+finishes what is due (`check_calendar`); each step is a conditional write or a delete of an
+idle slot, so it may run in several processes at once and twice.
 """
 
 from bisect import bisect_left
 from collections.abc import Callable, Iterable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import datetime
 
 from slotkeeper.domain.errors import NotFound, ServiceClosed, SlotExists, SlotOverlap
-from slotkeeper.domain.opening_hours import closed
+from slotkeeper.domain.opening_hours import Closure, closed
 from slotkeeper.repositories import Repositories
 from slotkeeper.repositories.calendar_repository import CalendarView, Span
 from slotkeeper.service_layer.reconcile import reclaim_stale_holds
@@ -116,7 +121,7 @@ def drop_phantoms(repos: Repositories, service_id, spans: Iterable[Span], now: d
     old = {s.slot_id: s for s in spans if s.at is None or s.at <= now - WRITE_GRACE}
     if not old:
         return False
-    existing = set(repos.slots.get_many(list(old)))
+    existing = set(repos.slots.capacities(list(old)))
     dropped = False
     for slot_id in old.keys() - existing:
         dropped = repos.calendars.free(service_id, slot_id) or dropped
@@ -126,18 +131,19 @@ def drop_phantoms(repos: Repositories, service_id, spans: Iterable[Span], now: d
 def keep_standing(repos: Repositories, service_id, slots: list, now: datetime) -> list:
     """The slots among `slots` (just inserted by the caller) that stand.
 
-    One that lost its span meanwhile (a schedule took it back before the slot was inserted)
-    or that a closure written meanwhile overlaps is deleted again, unless seats were taken on
-    it already: then it stands (as a slot a closure keeps), and gets its span back. A slot
-    already deleted by someone else counts as standing: it was laid, then removed.
+    One that lost its span meanwhile, or whose span is being taken back (a schedule that
+    found no slot for it), or that a closure written meanwhile overlaps is deleted again,
+    unless seats were taken on it already: then it stands (as a slot a closure keeps), and
+    keeps or gets back its span. A slot already deleted by someone else counts as standing:
+    it was laid, then removed.
 
-    Whoever takes a span back writes first and then looks for the slot, while the slot's
+    Whoever takes a span back marks it first and then looks for the slot, while the slot's
     layer inserts first and then looks for the span: one of the two sees the other.
     """
     if not slots:
         return []
     calendar = repos.calendars.read(service_id)
-    spans = {s.slot_id for s in calendar.spans}
+    spans = {s.slot_id for s in calendar.spans if s.check_at is None}
     standing = []
     for slot in slots:
         lost = slot.id not in spans
@@ -153,30 +159,98 @@ def keep_standing(repos: Repositories, service_id, slots: list, now: datetime) -
 
 
 def restore_span(repos: Repositories, service_id, slot, now: datetime) -> None:
-    """Give a slot that stays (seats are taken on it) its span back."""
+    """Give a slot that stays (seats are taken on it) its span back: the one being taken
+    back, or a new one."""
+    if repos.calendars.settle_span(service_id, slot.id):
+        return
     span = Span(slot.start_time, slot.end_time, slot.id, laid=bool(slot.laid))
     repos.calendars.reserve(service_id, span, now)
 
 
 @dataclass(frozen=True)
 class Removal:
-    """Slots removed, and the ids of those kept because seats are taken on them."""
+    """Slots removed, the ids of those kept because seats are taken on them, and the ids
+    whose slot was not there (not inserted yet, or deleted by someone else)."""
 
     removed: int
     kept: list
+    missing: list = field(default_factory=list)
+
+
+def take_back(repos: Repositories, service_id, slot_ids: list, now: datetime) -> Removal:
+    """Take back the spans of `slot_ids`, whose slots were not there when looked for (their
+    layer may be inserting them right now): each span is marked first, then its slot looked
+    for once more and deleted while idle; then the span is freed, or, if the slot is kept
+    for its seats, settled. A process that dies in between leaves the mark, which the sweep
+    finishes once it is due."""
+    removed, kept = 0, []
+    for slot_id in slot_ids:
+        if not repos.calendars.take_back(service_id, slot_id, now + WRITE_GRACE):
+            continue  # freed meanwhile
+        outcome = finish_taking_back(repos, service_id, slot_id, now)
+        removed += outcome == REMOVED
+        if outcome == KEPT:
+            kept.append(slot_id)
+    return Removal(removed, kept)
+
+
+def finish_taking_back(repos: Repositories, service_id, slot_id, now: datetime) -> str:
+    """The rest of taking back a marked span (also the sweep's, for a dead writer's mark):
+    REMOVED, GONE (the span is freed either way) or KEPT (the span is settled)."""
+    outcome = _remove(repos, service_id, slot_id, now)
+    if outcome == GONE:
+        repos.calendars.free(service_id, slot_id)
+    elif outcome == KEPT:
+        repos.calendars.settle_span(service_id, slot_id)
+    return outcome
+
+
+def finish_closure(repos: Repositories, service_id, closure: Closure, now: datetime) -> Removal:
+    """Remove the future slots inside `closure` on which no seat is held or booked, made by
+    hand or laid; then settle the closure, unless a span inside it was reserved so recently
+    that its slot may still be inserted: its layer's last look finds the closure, and if
+    that layer dies first, the sweep comes back at the closure's check."""
+    calendar = repos.calendars.read(service_id)
+    inside = {
+        s.slot_id: s for s in calendar.spans if closure.overlaps(s.start, s.end) and s.start > now
+    }
+    removal = remove_idle(repos, service_id, list(inside), now)
+    missing = [inside[slot_id] for slot_id in removal.missing]
+    drop_phantoms(repos, service_id, missing, now)
+    if not any(s.at is not None and s.at > now - WRITE_GRACE for s in missing):
+        repos.calendars.settle_closure(service_id, closure.id)
+    return removal
+
+
+def check_calendar(repos: Repositories, service_id, now: datetime) -> None:
+    """Finish what is due on a calendar (the sweep): spans being taken back and closures
+    whose slots are still to be removed; then lower `due` to the next check."""
+    calendar = repos.calendars.read(service_id)
+    for span in calendar.spans:
+        if span.check_at is not None and span.check_at <= now:
+            finish_taking_back(repos, service_id, span.slot_id, now)
+    for closure in calendar.closures:
+        if closure.check_at is not None and closure.check_at <= now:
+            finish_closure(repos, service_id, closure, now)
+    after = repos.calendars.read(service_id)
+    checks = [s.check_at for s in after.spans if s.check_at is not None]
+    checks += [c.check_at for c in after.closures if c.check_at is not None]
+    repos.calendars.reset_due(service_id, min(checks, default=None), after.rev)
 
 
 def remove_idle(repos: Repositories, service_id, slot_ids: list, now: datetime) -> Removal:
     """Delete each of the slots on which no seat is held or booked (holds past their deadline
     are reclaimed first), by the same conditional delete as `DELETE /slots/{id}`; keep the
     others. Each deleted slot's span is dropped after it (a crash in between: a phantom)."""
-    removed, kept = 0, []
+    removed, kept, missing = 0, [], []
     for slot_id in slot_ids:
         outcome = _remove(repos, service_id, slot_id, now)
         removed += outcome == REMOVED
         if outcome == KEPT:
             kept.append(slot_id)
-    return Removal(removed, kept)
+        elif outcome == GONE:
+            missing.append(slot_id)
+    return Removal(removed, kept, missing)
 
 
 REMOVED, GONE, KEPT = "removed", "gone", "kept"

@@ -100,7 +100,8 @@ class ServiceClosures(MethodView):
         as they are. From then on POST /slots inside it is 409 SERVICE_CLOSED, and
         /slots/generate and the schedule skip it; this holds for a slot being created while
         the closure is written too (one of the two comes first). Closures may overlap each
-        other.
+        other. If the server dies before it has removed them, the expiry job removes them
+        about a minute later (the write grace, then its next run).
         """
         return opening_hours.add_closure(current_repos(), service_id, data, now())
 

@@ -16,9 +16,13 @@ $(STAMP): requirements.txt setup.cfg pyproject.toml
 	$(PIP) --no-deps -e .
 	touch $(STAMP)
 
-$(DEV_STAMP): $(STAMP) requirements-dev.txt
+# one pip run for both files (requirements-dev.txt includes requirements.txt): one resolve
+# instead of two on a fresh clone
+$(DEV_STAMP): requirements.txt requirements-dev.txt setup.cfg pyproject.toml
+	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
 	$(PIP) -r requirements-dev.txt
-	touch $(DEV_STAMP)
+	$(PIP) --no-deps -e .
+	touch $(STAMP) $(DEV_STAMP)
 
 run: $(STAMP)  ## the service on HOST:PORT (default 127.0.0.1:8000), embedded engine, demo data
 	$(BIN)/python -m slotkeeper run

@@ -301,3 +301,17 @@ def test_an_archived_service_takes_no_new_appointments(api, client, path):
     assert client.delete(f"/api/v1/services/{slot['serviceId']}").status_code == 204
     response = client.post(path, json={"slotId": slot["id"], "userId": "u1"})
     refused(response, 409, "SERVICE_INACTIVE")
+
+
+@pytest.mark.parametrize("path", [BOOK, HOLD])
+def test_a_full_slot_of_an_archived_service_refuses_as_the_service_inactive(
+    api, client, repos, path
+):
+    slot = api.slot(capacity=1)
+    assert api.book(slot["id"], user="first").status_code == 201
+    # an archive finds the booking and is refused: the service is archived behind its back
+    assert repos.services.begin_closing(slot["serviceId"], "token")
+    assert repos.services.finish_closing(slot["serviceId"], "token", NOW)
+    response = client.post(path, json={"slotId": slot["id"], "userId": "u2"})
+    refused(response, 409, "SERVICE_INACTIVE")
+    assert api.get_slot(slot["id"])["bookedSeats"] == 1

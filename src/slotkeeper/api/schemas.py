@@ -1,5 +1,7 @@
 """Schemas shared by every resource."""
 
+from collections.abc import Mapping
+
 from flask_smorest.error_handler import ErrorSchema as SmorestErrorSchema
 from marshmallow import Schema, fields
 from marshmallow.validate import OneOf
@@ -12,6 +14,13 @@ class ApiSchema(Schema):
     """The base of the API's schemas: each field's messages say what it expects."""
 
     error_messages = {"type": "A JSON object."}
+
+    def get_attribute(self, obj, attr, default):
+        # marshmallow tries obj[attr] before getattr for anything with __getitem__, which
+        # MongoEngine documents have (and answer with getattr); read them directly
+        if isinstance(obj, Mapping) or "." in attr:
+            return super().get_attribute(obj, attr, default)
+        return getattr(obj, attr, default)
 
     def on_bind_field(self, field_name: str, field_obj: fields.Field) -> None:
         expected = expected_messages(field_obj)

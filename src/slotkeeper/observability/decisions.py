@@ -7,6 +7,7 @@ and the error handlers have answered, so neither the domain nor the views carry 
 import logging
 
 from flask import Flask, current_app, request
+from flask_smorest.utils import get_appcontext
 from werkzeug.exceptions import HTTPException
 from werkzeug.http import HTTP_STATUS_CODES
 
@@ -52,6 +53,13 @@ def _sent_body() -> dict:
 
 
 def _body(response) -> dict:
+    """The answer's body. An accepted operation's is read as its view's schema dumped it
+    (flask-smorest keeps that for ETags; every operation here answers through one), so the
+    answer is not parsed back from its JSON."""
+    if response.status_code < 400:
+        dumped = get_appcontext().get("result_dump")
+        if isinstance(dumped, dict):
+            return dumped
     body = response.get_json(silent=True) if response.is_json else None
     return body if isinstance(body, dict) else {}
 

@@ -1,13 +1,14 @@
 from datetime import datetime
 
 from bson import ObjectId
-from mongoengine import NotUniqueError
 from pymongo import ReturnDocument
+from pymongo.errors import DuplicateKeyError
 
 from slotkeeper.domain.errors import NotFound
 from slotkeeper.domain.events import appointment_event
 from slotkeeper.domain.status import Status
 from slotkeeper.models import Appointment
+from slotkeeper.repositories.documents import from_son, to_son
 from slotkeeper.repositories.ids import load_many, load_one, object_id
 from slotkeeper.repositories.page import Page, PageRequest, fetch_page
 
@@ -56,10 +57,12 @@ class MongoAppointmentRepository:
             slot_id=fields["slot_id"],
             expiresAt=fields.get("expires_at"),
         )
+        son = to_son(Appointment, {**fields, "outbox": [event, *also], "sequence": 0})
         try:
-            return Appointment(**fields, outbox=[event, *also], sequence=0).save(force_insert=True)
-        except NotUniqueError:
+            Appointment._get_collection().insert_one(son)
+        except DuplicateKeyError:
             return None
+        return from_son(Appointment, son)
 
     def transition(
         self, appointment_id, claim_id: str, from_: set[Status], to: Status, now: datetime, **extra
@@ -169,7 +172,7 @@ class MongoAppointmentRepository:
         doc = Appointment._get_collection().find_one_and_update(
             query, update, return_document=ReturnDocument.AFTER
         )
-        return None if doc is None else Appointment._from_son(doc)
+        return None if doc is None else from_son(Appointment, doc)
 
 
 def status_query(status: str, now: datetime) -> dict:

@@ -5,6 +5,7 @@ from pymongo import ReturnDocument
 
 from slotkeeper.models import IdempotencyRecord
 from slotkeeper.models.idempotency import KEY_LIFETIME_SECONDS
+from slotkeeper.repositories.documents import from_son
 
 KEY_LIFETIME = timedelta(seconds=KEY_LIFETIME_SECONDS)
 
@@ -21,7 +22,7 @@ class MongoIdempotencyRepository:
 
     def find(self, user_id: str, key: str) -> IdempotencyRecord | None:
         son = IdempotencyRecord._get_collection().find_one({"userId": user_id, "key": key})
-        return None if son is None else IdempotencyRecord._from_son(son)
+        return None if son is None else from_son(IdempotencyRecord, son)
 
     def renew(
         self, old: IdempotencyRecord, fields: dict, now: datetime
@@ -35,7 +36,7 @@ class MongoIdempotencyRepository:
             {"$set": IdempotencyRecord(**fields).to_mongo().to_dict()},
             return_document=ReturnDocument.AFTER,
         )
-        return None if son is None else IdempotencyRecord._from_son(son)
+        return None if son is None else from_son(IdempotencyRecord, son)
 
     def forget(self, record: IdempotencyRecord) -> None:
         IdempotencyRecord._get_collection().delete_one(

@@ -14,6 +14,7 @@ from pymongo import ReturnDocument
 from slotkeeper.domain.ledger import Claim, Ledger, Released, Waiting, claim_key
 from slotkeeper.domain.status import USED, Status
 from slotkeeper.models import Slot
+from slotkeeper.repositories.documents import from_son
 from slotkeeper.repositories.ids import object_id
 
 FREE_SEATS = {"$subtract": ["$capacity", {"$add": ["$bookedSeats", "$heldSeats"]}]}
@@ -195,7 +196,7 @@ class MongoSeatLedger:
             projection={"claims": 0, "holders": 0, "waiting": 0},
             return_document=ReturnDocument.AFTER,
         )
-        return None if doc is None else Slot._from_son(doc)
+        return None if doc is None else from_son(Slot, doc)
 
     def confirm(self, slot_id, c: Claim, now: datetime, check_at: datetime) -> bool:
         """Turn the claim of an unexpired hold into a booking."""

@@ -9,6 +9,7 @@ from pymongo import ReturnDocument
 from slotkeeper.domain.errors import NotFound
 from slotkeeper.domain.waitlist import EntryStatus
 from slotkeeper.models import WaitlistEntry
+from slotkeeper.repositories.documents import from_son
 from slotkeeper.repositories.ids import load_many, load_one, object_id
 from slotkeeper.repositories.page import Page, PageRequest, fetch_page
 
@@ -116,4 +117,4 @@ class MongoWaitlistRepository:
         doc = self.collection.find_one_and_update(
             query, update, return_document=ReturnDocument.AFTER
         )
-        return None if doc is None else WaitlistEntry._from_son(doc)
+        return None if doc is None else from_son(WaitlistEntry, doc)

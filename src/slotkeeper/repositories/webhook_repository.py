@@ -7,6 +7,7 @@ from pymongo.errors import DuplicateKeyError
 from slotkeeper.domain.errors import NotFound
 from slotkeeper.domain.events import DeliveryStatus
 from slotkeeper.models import Delivery, Webhook
+from slotkeeper.repositories.documents import from_son
 from slotkeeper.repositories.ids import load_one, object_id
 from slotkeeper.repositories.page import Page, PageRequest, fetch_page
 
@@ -51,7 +52,7 @@ class MongoDeliveryRepository:
         )
         if son is None:
             raise NotFound(f"delivery {delivery_id} not found")
-        return Delivery._from_son(son)
+        return from_son(Delivery, son)
 
     def add(self, webhook_id, event_id: str, event_type: str, body: str, now: datetime) -> bool:
         """A delivery of the event to the webhook, due now; False when it exists already (a
@@ -86,7 +87,7 @@ class MongoDeliveryRepository:
             sort=[("nextAttemptAt", 1)],
             return_document=ReturnDocument.AFTER,
         )
-        return None if doc is None else Delivery._from_son(doc)
+        return None if doc is None else from_son(Delivery, doc)
 
     def finish(self, delivery_id, lease: str, fields: dict) -> bool:
         """Record an attempt's outcome, only while its lease is still the one it ran under."""
@@ -118,7 +119,7 @@ class MongoDeliveryRepository:
         )
         if doc is None:
             raise NotFound(f"delivery {delivery_id} not found")
-        return Delivery._from_son(doc)
+        return from_son(Delivery, doc)
 
     def drop_pending(self, webhook_id) -> int:
         return (

@@ -107,7 +107,7 @@ def _take(repos: Repositories, request: BookingRequest, claim: Claim, now: datet
         repos, service, request.user_id, claim.appointment_id, slot.start_time, now
     )
     try:
-        taken = _take_seats(repos, slot, claim, now)
+        taken = _take_seats(repos, slot, claim, now, service.active)
         service = check_open(repos, slot.service_id, slot.id, claim, now)
     except DomainError:
         if counted:  # refused: this attempt's mark no longer counts
@@ -140,10 +140,16 @@ def _take(repos: Repositories, request: BookingRequest, claim: Claim, now: datet
             return populate_one(repos, appointment)
 
 
-def _take_seats(repos: Repositories, slot, claim: Claim, now: datetime) -> Taken | AlreadyTaken:
+def _take_seats(
+    repos: Repositories, slot, claim: Claim, now: datetime, active: bool
+) -> Taken | AlreadyTaken:
+    """take_seats; a refusal says SERVICE_INACTIVE when the service was archived as this
+    request read it before the take. An archive between that read and the take leaves the
+    ledger's refusal: the seats were not there either, and a second read of the service
+    would cost every refused request one more round trip."""
     try:
         return take_seats(repos, slot, claim, now)
     except Conflict:
-        if not repos.services.get(slot.service_id).active:
+        if not active:
             raise ServiceInactive("the service is archived and takes no new appointments") from None
         raise

@@ -4,10 +4,17 @@ taken back, a closure not yet settled. Each is one conditional update of the cal
 from dataclasses import replace
 from datetime import timedelta
 
+import pytest
 from bson import ObjectId
 
+from slotkeeper.domain.actor import TRUSTED
+from slotkeeper.domain.errors import SlotOverlap
 from slotkeeper.domain.opening_hours import Closure
 from slotkeeper.repositories.calendar_repository import Span
+from slotkeeper.service_layer import booking, catalog, spans
+from slotkeeper.service_layer.booking import BookingRequest
+from slotkeeper.service_layer.expiry import sweep
+from slotkeeper.service_layer.seats import WRITE_GRACE
 from tests.conftest import NOW
 
 LATER = NOW + timedelta(minutes=1)
@@ -62,3 +69,38 @@ def test_resetting_the_due_time_is_refused_after_a_concurrent_check(repos):
     assert repos.calendars.due(LATER, 10) == [service]
     assert repos.calendars.reset_due(service, None, repos.calendars.read(service).rev)
     assert repos.calendars.due(LATER + timedelta(days=9), 10) == []
+
+
+def test_a_span_taken_back_while_its_slot_is_inserted_and_booked_keeps_its_time(repos):
+    """A schedule write finds no slot for a laid span and takes it back, while its layer is
+    between its two writes; the slot is then inserted and booked at once (found in a list).
+    Its time must not go to another slot meanwhile: the span stays, marked, until the
+    layer's last look settles it for the seats."""
+    service = catalog.create_service(repos, {"name": "Dr. Race"}, NOW)
+    start = NOW + timedelta(days=1)
+    end = start + timedelta(hours=1)
+    laid = Span(start, end, repos.slots.new_id(), laid=True)
+    assert repos.calendars.reserve(service.id, laid, NOW)  # the layer's first write
+    spans.take_back(repos, service.id, repos.calendars.read(service.id).spans, NOW)
+    row = {"id": laid.slot_id, "service_id": service.id, "start_time": start, "end_time": end}
+    [slot] = repos.slots.add_many([{**row, "capacity": 2, "laid": True, "created_at": NOW}])
+    booking.book_seats(repos, BookingRequest(str(slot.id), "ann"), NOW, actor=TRUSTED)
+    later = start + timedelta(minutes=30)  # another slot over half of its hour
+    fields = {"service_id": str(service.id), "start_time": later, "end_time": later + (end - start)}
+    with pytest.raises(SlotOverlap):
+        catalog.create_slot(repos, fields, NOW)
+    assert spans.keep_standing(repos, service.id, [slot], NOW) == [slot]  # the layer's look
+    assert [(s.slot_id, s.check_at) for s in repos.calendars.read(service.id).spans] == [
+        (slot.id, None)
+    ]
+
+
+def test_a_span_taken_back_whose_slot_never_comes_is_freed_by_the_sweep_after_the_grace(repos):
+    service = catalog.create_service(repos, {"name": "Dr. Race"}, NOW)
+    start = NOW + timedelta(days=1)
+    laid = Span(start, start + timedelta(hours=1), repos.slots.new_id(), laid=True)
+    repos.calendars.reserve(service.id, laid, NOW)
+    spans.take_back(repos, service.id, repos.calendars.read(service.id).spans, NOW)
+    assert len(repos.calendars.read(service.id).spans) == 1  # young: its slot may still come
+    sweep(repos, NOW + WRITE_GRACE)
+    assert repos.calendars.read(service.id).spans == []

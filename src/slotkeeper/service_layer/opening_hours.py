@@ -242,7 +242,7 @@ def _tidy(repos: Repositories, service, now: datetime) -> Removal:
         wanted = (span.start, span.end) in keep
         if span.slot_id not in capacities:
             if not wanted:  # its slot is not inserted yet, or never will be
-                late.append(span.slot_id)
+                late.append(span)
             else:  # a wanted window stays unlaid while its phantom is there: drop it
                 missing.append(span)
         elif not wanted or capacities[span.slot_id] != schedule.capacity:

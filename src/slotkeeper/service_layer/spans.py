@@ -177,31 +177,37 @@ class Removal:
     missing: list = field(default_factory=list)
 
 
-def take_back(repos: Repositories, service_id, slot_ids: list, now: datetime) -> Removal:
-    """Take back the spans of `slot_ids`, whose slots were not there when looked for (their
-    layer may be inserting them right now): each span is marked first, then its slot looked
-    for once more and deleted while idle; then the span is freed, or, if the slot is kept
-    for its seats, settled. A process that dies in between leaves the mark, which the sweep
-    finishes once it is due."""
+def take_back(repos: Repositories, service_id, spans: list[Span], now: datetime) -> Removal:
+    """Take back `spans`, whose slots were not there when looked for (their layer may be
+    inserting them right now): each span is marked first, then its slot looked for once more
+    and deleted while idle; then the span is freed, or, if the slot is kept for its seats,
+    settled. A process that dies in between leaves the mark, which the sweep finishes once it
+    is due."""
     removed, kept = 0, []
-    for slot_id in slot_ids:
-        if not repos.calendars.take_back(service_id, slot_id, now + WRITE_GRACE):
+    for span in spans:
+        if not repos.calendars.take_back(service_id, span.slot_id, now + WRITE_GRACE):
             continue  # freed meanwhile
-        outcome = finish_taking_back(repos, service_id, slot_id, now)
+        outcome = finish_taking_back(repos, service_id, span, now)
         removed += outcome == REMOVED
         if outcome == KEPT:
-            kept.append(slot_id)
+            kept.append(span.slot_id)
     return Removal(removed, kept)
 
 
-def finish_taking_back(repos: Repositories, service_id, slot_id, now: datetime) -> str:
+def finish_taking_back(repos: Repositories, service_id, span: Span, now: datetime) -> str:
     """The rest of taking back a marked span (also the sweep's, for a dead writer's mark):
-    REMOVED, GONE (the span is freed either way) or KEPT (the span is settled)."""
-    outcome = _remove(repos, service_id, slot_id, now)
-    if outcome == GONE:
-        repos.calendars.free(service_id, slot_id)
+    REMOVED (the span is freed), GONE or KEPT (the span is settled).
+
+    A span whose slot is still missing is freed only once older than the write grace: a
+    younger one's slot may be inserted, and booked, after this look; freed, its time could go
+    to another slot, and the booked one would stand beside it without a span. Marked, it
+    stays in everyone's way until the sweep frees it at its check, by when its layer has
+    either looked again (and deleted its slot, or settled the span for its seats) or died."""
+    outcome = _remove(repos, service_id, span.slot_id, now)
+    if outcome == GONE and (span.at is None or span.at <= now - WRITE_GRACE):
+        repos.calendars.free(service_id, span.slot_id)
     elif outcome == KEPT:
-        repos.calendars.settle_span(service_id, slot_id)
+        repos.calendars.settle_span(service_id, span.slot_id)
     return outcome
 
 
@@ -228,7 +234,7 @@ def check_calendar(repos: Repositories, service_id, now: datetime) -> None:
     calendar = repos.calendars.read(service_id)
     for span in calendar.spans:
         if span.check_at is not None and span.check_at <= now:
-            finish_taking_back(repos, service_id, span.slot_id, now)
+            finish_taking_back(repos, service_id, span, now)
     for closure in calendar.closures:
         if closure.check_at is not None and closure.check_at <= now:
             finish_closure(repos, service_id, closure, now)

@@ -10,7 +10,7 @@ DEV_STAMP := $(VENV)/.installed-dev
 # front was a third of a fresh clone's install time, mostly for modules no run imports
 PIP := $(BIN)/python -m pip install --quiet --disable-pip-version-check --no-compile
 
-.PHONY: run serve migrate test test-embedded test-server explore lint token clean
+.PHONY: run serve migrate test test-embedded test-server explore explore-all lint token clean
 
 $(STAMP): requirements.txt setup.cfg pyproject.toml
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
@@ -55,6 +55,9 @@ test-server: $(DEV_STAMP)  ## the suite on SecantusDB servers started for the ru
 
 explore: $(DEV_STAMP)  ## the longer interleaving exploration (both worlds, more triples); CI runs it
 	env -u MONGODB_URI $(BIN)/python -m pytest -n $(EMBEDDED_WORKERS) --dist worksteal -m slow tests/integration/test_interleavings.py
+
+explore-all: $(DEV_STAMP)  ## make explore and two pairs of thousands of schedules (not in CI)
+	env -u MONGODB_URI $(BIN)/python -m pytest -n $(EMBEDDED_WORKERS) --dist worksteal -m "slow or exhaustive" tests/integration/test_interleavings.py
 
 LINTED := src tests migrations wsgi.py gunicorn.conf.py
 

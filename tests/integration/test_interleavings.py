@@ -766,12 +766,14 @@ def line_result(execution: lockstep.Execution) -> tuple:
     return tuple(line_answer(o) for o in execution.outcomes), line_state()
 
 
-def explore_line(repos, cases, snapshot, refused: set) -> tuple[Counter, list]:
+def explore_line(repos, cases, snapshot, refused: set, result=None) -> tuple[Counter, list]:
     """(the explorer's counts, failures); the use cases at the indexes `refused` must answer
-    SLOT_UNAVAILABLE in every schedule and every order."""
+    SLOT_UNAVAILABLE in every schedule and every order. `result` turns an execution into
+    answers and final state (`line_result` by default)."""
+    result = result or line_result
 
     def wrong(execution, allowed) -> str | None:
-        got = line_result(execution)
+        got = result(execution)
         if any(got[0][i] != "SlotUnavailable" for i in refused):
             return f"a newcomer got seats the line claims: {got}"
         if allowed is not None and got not in allowed:
@@ -781,7 +783,7 @@ def explore_line(repos, cases, snapshot, refused: set) -> tuple[Counter, list]:
     allowed, failures = set(), []
     for order in itertools.permutations(range(len(cases))):
         execution = lockstep.sequential(repos, cases, list(order), snapshot.restore)
-        allowed.add(line_result(execution))
+        allowed.add(result(execution))
         what = wrong(execution, None)
         if what:
             failures.append((f"in order {order}: {what}", execution.schedule))
@@ -984,22 +986,9 @@ def test_every_interleaving_at_the_edges_of_a_waiting_list_is_a_sequential_outco
     edges = build_edges(repos, kind)
     snapshot = LineSnapshot()
     cases = [edge_cases(edges)[name] for name in pair]
-    allowed = set()
-    for order in itertools.permutations(range(len(cases))):
-        allowed.add(
-            edges_result(edges, lockstep.sequential(repos, cases, list(order), snapshot.restore))
-        )
-    counts: Counter = Counter()
-    failures = []
-    for execution in lockstep.explore(repos, cases, snapshot.restore, counts):
-        try:
-            assert_all_invariants(as_of=LATER)
-        except AssertionError as broken:
-            failures.append((f"invariant broken: {broken}".splitlines()[0], execution.schedule))
-            continue
-        got = edges_result(edges, execution)
-        if got not in allowed:
-            failures.append((f"not a sequential outcome: {got}", execution.schedule))
+    counts, failures = explore_line(
+        repos, cases, snapshot, set(), result=lambda execution: edges_result(edges, execution)
+    )
     print(f"{kind}:{'+'.join(pair)}: {summary(counts)}, {len(failures)} bad")
     assert counts["schedules"] >= 1
     assert not failures, report(failures)

@@ -1,10 +1,12 @@
 """One load phase of `make bench` against any checkout, to compare two versions in turn.
 
     python bench/storm.py [--root CHECKOUT] [--what book|refused-hold|hello]
-                          [--level INFO|WARNING] [--requests 1500] [--spy out.txt]
+                          [--level INFO|WARNING] [--requests 1500] [--clients 8]
+                          [--spy out.txt]
 
 Serves `seeded:app` (or bench/hello.py for `hello`) of CHECKOUT (default: this one) with
-this interpreter, on the settings of `make bench`, sends the requests from 8 clients and
+this interpreter, on the settings of `make bench`, sends the requests from 8 clients (or
+--clients) and
 prints the server CPU per request read from /proc. `book` books distinct free slots;
 `refused-hold` holds one full slot (every hold but none is refused, the contention path).
 With --spy, `py-spy record --gil` samples the worker meanwhile (raw stacks, one per line,
@@ -57,6 +59,7 @@ def main() -> int:
     parser.add_argument("--what", choices=("book", "refused-hold", "hello"), default="book")
     parser.add_argument("--level", default="INFO")
     parser.add_argument("--requests", type=int, default=1500)
+    parser.add_argument("--clients", type=int, default=bench.THREADS, help="concurrent clients")
     parser.add_argument("--spy", help="write py-spy's raw samples of the worker here")
     args = parser.parse_args()
     bench.ROOT = Path(args.root).resolve()
@@ -75,7 +78,7 @@ def main() -> int:
         if args.what == "hello":  # the others warmed up by booking while making slots
             bench.with_cpu(server, make_request, 500, 30)
         sampler = spy(server, args.spy) if args.spy else None
-        run = bench.with_cpu(server, make_request, args.requests, 120)
+        run = bench.with_cpu(server, make_request, args.requests, 120, threads=args.clients)
         if sampler is not None:
             sampler.send_signal(2)  # SIGINT: py-spy writes its file and exits
             sampler.wait(30)
@@ -84,7 +87,8 @@ def main() -> int:
     print(
         f"{args.what} {args.level if args.what != 'hello' else ''} "
         f"{run['cpu_ms_per_request']} ms server CPU per request, {run['rps']} req/s, "
-        f"p99 {run['p99_ms']} ms, statuses {run['statuses']}  ({bench.ROOT})"
+        f"p99 {run['p99_ms']} ms, statuses {run['statuses']}, {args.clients} clients "
+        f"({bench.ROOT})"
     )
     return 0
 

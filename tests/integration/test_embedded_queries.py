@@ -194,3 +194,58 @@ def test_keys_python_cannot_order_leave_the_sorting_to_a_scan():
         collection.insert_many([{"_id": 1, "at": at}, {"_id": "x", "at": at}, {"_id": 2, "at": at}])
     order = [("at", 1), ("_id", 1)]
     assert list(ours.find().sort(order).limit(3)) == list(plain.find().sort(order).limit(3))
+
+
+LEAVES = st.one_of(
+    st.datetimes(min_value=datetime(2030, 1, 1), max_value=datetime(2031, 1, 1)),
+    st.integers(-5, 5),
+    st.booleans(),
+    st.floats(allow_nan=False),
+    st.none(),
+    st.text(max_size=2),
+    st.binary(max_size=2),
+    st.builds(ObjectId),
+)
+NESTED = st.recursive(
+    LEAVES,
+    lambda inner: st.one_of(
+        st.lists(inner, max_size=3), st.dictionaries(st.sampled_from("xyz"), inner, max_size=3)
+    ),
+    max_leaves=8,
+)
+PROJECTIONS = [
+    None,
+    {},
+    {"a": 0},
+    {"a": 0, "b": False},
+    {"_id": 0},
+    {"a": 0, "_id": 0},
+    {"a": 1},
+    {"b": 1, "_id": 0},
+]
+
+
+@settings(max_examples=60, deadline=None)
+@given(docs=st.lists(st.fixed_dictionaries({"a": NESTED, "b": NESTED}), max_size=5))
+def test_documents_read_are_copied_as_plain_mongomock_copies_them(docs):
+    """Whole documents and top-level exclusions are copied in one pass; the answers are
+    those of plain mongomock, with or without time zones, value for value and type for
+    type, and the stored documents stay apart from what was read."""
+    for tz_aware in (False, True):
+        plain = mongomock.MongoClient(tz_aware=tz_aware)["t"]["c"]
+        ours = SerializedMongoClient(tz_aware=tz_aware)["t"]["c"]
+        for collection in (plain, ours):
+            for i, d in enumerate(docs):
+                collection.insert_one({**d, "_id": i})
+        for projection in PROJECTIONS:
+            expected = list(plain.find({}, projection))
+            read = list(ours.find({}, projection))
+            assert repr(read) == repr(expected), projection
+            assert ours.find_one({"_id": 0}, projection) == plain.find_one({"_id": 0}, projection)
+        for d in ours.find():
+            for value in (d["a"], d["b"]):
+                if isinstance(value, dict):
+                    value["x"] = "changed"
+                elif isinstance(value, list):
+                    value.append("changed")
+        assert repr(list(ours.find())) == repr(list(plain.find()))

@@ -13,10 +13,64 @@ from typing import Any
 
 from bson import ObjectId
 from mongomock import helpers
-from mongomock.collection import Cursor
+from mongomock.collection import Cursor, _copy_field
 from mongomock.filtering import filter_applies, resolve_sort_key
 
 PLAIN_TYPES = (datetime, ObjectId, int, float, str)
+PYMONGO_4 = helpers.PYMONGO_VERSION.major >= 4
+# values mongomock's copy gives back equal and unchanged (it copies them with copy.copy)
+AS_THEY_ARE = frozenset({str, int, float, bool, type(None), bytes, ObjectId})
+
+
+def copy_out(value, tz_aware: bool):
+    """What mongomock's `_copy_field(value, dict)` then (when tz_aware)
+    `make_datetime_timezone_aware_in_document` give, in one pass: a whole document read
+    without a projection. Plain dicts, lists and the types above take the short way; any
+    other value (a subclass, a tuple, ...) goes through mongomock's own two steps."""
+    kind = type(value)
+    if kind is dict:
+        return {key: copy_out(item, tz_aware) for key, item in value.items()}
+    if kind is list:
+        return [copy_out(item, tz_aware) for item in value]
+    if kind in AS_THEY_ARE:
+        return value
+    if kind is datetime:
+        return value.replace(tzinfo=helpers.utc) if tz_aware else value
+    copied = _copy_field(value, dict)
+    return helpers.make_datetime_timezone_aware_in_document(copied) if tz_aware else copied
+
+
+def whole(fields) -> bool:
+    """A projection that keeps the whole document (with pymongo 4, an empty one too), as
+    `Collection._copy_only_fields` reads it."""
+    return fields is None or (not fields and PYMONGO_4)
+
+
+def dropped(fields):
+    """The names a projection that only drops top-level fields drops ({"claims": 0, ...},
+    without _id), or None for any other projection."""
+    if not isinstance(fields, dict) or not fields:
+        return None
+    for name, keep in fields.items():
+        if type(keep) not in (int, bool) or keep or name == "_id" or "." in name or "$" in name:
+            return None
+    return fields.keys()
+
+
+def copy_page(collection, documents: list, fields) -> list:
+    """The documents as mongomock's cursor gives them: copied, projected, with aware dates."""
+    tz_aware = collection.codec_options.tz_aware
+    if whole(fields):
+        return [copy_out(d, tz_aware) for d in documents]
+    drop = dropped(fields)
+    if drop is not None:
+        return [
+            {k: copy_out(v, tz_aware) for k, v in d.items() if k not in drop} for d in documents
+        ]
+    page = [collection._copy_only_fields(d, fields, dict) for d in documents]
+    if tz_aware:
+        page = [helpers.make_datetime_timezone_aware_in_document(d) for d in page]
+    return page
 
 
 def sort_documents(documents: list, sort) -> list:
@@ -67,7 +121,4 @@ def window(collection, spec, sort, fields, skip: int, limit) -> list:
     else:
         documents = sort_documents(list(collection._iter_documents(spec)), sort)
         documents = documents[skip : skip + abs(limit)] if limit else documents[skip:]
-    page = [collection._copy_only_fields(d, fields, dict) for d in documents]
-    if collection.codec_options.tz_aware:
-        page = [helpers.make_datetime_timezone_aware_in_document(d) for d in page]
-    return page
+    return copy_page(collection, documents, fields)

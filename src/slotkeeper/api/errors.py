@@ -25,6 +25,7 @@ from slotkeeper.domain.errors import (
     Invalid,
     NotFound,
 )
+from slotkeeper.observability.decisions import answered_error
 
 log = logging.getLogger(__name__)
 MAX_BODY_BYTES = 1024 * 1024
@@ -145,7 +146,7 @@ def handle_domain_error(err: DomainError):
         errors = {err.location: {err.field: [message]}}
         extra["errors"] = errors
         message = describe_errors(errors)  # names the field, as validation does
-    return error_body(code, message, **extra), code
+    return answered_error(error_body(code, message, **extra)), code
 
 
 def database_down(err: Exception):

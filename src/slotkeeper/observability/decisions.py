@@ -23,6 +23,7 @@ OPERATIONS = {
     "appointments.Cancellation": "cancel",
     "appointments.Rescheduling": "reschedule",
 }
+ERROR_ANSWER = "slotkeeper.error_answer"  # in the request's environ
 REASONS = {400: "BAD_REQUEST", 404: "NOT_FOUND", 422: "INVALID", 503: "DATABASE_UNAVAILABLE"}
 
 
@@ -52,14 +53,21 @@ def _sent_body() -> dict:
     return sent if isinstance(sent, dict) else {}
 
 
+def answered_error(body: dict) -> dict:
+    """Keep the error answer a handler makes (`body`, returned as is), for the decision to
+    read its reason without parsing the response back."""
+    request.environ[ERROR_ANSWER] = body
+    return body
+
+
 def _body(response) -> dict:
     """The answer's body. An accepted operation's is read as its view's schema dumped it
-    (flask-smorest keeps that for ETags; every operation here answers through one), so the
-    answer is not parsed back from its JSON."""
-    if response.status_code < 400:
-        dumped = get_appcontext().get("result_dump")
-        if isinstance(dumped, dict):
-            return dumped
+    (flask-smorest keeps that for ETags; every operation here answers through one), a refusal's
+    as the error handler made it, so the answer is not parsed back from its JSON."""
+    code = response.status_code
+    made = get_appcontext().get("result_dump") if code < 400 else request.environ.get(ERROR_ANSWER)
+    if isinstance(made, dict) and (code < 400 or made.get("code") == code):
+        return made
     body = response.get_json(silent=True) if response.is_json else None
     return body if isinstance(body, dict) else {}
 

@@ -1,6 +1,7 @@
 """Schemas shared by every resource."""
 
 from collections.abc import Mapping
+from functools import cache
 
 from flask_smorest.error_handler import ErrorSchema as SmorestErrorSchema
 from marshmallow import Schema, fields
@@ -8,6 +9,12 @@ from marshmallow.validate import OneOf
 
 from slotkeeper.api.fields import expected_messages
 from slotkeeper.domain.errors import REASONS
+
+
+@cache
+def _is_mapping(kind: type) -> bool:
+    # an abstract class's isinstance check costs more than the attribute read it guards
+    return issubclass(kind, Mapping)
 
 
 class ApiSchema(Schema):
@@ -18,7 +25,7 @@ class ApiSchema(Schema):
     def get_attribute(self, obj, attr, default):
         # marshmallow tries obj[attr] before getattr for anything with __getitem__, which
         # MongoEngine documents have (and answer with getattr); read them directly
-        if isinstance(obj, Mapping) or "." in attr:
+        if _is_mapping(type(obj)) or "." in attr:
             return super().get_attribute(obj, attr, default)
         return getattr(obj, attr, default)
 

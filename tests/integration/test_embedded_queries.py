@@ -6,8 +6,9 @@ from datetime import UTC, datetime, timedelta
 import mongomock
 import pytest
 from bson import ObjectId
-from hypothesis import given, settings
+from hypothesis import example, given, settings
 from hypothesis import strategies as st
+from pymongo import ReturnDocument
 from pymongo.errors import DuplicateKeyError
 
 from slotkeeper.database.embedded import SerializedMongoClient
@@ -249,3 +250,50 @@ def test_documents_read_are_copied_as_plain_mongomock_copies_them(docs):
                 elif isinstance(value, list):
                     value.append("changed")
         assert repr(list(ours.find())) == repr(list(plain.find()))
+
+
+UPDATES = st.sampled_from(
+    [
+        {"$inc": {"b": 1}},
+        {"$set": {"a": {"x": [1, datetime(2030, 1, 1)]}}},
+        [{"$set": {"b": {"$add": ["$b", 2]}}}],
+        [{"$set": {"c": "$b"}}, {"$project": {"a": 0}}],
+    ]
+)
+
+
+@settings(max_examples=100, deadline=None)
+@example(  # the first match no longer matches after the update; another one still does
+    docs=[{"a": 1, "b": 1}, {"a": 2, "b": 1}],
+    steps=[({"b": 1}, {"$inc": {"b": 1}}, None, True)],
+)
+@given(
+    docs=st.lists(st.fixed_dictionaries({"a": NESTED, "b": st.integers(0, 2)}), max_size=6),
+    steps=st.lists(
+        st.tuples(
+            st.sampled_from([{"b": 1}, {"b": {"$gte": 2}}, {"_id": 2}, {"_id": 2, "b": 0}]),
+            UPDATES,
+            st.sampled_from([None, {"a": 0}, {"b": 1}, {"_id": 0}]),
+            st.booleans(),
+        ),
+        max_size=6,
+    ),
+)
+def test_find_one_and_update_answers_and_writes_what_plain_mongomock_does(docs, steps):
+    """The document as the update left it is found without a copy of it first; answers and
+    the stored documents stay those of plain mongomock, whatever the projection or order."""
+    plain = mongomock.MongoClient(tz_aware=True)["t"]["c"]
+    ours = SerializedMongoClient(tz_aware=True)["t"]["c"]
+    for collection in (plain, ours):
+        for i, d in enumerate(docs):
+            collection.insert_one({**d, "_id": i})
+    for query, update, projection, after in steps:
+        returned = ReturnDocument.AFTER if after else ReturnDocument.BEFORE
+        expected = plain.find_one_and_update(
+            query, update, projection=projection, return_document=returned
+        )
+        answer = ours.find_one_and_update(
+            query, update, projection=projection, return_document=returned
+        )
+        assert repr(answer) == repr(expected), (query, update, projection, after)
+    assert repr(list(ours.find())) == repr(list(plain.find()))

@@ -14,12 +14,13 @@ import threading
 import weakref
 
 import mongomock
-from mongomock import aggregate
+from mongomock import aggregate, helpers
 from mongomock.collection import Collection
 from mongomock.database import Database
 from mongomock.filtering import filter_applies
+from pymongo import ReturnDocument
 
-from slotkeeper.database.embedded_cursor import WindowedCursor, window
+from slotkeeper.database.embedded_cursor import WindowedCursor, dropped, whole, window
 from slotkeeper.database.embedded_indexes import (
     NO_ID,
     Secondaries,
@@ -123,6 +124,37 @@ class SerializedCollection(Collection):
     def _get_window(self, spec, sort, fields, skip, limit):
         with self._lock:
             return window(self, spec, sort, fields, skip, limit)
+
+    def _find_and_modify(
+        self,
+        query,
+        projection=None,
+        update=None,
+        upsert=False,
+        sort=None,
+        return_document=ReturnDocument.BEFORE,
+        session=None,
+        **kwargs,
+    ):
+        """Upstream reads a copy of the first matching document only to learn its _id when the
+        answer is the document as the update left it; that _id is read off the stored
+        document instead (the same document is updated, the same answer read)."""
+        after = return_document is ReturnDocument.AFTER or kwargs.get("new")
+        if not after or update is None or upsert or sort or session or kwargs.get("remove"):
+            return super()._find_and_modify(
+                query, projection, update, upsert, sort, return_document, session, **kwargs
+            )
+        if not (whole(projection) or dropped(projection) is not None):  # the answer keeps _id
+            return super()._find_and_modify(
+                query, projection, update, upsert, sort, return_document, session, **kwargs
+            )
+        spec = helpers.patch_datetime_awareness_in_document(query)  # as a cursor reads it
+        first = next(self._iter_documents(spec), None)
+        if first is None:
+            return None
+        where = {"_id": first["_id"]}
+        self._update(where, update, upsert)
+        return self.find_one(where, projection)
 
     def _iter_documents(self, filter):
         ids = plain_ids(filter)

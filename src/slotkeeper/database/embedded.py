@@ -20,7 +20,7 @@ from mongomock.database import Database
 from mongomock.filtering import filter_applies
 from pymongo import ReturnDocument
 
-from slotkeeper.database.embedded_cursor import WindowedCursor, dropped, whole, window
+from slotkeeper.database.embedded_cursor import WindowedCursor, plain, whole, window
 from slotkeeper.database.embedded_indexes import (
     NO_ID,
     Secondaries,
@@ -144,7 +144,8 @@ class SerializedCollection(Collection):
             return super()._find_and_modify(
                 query, projection, update, upsert, sort, return_document, session, **kwargs
             )
-        if not (whole(projection) or dropped(projection) is not None):  # the answer keeps _id
+        kept = plain(projection)
+        if not (whole(projection) or (kept is not None and kept.keep_id)):  # the answer has _id
             return super()._find_and_modify(
                 query, projection, update, upsert, sort, return_document, session, **kwargs
             )

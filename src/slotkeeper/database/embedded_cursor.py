@@ -8,6 +8,7 @@ document has a value of one type, as dates and ids do), slices the page, and cop
 
 import functools
 import itertools
+from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
@@ -46,15 +47,73 @@ def whole(fields) -> bool:
     return fields is None or (not fields and PYMONGO_4)
 
 
-def dropped(fields):
-    """The names a projection that only drops top-level fields drops ({"claims": 0, ...},
-    without _id), or None for any other projection."""
+@dataclass(frozen=True)
+class Plain:
+    """A projection of plain names: the top-level fields it drops, or those it keeps and the
+    fields it keeps inside others ("holders.u1": one dot), and whether _id stays."""
+
+    drops: bool
+    top: frozenset[str]
+    inner: dict[str, frozenset[str]]
+    keep_id: bool
+
+
+class Unplain(Exception):
+    """A document the shortcut does not cover (a path into a list): mongomock's way then."""
+
+
+def plain(fields) -> Plain | None:
+    """`fields` as a Plain projection, or None for any other (operators, deeper paths, mixed
+    keeping and dropping, path collisions), which mongomock projects (or refuses) itself."""
     if not isinstance(fields, dict) or not fields:
         return None
+    keep_id, top, kinds = True, set(), set()
+    inner: dict[str, set[str]] = {}
     for name, keep in fields.items():
-        if type(keep) not in (int, bool) or keep or name == "_id" or "." in name or "$" in name:
+        if type(keep) not in (int, bool) or "$" in name:
             return None
-    return fields.keys()
+        if name == "_id":
+            keep_id = bool(keep)
+            continue
+        kinds.add(bool(keep))
+        head, dot, tail = name.partition(".")
+        if not dot:
+            if name in inner:
+                return None
+            top.add(name)
+        elif keep and "." not in tail and head not in top:
+            inner.setdefault(head, set()).add(tail)
+        else:
+            return None
+    if len(kinds) != 1:  # only _id, or keeping and dropping mixed
+        return None
+    drops = not kinds.pop()
+    frozen = {head: frozenset(tails) for head, tails in inner.items()}
+    return Plain(drops, frozenset(top), frozen, keep_id)
+
+
+def project(document: dict, projection: Plain, tz_aware: bool) -> dict:
+    """What `Collection._copy_only_fields` then (when tz_aware) the time-zone conversion give
+    for a Plain projection, in one pass."""
+    if projection.drops:
+        out = {k: copy_out(v, tz_aware) for k, v in document.items() if k not in projection.top}
+    else:
+        out = {}
+        for key, value in document.items():
+            if key in projection.top:
+                out[key] = copy_out(value, tz_aware)
+            elif key in projection.inner:
+                if type(value) is dict:
+                    kept = projection.inner[key]
+                    out[key] = {k: copy_out(v, tz_aware) for k, v in value.items() if k in kept}
+                elif isinstance(value, list | tuple | dict):
+                    raise Unplain  # mongomock projects each item of a list, or a mapping
+                # a plain value under a path into it: mongomock leaves the field out
+        if projection.keep_id and "_id" in document:
+            out["_id"] = copy_out(document["_id"], tz_aware)
+    if not projection.keep_id:
+        out.pop("_id", None)
+    return out
 
 
 def copy_page(collection, documents: list, fields) -> list:
@@ -62,11 +121,12 @@ def copy_page(collection, documents: list, fields) -> list:
     tz_aware = collection.codec_options.tz_aware
     if whole(fields):
         return [copy_out(d, tz_aware) for d in documents]
-    drop = dropped(fields)
-    if drop is not None:
-        return [
-            {k: copy_out(v, tz_aware) for k, v in d.items() if k not in drop} for d in documents
-        ]
+    projection = plain(fields)
+    if projection is not None:
+        try:
+            return [project(d, projection, tz_aware) for d in documents]
+        except Unplain:
+            pass
     page = [collection._copy_only_fields(d, fields, dict) for d in documents]
     if tz_aware:
         page = [helpers.make_datetime_timezone_aware_in_document(d) for d in page]

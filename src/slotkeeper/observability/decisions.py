@@ -23,6 +23,7 @@ OPERATIONS = {
     "appointments.Cancellation": "cancel",
     "appointments.Rescheduling": "reschedule",
 }
+SENT_FIELDS = {"userId", "slotId", "seats"}
 ERROR_ANSWER = "slotkeeper.error_answer"  # in the request's environ
 REASONS = {400: "BAD_REQUEST", 404: "NOT_FOUND", 422: "INVALID", 503: "DATABASE_UNAVAILABLE"}
 
@@ -75,9 +76,10 @@ def _body(response) -> dict:
 def describe(operation: str, response) -> dict:
     """The decision as structured fields (camelCase like the API, plus the request id)."""
     body = _body(response)
-    sent = _sent_body()
     code = response.status_code
     made = body if code < 400 else {}
+    # what was sent is read (the request's JSON parsed again) only where the answer is silent
+    sent = {} if made.keys() >= SENT_FIELDS else _sent_body()
     return {
         "event": "booking_decision",
         "operation": operation,

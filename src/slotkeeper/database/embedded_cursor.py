@@ -8,9 +8,8 @@ document has a value of one type, as dates and ids do), slices the page, and cop
 
 import functools
 import itertools
-from dataclasses import dataclass
 from datetime import datetime
-from typing import Any
+from typing import Any, NamedTuple
 
 from bson import ObjectId
 from mongomock import helpers
@@ -47,14 +46,13 @@ def whole(fields) -> bool:
     return fields is None or (not fields and PYMONGO_4)
 
 
-@dataclass(frozen=True)
-class Plain:
+class Plain(NamedTuple):
     """A projection of plain names: the top-level fields it drops, or those it keeps and the
     fields it keeps inside others ("holders.u1": one dot), and whether _id stays."""
 
     drops: bool
-    top: frozenset[str]
-    inner: dict[str, frozenset[str]]
+    top: set[str]
+    inner: dict[str, set[str]]
     keep_id: bool
 
 
@@ -87,9 +85,7 @@ def plain(fields) -> Plain | None:
             return None
     if len(kinds) != 1:  # only _id, or keeping and dropping mixed
         return None
-    drops = not kinds.pop()
-    frozen = {head: frozenset(tails) for head, tails in inner.items()}
-    return Plain(drops, frozenset(top), frozen, keep_id)
+    return Plain(not kinds.pop(), top, inner, keep_id)
 
 
 def project(document: dict, projection: Plain, tz_aware: bool) -> dict:

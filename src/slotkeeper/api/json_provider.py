@@ -20,6 +20,11 @@ OPTIONS = orjson.OPT_SORT_KEYS | orjson.OPT_PASSTHROUGH_DATETIME | orjson.OPT_PA
 SHORT_EXPONENT = re.compile(rb"\de-\d(?!\d)")  # also found in some strings: Flask's then
 
 
+def _short_exponent(text: bytes) -> bool:
+    # a scan for the two letters first: the pattern, starting with a digit, tries every byte
+    return b"e-" in text and SHORT_EXPONENT.search(text) is not None
+
+
 class OrjsonProvider(DefaultJSONProvider):
     def dumps(self, obj: Any, **kwargs: Any) -> str:
         if (kwargs.get("separators") == COMPACT and len(kwargs) == 1) and self._flask_defaults():
@@ -28,7 +33,7 @@ class OrjsonProvider(DefaultJSONProvider):
             except TypeError:  # orjson.JSONEncodeError: let Flask's encoder answer or raise
                 pass
             else:
-                if text.isascii() and b"\x7f" not in text and not SHORT_EXPONENT.search(text):
+                if text.isascii() and b"\x7f" not in text and not _short_exponent(text):
                     return text.decode()
         return super().dumps(obj, **kwargs)
 

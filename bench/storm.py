@@ -7,7 +7,8 @@
 Serves `seeded:app` (or bench/hello.py for `hello`) of CHECKOUT (default: this one) with
 this interpreter, on the settings of `make bench`, sends the requests from 8 clients (or
 --clients) and
-prints the server CPU per request read from /proc. `book` books distinct free slots;
+prints the server CPU per request read from /proc, and how much of it the worker's main
+thread (gunicorn's event loop) spent. `book` books distinct free slots;
 `refused-hold` holds one full slot (every hold but none is refused, the contention path).
 With --spy, `py-spy record --gil` samples the worker meanwhile (raw stacks, one per line,
 for flame graphs or counting). The machine is shared: run the versions in turn, twice.
@@ -26,9 +27,21 @@ from driver import Http, drive  # noqa: E402
 VENV_BIN = Path(sys.executable).parent
 
 
-def spy(server: bench.Server, out: str) -> subprocess.Popen:
+def worker_of(server: bench.Server) -> str:
     pid = server.process.pid
-    worker = Path(f"/proc/{pid}/task/{pid}/children").read_text().split()[0]
+    return Path(f"/proc/{pid}/task/{pid}/children").read_text().split()[0]
+
+
+def main_thread_cpu(server: bench.Server) -> float:
+    """CPU seconds of the worker's main thread: gunicorn's event loop, which accepts
+    connections and hands them to the request threads."""
+    worker = worker_of(server)
+    fields = Path(f"/proc/{worker}/task/{worker}/stat").read_text().rsplit(")", 1)[1].split()
+    return (int(fields[11]) + int(fields[12])) / bench.TICK
+
+
+def spy(server: bench.Server, out: str) -> subprocess.Popen:
+    worker = worker_of(server)
     command = [str(VENV_BIN / "py-spy"), "record", "--gil", "-r", "200", "-f", "raw"]
     process = subprocess.Popen(
         [*command, "-o", out, "--pid", worker],
@@ -78,7 +91,9 @@ def main() -> int:
         if args.what == "hello":  # the others warmed up by booking while making slots
             bench.with_cpu(server, make_request, 500, 30)
         sampler = spy(server, args.spy) if args.spy else None
+        loop_before = main_thread_cpu(server)
         run = bench.with_cpu(server, make_request, args.requests, 120, threads=args.clients)
+        loop_ms = (main_thread_cpu(server) - loop_before) / max(run["requests"], 1) * 1000
         if sampler is not None:
             sampler.send_signal(2)  # SIGINT: py-spy writes its file and exits
             sampler.wait(30)
@@ -87,8 +102,8 @@ def main() -> int:
     print(
         f"{args.what} {args.level if args.what != 'hello' else ''} "
         f"{run['cpu_ms_per_request']} ms server CPU per request, {run['rps']} req/s, "
-        f"p99 {run['p99_ms']} ms, statuses {run['statuses']}, {args.clients} clients "
-        f"({bench.ROOT})"
+        f"p99 {run['p99_ms']} ms, statuses {run['statuses']}, {args.clients} clients; "
+        f"gunicorn's event loop {loop_ms:.3f} ms of it ({bench.ROOT})"
     )
     return 0
 

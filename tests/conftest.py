@@ -142,6 +142,8 @@ ENGINE_INDEPENDENT = (
     # the embedded engine against plain mongomock, in process
     "tests/integration/test_embedded_engine.py",
     "tests/integration/test_embedded_queries.py",
+    # gunicorn serving the embedded engine, whatever database the run uses
+    "tests/production/test_gunicorn.py",
     # the slot planner's properties: pure functions
     "tests/fuzz/test_schedule_limit_properties.py",
 )

@@ -58,11 +58,16 @@ def test_settings(**overrides) -> Settings:
 test_settings.__test__ = False  # a helper, not a test
 
 
+def on_a_server() -> bool:
+    """Whether the tests run against a database server rather than the embedded engine."""
+    return bool(os.environ.get("MONGODB_URI"))
+
+
 def examples(n: int) -> int:
     """How many examples a generated test tries: n on the embedded engine, a quarter on a
     server, where each costs tens of round trips. What they vary is the input, not the engine:
     the embedded run covers the inputs, the server run the path to a real database."""
-    return max(5, n // 4) if os.environ.get("MONGODB_URI") else n
+    return max(5, n // 4) if on_a_server() else n
 
 
 PUBLIC_EXAMPLE_ADDRESS = "93.184.215.14"
@@ -134,6 +139,13 @@ ENGINE_INDEPENDENT = (
     "tests/tooling/",
     "tests/e2e/",
     "tests/integration/test_lockstep.py",
+    # the embedded engine against plain mongomock, in process
+    "tests/integration/test_embedded_engine.py",
+    "tests/integration/test_embedded_queries.py",
+    # gunicorn serving the embedded engine, whatever database the run uses
+    "tests/production/test_gunicorn.py",
+    # the slot planner's properties: pure functions
+    "tests/fuzz/test_schedule_limit_properties.py",
 )
 
 

@@ -1,5 +1,6 @@
 """The appointment lifecycle against a plain model, driven by hypothesis' state machine."""
 
+import functools
 from dataclasses import dataclass
 from datetime import timedelta
 
@@ -8,7 +9,6 @@ from hypothesis import settings
 from hypothesis import strategies as st
 from hypothesis.stateful import Bundle, RuleBasedStateMachine, invariant, rule
 
-from slotkeeper import create_app
 from slotkeeper.context import current_repos
 from slotkeeper.database.connection import drop_all
 from slotkeeper.domain.actor import TRUSTED
@@ -25,7 +25,7 @@ from slotkeeper.domain.errors import (
 from slotkeeper.service_layer import booking, catalog, checkin, lifecycle, reschedule
 from slotkeeper.service_layer.booking import BookingRequest
 from slotkeeper.service_layer.expiry import sweep
-from tests.conftest import NOW, FakeClock, examples, test_settings
+from tests.conftest import NOW, FakeClock, SessionApp, examples
 from tests.invariants import assert_all_invariants
 
 TTL = timedelta(seconds=100)
@@ -47,13 +47,23 @@ class Modelled:
     expires_at: object = None
 
 
+CLOCK = FakeClock(NOW)
+
+
+@functools.cache
+def _app() -> SessionApp:
+    """One app for every run of the machine: building one costs a quarter of a second."""
+    return SessionApp(CLOCK)
+
+
 class LifecycleMachine(RuleBasedStateMachine):
     appointments = Bundle("appointments")
 
     def __init__(self):
         super().__init__()
-        self.clock = FakeClock(NOW)
-        self.app = create_app(test_settings(), clock=self.clock)
+        self.clock = CLOCK
+        self.clock.now = NOW
+        self.app = _app().connected()
         self.context = self.app.app_context()
         self.context.push()
         drop_all()

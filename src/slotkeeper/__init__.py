@@ -8,7 +8,6 @@ from flask import Flask
 from slotkeeper import observability
 from slotkeeper.api.docs import ASSETS_URL, register_docs_assets
 from slotkeeper.api.errors import Api, register_error_handlers
-from slotkeeper.api.json_provider import OrjsonProvider
 from slotkeeper.auth import guard as auth
 from slotkeeper.auth import ratelimit
 from slotkeeper.config import Settings, load_settings
@@ -51,7 +50,6 @@ def create_app(settings: Settings | None = None, clock: Callable[[], datetime] =
     """The application, connected to the database `settings` names (default: the environment's)."""
     settings = settings or load_settings()
     app = Flask(__name__)
-    app.json = OrjsonProvider(app)
     app.config.update(_openapi_config())
     observability.install(app, settings)
     engine = connect(settings)
